@@ -1,0 +1,16 @@
+// The shape of one `wasmbpf` subcommand. Each lives in cli/commands/NAME.ts and is loaded only
+// when invoked, so `wasmbpf run` never pays for the registry client or the build toolchain.
+
+export interface Command {
+  /** One line for `wasmbpf --help`. */
+  summary: string;
+  /** Full help text for `wasmbpf NAME --help`, starting with the usage line. */
+  help: string;
+  /** Runs with the arguments after the command name; resolves to the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** A usage error: printed with the command's help hint, exit code 2 (like most CLIs). */
+export class UsageError extends Error {
+  readonly code = 'WASMBPF_USAGE';
+}
