@@ -1,12 +1,25 @@
-// Placeholder until the 'uninstall' command lands; it refuses to run rather than pretend.
+// `wasmbpf uninstall`: removes exactly what `wasmbpf install` added (its launchers, its block in
+// containerd's config); the logic lives in cli/install/.
 import type { Command } from '../command.ts';
+import { uninstall } from '../install/installer.ts';
+import { parseInstallArgs } from '../install/options.ts';
 
 const command: Command = {
-  summary: 'uninstall',
-  help: 'Usage: wasmbpf uninstall (not available yet)',
-  async run() {
-    process.stderr.write('wasmbpf uninstall: not available in this build yet\n');
-    return 1;
+  summary: 'undo `wasmbpf install`',
+  help: `Usage: wasmbpf uninstall [--bin-dir DIR] [--config FILE] [--dry-run]
+
+Removes the launchers 'wasmbpf install' wrote into DIR and its block from containerd's config;
+everything else in the config stays byte for byte. Use the same --bin-dir and --config as for
+install. Restart containerd after the config changed.
+
+Options:
+  --bin-dir DIR   default /usr/local/bin
+  --config FILE   default /etc/containerd/config.toml
+  --dry-run       show what would change, write nothing`,
+  async run(argv) {
+    const opts = parseInstallArgs(argv, { allowWithCli: false });
+    await uninstall(opts, { out: (s) => process.stdout.write(s) });
+    return 0;
   },
 };
 export default command;
