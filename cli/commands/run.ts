@@ -1,12 +1,117 @@
-// Placeholder until the 'run' command lands; it refuses to run rather than pretend.
-import type { Command } from '../command.ts';
+// `wasmbpf run`: runs a module in the foreground. The module's exit code is the process's;
+// SIGINT/SIGTERM stop it the way a native libbpf tool stops (its poll returns -EINTR, it cleans
+// up and exits); a second Ctrl-C, or the grace period running out, ends it at once.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { normalizeArch } from '../../oci-spec/arch.ts';
+import { startModule } from '../../runtime/index.ts';
+import type { BpfObjectCandidate, ModuleSpec } from '../../runtime/index.ts';
+import { UsageError, type Command } from '../command.ts';
+
+const HELP = `Usage: wasmbpf run [OPTIONS] MODULE.wasm|IMAGE.tar|REF [ARGS...]
+
+Runs a Wasm-bpf module: a bare .wasm file, an OCI image tarball, or an image reference (pulled
+when it is not in the local store). ARGS go to the module. The exit code is the module's.
+Ctrl-C or SIGTERM stops it cleanly; a second Ctrl-C ends it at once.
+
+Options:
+  -e, --env KEY=VALUE      set an environment variable for the module (repeatable)
+      --dir GUEST=HOST     let the module open files under HOST as GUEST (repeatable)
+      --arch ARCH          pick eBPF objects for ARCH instead of this machine's
+      --grace-period MS    how long a stop waits for the module to end (default 3000)
+      --insecure           allow plain HTTP to a registry when pulling REF
+  -h, --help               show this help
+`;
+
+interface Resolved {
+  wasm: Uint8Array;
+  args: string[];
+  env: string[];
+  bpfObjects: BpfObjectCandidate[];
+}
+
+async function resolveTarget(target: string, insecure: boolean, hostArch: ModuleSpec['hostArch']): Promise<Resolved> {
+  if (target.endsWith('.wasm') || (fs.existsSync(target) && isWasmFile(target))) {
+    let wasm: Uint8Array;
+    try {
+      wasm = fs.readFileSync(target);
+    } catch (err) {
+      throw Object.assign(new Error(`cannot read module '${target}': ${(err as Error).message}`), { code: 'WASMBPF_NO_MODULE' });
+    }
+    return { wasm, args: [target], env: [], bpfObjects: [] };
+  }
+  const { resolveRunnable } = await import('../../image/resolve.ts');
+  const r = await resolveRunnable(target, { insecure, ...(hostArch ? { hostArch } : {}) });
+  return { wasm: r.wasm, args: r.args.length ? r.args : [r.name], env: r.env, bpfObjects: r.bpfObjects };
+}
+
+function isWasmFile(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(4);
+    fs.readSync(fd, head, 0, 4, 0);
+    fs.closeSync(fd);
+    return head.equals(Buffer.from([0, 0x61, 0x73, 0x6d]));
+  } catch {
+    return false;
+  }
+}
 
 const command: Command = {
-  summary: 'run',
-  help: 'Usage: wasmbpf run (not available yet)',
-  async run() {
-    process.stderr.write('wasmbpf run: not available in this build yet\n');
-    return 1;
+  summary: 'run a module',
+  help: HELP,
+  async run(argv) {
+    // Options end at the first positional: everything after the target belongs to the module.
+    const firstPositional = argv.findIndex((a, i) => !a.startsWith('-') && !['-e', '--env', '--dir', '--arch', '--grace-period'].includes(argv[i - 1] ?? ''));
+    if (firstPositional < 0) throw new UsageError('missing MODULE.wasm, IMAGE.tar or REF');
+    const { values } = parseArgs({
+      args: argv.slice(0, firstPositional),
+      options: {
+        env: { type: 'string', short: 'e', multiple: true },
+        dir: { type: 'string', multiple: true },
+        arch: { type: 'string' },
+        'grace-period': { type: 'string' },
+        insecure: { type: 'boolean' },
+      },
+      strict: true,
+    });
+    const target = argv[firstPositional]!;
+    const moduleArgs = argv.slice(firstPositional + 1);
+    const hostArch = values.arch === undefined ? undefined : normalizeArch(values.arch);
+    if (values.arch !== undefined && !hostArch) throw new UsageError(`unknown architecture '${values.arch}'`);
+    const grace = values['grace-period'] === undefined ? 3000 : Number(values['grace-period']);
+    if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace-period must be a number of milliseconds`);
+    const preopens: Record<string, string> = {};
+    for (const d of values.dir ?? []) {
+      const [guest, host] = d.includes('=') ? d.split('=', 2) : [d, d];
+      if (!guest || !host) throw new UsageError(`--dir takes GUEST=HOST, got '${d}'`);
+      preopens[guest] = path.resolve(host);
+    }
+    for (const e of values.env ?? []) if (!e.includes('=')) throw new UsageError(`--env takes KEY=VALUE, got '${e}'`);
+
+    const resolved = await resolveTarget(target, values.insecure ?? false, hostArch);
+    const running = startModule({
+      wasm: resolved.wasm,
+      args: [resolved.args[0]!, ...resolved.args.slice(1), ...moduleArgs],
+      env: [...resolved.env, ...(values.env ?? [])],
+      preopens,
+      bpfObjects: resolved.bpfObjects,
+      ...(hostArch ? { hostArch } : {}),
+      gracePeriodMs: grace,
+    });
+    let interrupts = 0;
+    const onSigint = () => running.stop(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');
+    const onSigterm = () => running.stop('SIGTERM');
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
+    try {
+      const status = await running.exited;
+      return status.code;
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigterm);
+    }
   },
 };
 export default command;

@@ -1,0 +1,136 @@
+// The libbpf.so.1 and libc bindings, declared once through koffi. This is the only file that
+// names C symbols; everything above it speaks in objects (bpf-object.ts, event-buffer.ts).
+//
+// Conventions that hold for every function here (libbpf 1.x "strict" mode): pointer-returning
+// functions return NULL and set errno on failure; int-returning ones return a negative errno.
+// Guest memory is passed as Uint8Array views of the Wasm memory (koffi passes their backing
+// store without copying).
+import koffi from 'koffi';
+
+export type Pointer = unknown;
+
+const libbpf = koffi.load('libbpf.so.1');
+const libc = koffi.load('libc.so.6');
+
+// Opaque handles: koffi keeps them as external pointers.
+koffi.pointer('bpf_object_t', koffi.opaque('bpf_object'));
+koffi.pointer('bpf_program_t', koffi.opaque('bpf_program'));
+koffi.pointer('bpf_map_t', koffi.opaque('bpf_map'));
+koffi.pointer('bpf_link_t', koffi.opaque('bpf_link'));
+koffi.pointer('ring_buffer_t', koffi.opaque('ring_buffer'));
+koffi.pointer('perf_buffer_t', koffi.opaque('perf_buffer'));
+
+export const RingSampleFn = koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
+export const PerfSampleFn = koffi.proto('void perf_buffer_sample_fn(void *ctx, int cpu, void *data, uint32_t size)');
+export const PerfLostFn = koffi.proto('void perf_buffer_lost_fn(void *ctx, int cpu, uint64_t cnt)');
+export const PrintFn = koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *args)');
+
+export const UprobeOpts = koffi.struct('bpf_uprobe_opts', {
+  sz: 'size_t',
+  ref_ctr_offset: 'size_t',
+  bpf_cookie: 'uint64_t',
+  retprobe: 'bool',
+  func_name: 'const char *',
+});
+
+export const TcHook = koffi.struct('bpf_tc_hook', {
+  sz: 'size_t',
+  ifindex: 'int',
+  attach_point: 'int',
+  parent: 'uint32_t',
+});
+
+export const TcOpts = koffi.struct('bpf_tc_opts', {
+  sz: 'size_t',
+  prog_fd: 'int',
+  flags: 'uint32_t',
+  prog_id: 'uint32_t',
+  handle: 'uint32_t',
+  priority: 'uint32_t',
+});
+
+export const lib = {
+  set_print: libbpf.func('void *libbpf_set_print(libbpf_print_fn *fn)'),
+  num_possible_cpus: libbpf.func('int libbpf_num_possible_cpus()'),
+
+  object_open_mem: libbpf.func('bpf_object_t bpf_object__open_mem(const void *buf, size_t size, void *opts)'),
+  object_load: libbpf.func('int bpf_object__load(bpf_object_t obj)'),
+  object_close: libbpf.func('void bpf_object__close(bpf_object_t obj)'),
+  object_next_program: libbpf.func('bpf_program_t bpf_object__next_program(bpf_object_t obj, bpf_program_t prev)'),
+  object_next_map: libbpf.func('bpf_map_t bpf_object__next_map(bpf_object_t obj, bpf_map_t prev)'),
+  object_find_program: libbpf.func('bpf_program_t bpf_object__find_program_by_name(bpf_object_t obj, const char *name)'),
+  object_find_map: libbpf.func('bpf_map_t bpf_object__find_map_by_name(bpf_object_t obj, const char *name)'),
+
+  program_name: libbpf.func('const char *bpf_program__name(bpf_program_t prog)'),
+  program_section: libbpf.func('const char *bpf_program__section_name(bpf_program_t prog)'),
+  program_type: libbpf.func('int bpf_program__type(bpf_program_t prog)'),
+  program_fd: libbpf.func('int bpf_program__fd(bpf_program_t prog)'),
+  program_autoload: libbpf.func('bool bpf_program__autoload(bpf_program_t prog)'),
+  program_set_autoload: libbpf.func('int bpf_program__set_autoload(bpf_program_t prog, bool autoload)'),
+  program_attach: libbpf.func('bpf_link_t bpf_program__attach(bpf_program_t prog)'),
+  program_attach_xdp: libbpf.func('bpf_link_t bpf_program__attach_xdp(bpf_program_t prog, int ifindex)'),
+  program_attach_cgroup: libbpf.func('bpf_link_t bpf_program__attach_cgroup(bpf_program_t prog, int cgroup_fd)'),
+  program_attach_uprobe: libbpf.func('bpf_link_t bpf_program__attach_uprobe_opts(bpf_program_t prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)'),
+  program_attach_kprobe: libbpf.func('bpf_link_t bpf_program__attach_kprobe(bpf_program_t prog, bool retprobe, const char *func_name)'),
+  program_attach_tracepoint: libbpf.func('bpf_link_t bpf_program__attach_tracepoint(bpf_program_t prog, const char *category, const char *name)'),
+  link_destroy: libbpf.func('int bpf_link__destroy(bpf_link_t link)'),
+
+  map_name: libbpf.func('const char *bpf_map__name(bpf_map_t map)'),
+  map_fd: libbpf.func('int bpf_map__fd(bpf_map_t map)'),
+  map_type: libbpf.func('int bpf_map__type(bpf_map_t map)'),
+  map_key_size: libbpf.func('uint32_t bpf_map__key_size(bpf_map_t map)'),
+  map_value_size: libbpf.func('uint32_t bpf_map__value_size(bpf_map_t map)'),
+
+  map_lookup: libbpf.func('int bpf_map_lookup_elem_flags(int fd, const void *key, void *value, uint64_t flags)'),
+  map_update: libbpf.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)'),
+  map_delete: libbpf.func('int bpf_map_delete_elem_flags(int fd, const void *key, uint64_t flags)'),
+  map_get_next_key: libbpf.func('int bpf_map_get_next_key(int fd, const void *key, void *next_key)'),
+
+  tc_hook_create: libbpf.func('int bpf_tc_hook_create(bpf_tc_hook *hook)'),
+  tc_hook_destroy: libbpf.func('int bpf_tc_hook_destroy(bpf_tc_hook *hook)'),
+  tc_attach: libbpf.func('int bpf_tc_attach(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)'),
+  tc_detach: libbpf.func('int bpf_tc_detach(const bpf_tc_hook *hook, const bpf_tc_opts *opts)'),
+
+  ring_buffer_new: libbpf.func('ring_buffer_t ring_buffer__new(int map_fd, ring_buffer_sample_fn *sample_cb, void *ctx, void *opts)'),
+  ring_buffer_poll: libbpf.func('int ring_buffer__poll(ring_buffer_t rb, int timeout_ms)'),
+  ring_buffer_free: libbpf.func('void ring_buffer__free(ring_buffer_t rb)'),
+  perf_buffer_new: libbpf.func('perf_buffer_t perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn *sample_cb, perf_buffer_lost_fn *lost_cb, void *ctx, void *opts)'),
+  perf_buffer_poll: libbpf.func('int perf_buffer__poll(perf_buffer_t pb, int timeout_ms)'),
+  perf_buffer_free: libbpf.func('void perf_buffer__free(perf_buffer_t pb)'),
+};
+
+export const libcFns = {
+  vsnprintf: libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t n, const char *fmt, void *args)'),
+  if_nametoindex: libc.func('unsigned int if_nametoindex(const char *ifname)'),
+  socket: libc.func('int socket(int domain, int type, int protocol)'),
+  bind: libc.func('int bind(int fd, const void *addr, uint32_t len)'),
+  setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
+  close: libc.func('int close(int fd)'),
+};
+
+/** errno of the last failed call on this thread. */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+export function isNull(p: Pointer): boolean {
+  return p === null || p === undefined;
+}
+
+export { koffi };
+
+export const libExtra = {
+  map_initial_value: libbpf.func('void *bpf_map__initial_value(bpf_map_t map, _Out_ size_t *psize)'),
+  map_set_initial_value: libbpf.func('int bpf_map__set_initial_value(bpf_map_t map, const void *data, size_t size)'),
+};
+
+/**
+ * The same functions taking raw addresses, for the reaper: after a worker was terminated, the
+ * main thread frees what the worker's libbpf calls had allocated (addresses from the ledger).
+ */
+export const libByAddress = {
+  object_close: libbpf.func('void bpf_object__close(uintptr_t obj)'),
+  link_destroy: libbpf.func('int bpf_link__destroy(uintptr_t link)'),
+  ring_buffer_free: libbpf.func('void ring_buffer__free(uintptr_t rb)'),
+  perf_buffer_free: libbpf.func('void perf_buffer__free(uintptr_t pb)'),
+};

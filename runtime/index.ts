@@ -1,0 +1,3 @@
+// The runtime's public surface: run a module (contract.ts) and the host architecture.
+export { startModule, hostArch, RuntimeError } from './start-module.ts';
+export type { ModuleSpec, RunningModule, ExitStatus, StopSignal, BpfObjectCandidate } from './contract.ts';

@@ -1,0 +1,110 @@
+// Starts a module in its own worker thread and controls it: stop with a grace period, exit
+// status, and the cleanup guarantee — whatever way the worker ends (return, trap, terminate),
+// every eBPF object, link, buffer and socket it held is freed before `exited` resolves.
+import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { archFromNode, type Arch } from '../oci-spec/arch.ts';
+import { closeLogSink, installLibbpfLogRouter, openLogSink } from './bpf/libbpf-log.ts';
+import { ResourceLedger } from './bpf/resource-ledger.ts';
+import { StopSignal } from './wasm/stop-signal.ts';
+import type { ExitStatus, ModuleSpec, RunningModule, StopSignal as StopName } from './contract.ts';
+import type { WorkerExit, WorkerInit } from './worker-protocol.ts';
+
+const SIGNAL_NUMBERS: Record<StopName, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export class RuntimeError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export function hostArch(): Arch {
+  const arch = archFromNode(process.arch);
+  if (!arch) throw new RuntimeError('WASMBPF_UNSUPPORTED_ARCH', `unsupported host architecture '${process.arch}'`);
+  return arch;
+}
+
+export function startModule(spec: ModuleSpec): RunningModule {
+  const stderr = spec.stderr ?? 2;
+  const log = installLibbpfLogRouter();
+  const sink = openLogSink(stderr);
+  const stop = new StopSignal();
+  const ledger = new ResourceLedger();
+  const init: WorkerInit = {
+    wasm: spec.wasm,
+    args: spec.args,
+    env: spec.env ?? [],
+    stdin: spec.stdin ?? 0,
+    stdout: spec.stdout ?? 1,
+    stderr,
+    preopens: spec.preopens ?? {},
+    bpfObjects: spec.bpfObjects ?? [],
+    hostArch: spec.hostArch ?? hostArch(),
+    stop: stop.sab,
+    ledger: ledger.sab,
+    log,
+    sink,
+  };
+  const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false });
+  let result: WorkerExit | undefined;
+  let stoppedBy: StopName | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+
+  worker.on('message', (m: WorkerExit) => {
+    result = m;
+  });
+  worker.on('error', (err) => {
+    result ??= { code: 1, error: `runtime error: ${err instanceof Error ? err.message : String(err)}` };
+  });
+
+  const exited = new Promise<ExitStatus>((resolve) => {
+    worker.once('exit', () => {
+      if (graceTimer) clearTimeout(graceTimer);
+      const leaked = ledger.reap();
+      closeLogSink(sink);
+      let status: ExitStatus;
+      if (result) {
+        status = { code: result.code };
+        if (result.error) status.error = result.error;
+      } else {
+        const sig = stoppedBy ?? 'SIGKILL';
+        status = { code: 128 + SIGNAL_NUMBERS[sig] };
+      }
+      if (stoppedBy) status.signal = stoppedBy;
+      if (status.error) {
+        try {
+          fs.writeSync(stderr, `wasmbpf: ${status.error}\n`);
+        } catch {
+          // stderr already closed
+        }
+      }
+      if (leaked > 0 && process.env.WASMBPF_DEBUG) process.stderr.write(`wasmbpf: reaped ${leaked} eBPF resources of a terminated module\n`);
+      resolve(status);
+    });
+  });
+
+  const running: RunningModule = {
+    threadId: worker.threadId,
+    exited,
+    stop(signal: StopName) {
+      if (result) return;
+      if (signal === 'SIGKILL') {
+        stoppedBy = 'SIGKILL';
+        stop.request();
+        void worker.terminate();
+        return;
+      }
+      if (stoppedBy) return;
+      stoppedBy = signal;
+      stop.request();
+      graceTimer = setTimeout(() => void worker.terminate(), spec.gracePeriodMs ?? 3000);
+      graceTimer.unref();
+    },
+    async [Symbol.asyncDispose]() {
+      running.stop('SIGKILL');
+      await exited;
+    },
+  };
+  return running;
+}

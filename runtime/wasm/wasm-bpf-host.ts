@@ -1,0 +1,345 @@
+// The guest-facing eBPF ABI: the `wasm_bpf` imports (byte-compatible with wasm-bpf), the
+// `callback-wrapper` poll TinyGo guests use, and our `wasmbpf_v1` extensions (docs/abi.md).
+//
+// Each import validates everything the guest passes (pointers, lengths, handles, fds) and turns
+// every failure into a negative errno plus a message on the module's stderr; nothing a guest
+// passes can crash the host or reach an fd it does not own. Guest traps inside a record callback
+// propagate out of the import and end the instance.
+import fs from 'node:fs';
+import { BpfError } from '../bpf/errors.ts';
+import { AttachKind, BpfObject, type AttachOptions, type LogRunner } from '../bpf/bpf-object.ts';
+import { lib, libcFns, lastErrno } from '../bpf/libbpf.ts';
+import { valueBufferSize } from '../bpf/map-types.ts';
+import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
+import type { ObjectSelector } from '../object-selector.ts';
+import { GuestFault, GuestMemory, toOffset } from './guest-memory.ts';
+import type { StopSignal } from './stop-signal.ts';
+
+const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, ENOEXEC = 8;
+const POLL_SLICE_MS = 100;
+const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+
+const CMD_LOOKUP = 1, CMD_UPDATE = 2, CMD_DELETE = 3, CMD_GET_NEXT_KEY = 4;
+
+type Ptr = number | bigint;
+
+export interface HostDeps {
+  stderrFd: number;
+  runLogged: LogRunner;
+  ledger: ResourceLedger;
+  stop: StopSignal;
+  selector: ObjectSelector;
+}
+
+interface GuestExports {
+  memory: WebAssembly.Memory;
+  table?: WebAssembly.Table;
+  goCallback?: (ctx: number, data: number, size: number) => number;
+}
+
+export class WasmBpfHost {
+  private readonly objects = new Map<bigint, BpfObject>();
+  private nextHandle = 1n;
+  private guest: GuestExports | undefined;
+  private memory: GuestMemory | undefined;
+  private lastError = '';
+  private readonly sockets = new Map<number, number>(); // fd -> ledger slot
+  private readonly possibleCpus: number;
+
+  constructor(private readonly deps: HostDeps) {
+    this.possibleCpus = lib.num_possible_cpus() as number;
+  }
+
+  /** After instantiation: the guest's memory, function table and go-callback export. */
+  bind(instance: WebAssembly.Instance): void {
+    const e = instance.exports;
+    this.guest = {
+      memory: e.memory as WebAssembly.Memory,
+      table: e.__indirect_function_table as WebAssembly.Table | undefined,
+      goCallback: e['go-callback'] as GuestExports['goCallback'],
+    };
+    this.memory = new GuestMemory(this.guest.memory);
+  }
+
+  imports(): WebAssembly.Imports {
+    return {
+      wasm_bpf: {
+        wasm_load_bpf_object: (buf: Ptr, len: number) => this.loadObject(buf, len, true),
+        wasm_attach_bpf_program: (obj: bigint, name: Ptr, target: Ptr) => this.guard('attach', () => {
+          this.object(obj).attachCompat(this.mem().cString(name, 256), this.mem().optionalCString(target));
+          return 0;
+        }),
+        wasm_bpf_buffer_poll: (obj: bigint, fd: number, sampleFn: number, ctx: Ptr, buf: Ptr, len: number, timeout: number) =>
+          this.poll(obj, fd, this.tableCallback(sampleFn), toOffset(ctx), buf, len, timeout, false),
+        wasm_bpf_map_fd_by_name: (obj: bigint, name: Ptr) => this.guard('map_fd_by_name', () => {
+          const mapName = this.mem().cString(name, 256);
+          const fd = this.object(obj).mapFdByName(mapName);
+          if (fd < 0) throw new BpfError('WASMBPF_BPF_NO_MAP', `no map named '${mapName}' in the eBPF object`, ENOENT);
+          return fd;
+        }),
+        wasm_bpf_map_operate: (fd: number, cmd: number, key: Ptr, value: Ptr, nextKey: Ptr, flags: bigint) =>
+          this.guard('map_operate', () => this.mapOperate(fd, cmd, key, value, nextKey, flags)),
+        wasm_close_bpf_object: (obj: bigint) => this.guard('close', () => {
+          this.object(obj).close();
+          this.objects.delete(BigInt.asUintN(64, obj));
+          return 0;
+        }),
+      },
+      'callback-wrapper': {
+        wasm_bpf_buffer_poll: (obj: bigint, fd: number, ctx: Ptr, buf: Ptr, len: number, timeout: number) =>
+          this.poll(obj, fd, this.goCallback(), toOffset(ctx), buf, len, timeout, false),
+      },
+      wasmbpf_v1: {
+        open_object: (buf: Ptr, len: number) => this.loadObject(buf, len, false),
+        set_autoload: (obj: bigint, prog: Ptr, on: number) => this.guard('set_autoload', () => {
+          this.object(obj).setAutoload(this.mem().cString(prog, 256), on !== 0);
+          return 0;
+        }),
+        load_object: (obj: bigint) => this.guard('load_object', () => {
+          this.object(obj).load();
+          return 0;
+        }),
+        attach: (obj: bigint, prog: Ptr, opts: Ptr, optsLen: number) => this.guard('attach', () => {
+          this.object(obj).attach(this.mem().cString(prog, 256), this.attachOptions(opts, optsLen));
+          return 0;
+        }),
+        open_raw_socket: (ifname: Ptr) => this.guard('open_raw_socket', () => this.openRawSocket(this.mem().cString(ifname, 64))),
+        num_possible_cpus: () => this.possibleCpus,
+        global_data: (obj: bigint, section: Ptr, buf: Ptr, len: number, write: number) => this.guard('global_data', () => {
+          const o = this.object(obj);
+          const name = this.mem().cString(section, 64);
+          const fd = o.mapFdByName(name);
+          const info = fd >= 0 ? o.maps.get(fd) : undefined;
+          if (!info) throw new BpfError('WASMBPF_BPF_NO_MAP', `the eBPF object has no '${name}' section`, ENOENT);
+          const value = Buffer.alloc(info.valueSize);
+          const key = Buffer.alloc(4);
+          let r = lib.map_lookup(fd, key, value, 0n) as number;
+          if (r < 0) throw new BpfError('WASMBPF_BPF_MAP', `cannot read ${name}`, -r);
+          const n = Math.min(len, info.valueSize);
+          const guestBuf = this.mem().bytes(buf, n);
+          if (write) {
+            value.set(guestBuf);
+            r = lib.map_update(fd, key, value, 0n) as number;
+            if (r < 0) throw new BpfError('WASMBPF_BPF_MAP', `cannot write ${name}`, -r);
+          } else {
+            guestBuf.set(value.subarray(0, n));
+          }
+          return n;
+        }),
+        last_error: (buf: Ptr, len: number) => {
+          const text = Buffer.from(this.lastError);
+          try {
+            if (len > 0) {
+              const n = Math.min(text.length, len - 1);
+              const out = this.mem().bytes(buf, n + 1);
+              out.set(text.subarray(0, n));
+              out[n] = 0;
+            }
+          } catch {
+            return -EFAULT;
+          }
+          return text.length;
+        },
+        buffer_poll: (obj: bigint, fd: number, sampleFn: number, ctx: Ptr, buf: Ptr, len: number, timeout: number) =>
+          this.poll(obj, fd, this.tableCallback(sampleFn), toOffset(ctx), buf, len, timeout, true),
+      },
+    };
+  }
+
+  /** Closes every object (and its links and buffers) and socket the guest left open. Idempotent. */
+  close(): void {
+    for (const o of this.objects.values()) o.close();
+    this.objects.clear();
+    for (const [fd, slot] of this.sockets) {
+      libcFns.close(fd);
+      this.deps.ledger.remove(slot);
+    }
+    this.sockets.clear();
+  }
+
+  private mem(): GuestMemory {
+    if (!this.memory) throw new GuestFault('the module exports no memory');
+    return this.memory;
+  }
+
+  private object(handle: bigint): BpfObject {
+    const o = this.objects.get(BigInt.asUintN(64, handle));
+    if (!o) throw new BpfError('WASMBPF_BPF_BAD_HANDLE', `${handle} is not an eBPF object handle of this module`, EINVAL);
+    return o;
+  }
+
+  /** The object owning a map fd; only this instance's own map fds are accepted. */
+  private objectOfFd(fd: number): BpfObject {
+    for (const o of this.objects.values()) if (o.maps.has(fd)) return o;
+    throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a map of this module`, EBADF);
+  }
+
+  private fail(what: string, err: unknown): number {
+    let errno = EINVAL;
+    let message: string;
+    if (err instanceof BpfError) {
+      errno = err.errno;
+      message = err.message;
+      this.lastError = err.log ? `${message}\n${err.log}` : message;
+    } else if (err instanceof GuestFault) {
+      errno = EFAULT;
+      message = `bad pointer: ${err.message}`;
+      this.lastError = message;
+    } else {
+      throw err; // a trap in a guest callback, or a host bug: end the instance
+    }
+    this.writeStderr(`wasmbpf: ${what}: ${message}\n`);
+    return -errno;
+  }
+
+  private guard(what: string, fn: () => number): number {
+    try {
+      return fn();
+    } catch (err) {
+      return this.fail(what, err);
+    }
+  }
+
+  private writeStderr(text: string): void {
+    try {
+      fs.writeSync(this.deps.stderrFd, text);
+    } catch {
+      // stderr gone (closed FIFO): nothing to tell
+    }
+  }
+
+  private loadObject(buf: Ptr, len: number, load: boolean): bigint {
+    try {
+      if (len <= 0 || len > MAX_OBJECT_BYTES) throw new BpfError('WASMBPF_BPF_OPEN', `object size ${len} is invalid`, EINVAL);
+      const guestBytes = this.mem().bytes(buf, len);
+      const object = this.deps.selector.open(guestBytes, this.deps.runLogged, this.deps.ledger);
+      try {
+        if (load) object.load();
+      } catch (err) {
+        object.close();
+        throw err;
+      }
+      const handle = this.nextHandle++;
+      this.objects.set(handle, object);
+      return handle;
+    } catch (err) {
+      this.fail(load ? 'load eBPF object' : 'open eBPF object', err);
+      return 0n;
+    }
+  }
+
+  private mapOperate(fd: number, cmd: number, key: Ptr, value: Ptr, nextKey: Ptr, flags: bigint): number {
+    const info = this.objectOfFd(fd).maps.get(fd)!;
+    const m = this.mem();
+    const valueLen = valueBufferSize(info.type, info.valueSize, this.possibleCpus);
+    let r: number;
+    switch (cmd) {
+      case CMD_LOOKUP:
+        r = lib.map_lookup(fd, m.bytes(key, info.keySize), m.bytes(value, valueLen), flags) as number;
+        break;
+      case CMD_UPDATE:
+        r = lib.map_update(fd, m.bytes(key, info.keySize), m.bytes(value, valueLen), flags) as number;
+        break;
+      case CMD_DELETE:
+        r = lib.map_delete(fd, m.bytes(key, info.keySize), flags) as number;
+        break;
+      case CMD_GET_NEXT_KEY:
+        // A NULL key asks for the first key, as in the kernel's BPF_MAP_GET_NEXT_KEY.
+        r = lib.map_get_next_key(fd, toOffset(key) === 0 ? null : m.bytes(key, info.keySize), m.bytes(nextKey, info.keySize)) as number;
+        break;
+      default:
+        throw new BpfError('WASMBPF_BPF_MAP_CMD', `map command ${cmd} is not one of 1 lookup, 2 update, 3 delete, 4 get_next_key`, EINVAL);
+    }
+    // Missing keys are normal map traffic (ENOENT ends an iteration): no stderr noise for them.
+    if (r === -ENOENT) return r;
+    if (r < 0) throw new BpfError('WASMBPF_BPF_MAP', `map '${info.name}' command ${cmd}`, -r);
+    return r;
+  }
+
+  private tableCallback(index: number): (ctx: number, data: number, size: number) => number {
+    return (ctx, data, size) => {
+      const table = this.guest?.table;
+      if (!table) throw new BpfError('WASMBPF_NO_TABLE', 'the module does not export __indirect_function_table (link with --export-table)', EINVAL);
+      const fn = table.get(index >>> 0) as ((...a: number[]) => number) | null;
+      if (typeof fn !== 'function') throw new BpfError('WASMBPF_BAD_CALLBACK', `table entry ${index} is not a function`, EINVAL);
+      return fn(ctx, data, size) | 0;
+    };
+  }
+
+  private goCallback(): (ctx: number, data: number, size: number) => number {
+    return (ctx, data, size) => {
+      const fn = this.guest?.goCallback;
+      if (!fn) throw new BpfError('WASMBPF_BAD_CALLBACK', "the module does not export 'go-callback'", EINVAL);
+      return fn(ctx, data, size) | 0;
+    };
+  }
+
+  private poll(obj: bigint, fd: number, callback: (ctx: number, data: number, size: number) => number,
+    ctx: number, buf: Ptr, len: number, timeoutMs: number, returnCount: boolean): number {
+    let delivered = 0;
+    const result = this.guard('buffer_poll', () => {
+      const o = this.object(obj);
+      if (!o.maps.has(fd)) throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a map of this eBPF object`, EBADF);
+      const dataAt = toOffset(buf);
+      this.mem().bytes(dataAt, len); // validate once; re-checked per record (memory may grow)
+      const buffer = o.buffer(fd);
+      const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+      for (;;) {
+        if (this.deps.stop.stopping) return -EINTR;
+        const slice = Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now()));
+        const r = buffer.poll(slice, (record) => {
+          const n = Math.min(record.length, len);
+          this.mem().bytes(dataAt, n).set(record.subarray(0, n));
+          return callback(ctx, dataAt, record.length);
+        });
+        const lost = buffer.takeLost();
+        if (lost > 0n) this.writeStderr(`wasmbpf: lost ${lost} perf buffer samples on map fd ${fd}\n`);
+        if (r < 0 && r !== -EINTR) throw new BpfError('WASMBPF_BPF_POLL', `polling map fd ${fd}`, -r);
+        if (r > 0) delivered += r;
+        if (delivered > 0 || Date.now() >= deadline) return 0;
+      }
+    });
+    if (result < 0) return result;
+    return returnCount ? delivered : 0;
+  }
+
+  private attachOptions(ptr: Ptr, len: number): AttachOptions {
+    if (len < 32) throw new BpfError('WASMBPF_BAD_OPTS', `attach options are ${len} bytes, expected 32`, EINVAL);
+    const b = this.mem().bytes(ptr, 32);
+    const v = new DataView(b.buffer, b.byteOffset, 32);
+    const kind = v.getUint32(0, true);
+    if (kind > AttachKind.TRACEPOINT) throw new BpfError('WASMBPF_BAD_OPTS', `unknown attach kind ${kind}`, EINVAL);
+    const target = this.mem().optionalCString(v.getUint32(8, true));
+    const func = this.mem().optionalCString(v.getUint32(12, true));
+    const fd = v.getInt32(24, true);
+    if (kind === AttachKind.SOCKET && !this.sockets.has(fd)) {
+      throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a socket this module opened`, EBADF);
+    }
+    return { kind, pid: v.getInt32(4, true), target, func, offset: v.getBigUint64(16, true), fd, flags: v.getUint32(28, true) };
+  }
+
+  private openRawSocket(ifname: string): number {
+    const AF_PACKET = 17, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, ETH_P_ALL_BE = 0x0300;
+    let ifindex = 0;
+    if (ifname) {
+      ifindex = libcFns.if_nametoindex(ifname) as number;
+      if (!ifindex) throw new BpfError('WASMBPF_SOCKET', `no network interface named '${ifname}'`, 19);
+    }
+    const fd = libcFns.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, ETH_P_ALL_BE) as number;
+    if (fd < 0) throw new BpfError('WASMBPF_SOCKET', 'cannot open a raw socket', lastErrno() || EPERM);
+    // struct sockaddr_ll { u16 family; be16 protocol; i32 ifindex; u16 hatype; u8 pkttype; u8 halen; u8 addr[8]; }
+    const addr = Buffer.alloc(20);
+    addr.writeUInt16LE(AF_PACKET, 0);
+    addr.writeUInt16LE(ETH_P_ALL_BE, 2);
+    addr.writeInt32LE(ifindex, 4);
+    if ((libcFns.bind(fd, addr, 20) as number) < 0) {
+      const errno = lastErrno();
+      libcFns.close(fd);
+      throw new BpfError('WASMBPF_SOCKET', `cannot bind a raw socket to '${ifname}'`, errno || EINVAL);
+    }
+    this.sockets.set(fd, this.deps.ledger.add(Kind.FD, BigInt(fd)));
+    return fd;
+  }
+}
+
+export const HOST_ERRNO = { EPERM, ENOENT, EINTR, EBADF, EFAULT, EINVAL, ENOEXEC };

@@ -1,0 +1,55 @@
+// The worker thread that runs one module: compile, instantiate with WASI and the eBPF host ABI,
+// run _start, then close every eBPF object it left open and report the exit. Everything here
+// runs on the worker's own thread; the controlling thread talks to it only through the shared
+// stop word and the final message (start-module.ts).
+import { parentPort, workerData } from 'node:worker_threads';
+import { LibbpfLogClient } from './bpf/libbpf-log.ts';
+import { ResourceLedger } from './bpf/resource-ledger.ts';
+import { ObjectSelector } from './object-selector.ts';
+import { GuestWasi } from './wasm/wasi.ts';
+import { StopSignal } from './wasm/stop-signal.ts';
+import { WasmBpfHost } from './wasm/wasm-bpf-host.ts';
+import type { WorkerInit, WorkerExit } from './worker-protocol.ts';
+
+/** Exit code for a guest trap: like a process that aborted (128 + SIGABRT). */
+const TRAP_EXIT_CODE = 134;
+
+function describe(err: unknown): string {
+  if (err instanceof WebAssembly.RuntimeError) return `wasm trap: ${err.message}`;
+  if (err instanceof WebAssembly.CompileError) return `invalid Wasm module: ${err.message}`;
+  if (err instanceof WebAssembly.LinkError) return `cannot link the module: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function run(init: WorkerInit): Promise<WorkerExit> {
+  const stop = new StopSignal(init.stop);
+  const ledger = new ResourceLedger(init.ledger);
+  const log = new LibbpfLogClient(init.log, init.sink);
+  const host = new WasmBpfHost({
+    stderrFd: init.stderr,
+    runLogged: (fn) => log.run(fn),
+    ledger,
+    stop,
+    selector: new ObjectSelector(init.hostArch, init.bpfObjects),
+  });
+  const wasi = new GuestWasi({
+    args: init.args, env: init.env, stdin: init.stdin, stdout: init.stdout, stderr: init.stderr,
+    preopens: init.preopens, stop,
+  });
+  let phase = 'compile';
+  try {
+    const module = await WebAssembly.compile(init.wasm as Uint8Array<ArrayBuffer>);
+    phase = 'instantiate';
+    const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.imports(), ...host.imports() });
+    host.bind(instance);
+    phase = 'run';
+    return { code: wasi.start(instance) };
+  } catch (err) {
+    return { code: phase === 'run' ? TRAP_EXIT_CODE : 1, error: describe(err) };
+  } finally {
+    host.close();
+  }
+}
+
+const result = await run(workerData as WorkerInit);
+parentPort!.postMessage(result);
