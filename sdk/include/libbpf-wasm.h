@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libbpf-wasm.h: libbpf's user-space API for WebAssembly guests, over the host's `wasm_bpf`
+ * imports (the ABI of the open-source wasm-bpf project; see docs/abi.md).
+ *
+ * Guest code reads like libbpf-bootstrap code: a `bpftool gen skeleton` header (bpftool 7.x)
+ * compiles against this file unchanged (its `#include <bpf/libbpf.h>` resolves to
+ * sdk/include/bpf/libbpf.h, which includes this), and open -> set rodata -> load -> attach ->
+ * poll -> destroy work as with libbpf. What differs, and why:
+ *
+ *  - The object bytes are copied into guest memory at open. `.rodata` and `.data` variables are
+ *    edited in that copy (skel->rodata->x = ...), so the kernel sees them when the copy is
+ *    loaded; `.bss` starts zeroed, as the kernel makes it. After load, `skel->bss`/`skel->data`
+ *    are snapshots, not live mappings: wasmbpf.h's wasmbpf_global_read/write refresh them.
+ *  - Only `wasm_bpf` imports are used here, so a module built on this header alone also runs on
+ *    the reference wasm-bpf runtime. Anything that needs our `wasmbpf_v1` extensions
+ *    (autoload, attach options, raw sockets, CPU count, global data) lives in wasmbpf.h.
+ *  - Errors are returned as negative errno values *of this libc* (wasi-libc numbers EINTR 27,
+ *    not Linux's 4): the host speaks Linux errno, and every return value is translated, so
+ *    `err == -EINTR` and `errno == ENOENT` mean what they say. errno is set on failure too.
+ *  - Unlike the reference header, nothing is silently ignored: a failed auto-attach fails
+ *    bpf_object__attach_skeleton (a program whose section type libbpf cannot auto-attach,
+ *    e.g. SEC("xdp"), is skipped, as libbpf's skeleton does).
+ *  - Links cannot be detached one by one over `wasm_bpf`: bpf_link__destroy releases the guest
+ *    handle only, and every link is detached when the object is closed (destroy or exit).
+ */
+#ifndef WASMBPF_LIBBPF_WASM_H
+#define WASMBPF_LIBBPF_WASM_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef __wasm32__
+#error "libbpf-wasm.h is for WebAssembly guests (clang --target=wasm32-wasi)"
+#endif
+
+/* ---- the kernel's fixed-width types, as shared headers (NAME.h) spell them ---- */
+#ifndef WASMBPF_NO_KERNEL_TYPES
+typedef uint8_t __u8;
+typedef int8_t __s8;
+typedef uint16_t __u16;
+typedef int16_t __s16;
+typedef uint32_t __u32;
+typedef int32_t __s32;
+typedef uint64_t __u64;
+typedef int64_t __s64;
+#endif
+
+/* ---- the `wasm_bpf` host imports (docs/abi.md) ---- */
+#define WASMBPF__IMPORT(name) __attribute__((import_module("wasm_bpf"), import_name(name)))
+
+/* An object handle: opaque to the guest, 0 means failure. */
+typedef uint64_t wasm_bpf_handle;
+
+WASMBPF__IMPORT("wasm_load_bpf_object")
+wasm_bpf_handle wasm_load_bpf_object(const void *obj_buf, int obj_buf_sz);
+WASMBPF__IMPORT("wasm_attach_bpf_program")
+int wasm_attach_bpf_program(wasm_bpf_handle obj, const char *name, const char *attach_target);
+WASMBPF__IMPORT("wasm_bpf_buffer_poll")
+int wasm_bpf_buffer_poll(wasm_bpf_handle obj, int fd, int32_t sample_fn, uint32_t ctx,
+                         char *data, int max_size, int timeout_ms);
+WASMBPF__IMPORT("wasm_bpf_map_fd_by_name")
+int wasm_bpf_map_fd_by_name(wasm_bpf_handle obj, const char *name);
+WASMBPF__IMPORT("wasm_bpf_map_operate")
+int wasm_bpf_map_operate(int fd, int cmd, void *key, void *value, void *next_key, uint64_t flags);
+WASMBPF__IMPORT("wasm_close_bpf_object")
+int wasm_close_bpf_object(wasm_bpf_handle obj);
+#undef WASMBPF__IMPORT
+
+/* ---- errno: the host returns Linux numbers; this libc has its own ---- */
+static inline int wasmbpf__errno_from_linux(int linux_errno)
+{
+    switch (linux_errno) {
+    case 1: return EPERM;
+    case 2: return ENOENT;
+    case 3: return ESRCH;
+    case 4: return EINTR;
+    case 5: return EIO;
+    case 6: return ENXIO;
+    case 7: return E2BIG;
+    case 8: return ENOEXEC;
+    case 9: return EBADF;
+    case 10: return ECHILD;
+    case 11: return EAGAIN;
+    case 12: return ENOMEM;
+    case 13: return EACCES;
+    case 14: return EFAULT;
+    case 16: return EBUSY;
+    case 17: return EEXIST;
+    case 18: return EXDEV;
+    case 19: return ENODEV;
+    case 20: return ENOTDIR;
+    case 21: return EISDIR;
+    case 22: return EINVAL;
+    case 23: return ENFILE;
+    case 24: return EMFILE;
+    case 25: return ENOTTY;
+    case 26: return ETXTBSY;
+    case 27: return EFBIG;
+    case 28: return ENOSPC;
+    case 29: return ESPIPE;
+    case 30: return EROFS;
+    case 31: return EMLINK;
+    case 32: return EPIPE;
+    case 33: return EDOM;
+    case 34: return ERANGE;
+    case 35: return EDEADLK;
+    case 36: return ENAMETOOLONG;
+    case 37: return ENOLCK;
+    case 38: return ENOSYS;
+    case 39: return ENOTEMPTY;
+    case 40: return ELOOP;
+    case 42: return ENOMSG;
+    case 43: return EIDRM;
+    case 67: return ENOLINK;
+    case 71: return EPROTO;
+    case 72: return EMULTIHOP;
+    case 74: return EBADMSG;
+    case 75: return EOVERFLOW;
+    case 84: return EILSEQ;
+    case 88: return ENOTSOCK;
+    case 89: return EDESTADDRREQ;
+    case 90: return EMSGSIZE;
+    case 91: return EPROTOTYPE;
+    case 92: return ENOPROTOOPT;
+    case 93: return EPROTONOSUPPORT;
+    case 95: return EOPNOTSUPP;
+    case 97: return EAFNOSUPPORT;
+    case 98: return EADDRINUSE;
+    case 99: return EADDRNOTAVAIL;
+    case 100: return ENETDOWN;
+    case 101: return ENETUNREACH;
+    case 102: return ENETRESET;
+    case 103: return ECONNABORTED;
+    case 104: return ECONNRESET;
+    case 105: return ENOBUFS;
+    case 106: return EISCONN;
+    case 107: return ENOTCONN;
+    case 110: return ETIMEDOUT;
+    case 111: return ECONNREFUSED;
+    case 113: return EHOSTUNREACH;
+    case 114: return EALREADY;
+    case 115: return EINPROGRESS;
+    case 116: return ESTALE;
+    case 122: return EDQUOT;
+    case 125: return ECANCELED;
+    case 130: return EOWNERDEAD;
+    case 131: return ENOTRECOVERABLE;
+    default: return EIO;
+    }
+}
+
+/* A host return value as libbpf would return it: >= 0 unchanged, else -errno (set too). */
+static inline int wasmbpf__ret(int host_ret)
+{
+    if (host_ret >= 0)
+        return host_ret;
+    errno = wasmbpf__errno_from_linux(-host_ret);
+    return -errno;
+}
+
+static inline int libbpf_get_error(const void *ptr)
+{
+    return ptr ? 0 : -errno;
+}
+
+/* ---- libbpf constants the tools use ---- */
+enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2, BPF_F_LOCK = 4 };
+enum wasmbpf__map_cmd {
+    WASMBPF_MAP_LOOKUP_ELEM = 1,
+    WASMBPF_MAP_UPDATE_ELEM = 2,
+    WASMBPF_MAP_DELETE_ELEM = 3,
+    WASMBPF_MAP_GET_NEXT_KEY = 4,
+};
+
+/* ---- options structs: libbpf's sized-struct convention (LIBBPF_OPTS sets .sz) ---- */
+#define LIBBPF_OPTS(TYPE, NAME, ...)                                  \
+    struct TYPE NAME = ({                                             \
+        (struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ };      \
+    })
+#define DECLARE_LIBBPF_OPTS LIBBPF_OPTS
+
+struct bpf_object_open_opts {
+    size_t sz;
+    const char *object_name; /* accepted for source compatibility; the host names objects */
+};
+
+/* ---- libbpf's print hook: the host already routes libbpf's messages to stderr ---- */
+enum libbpf_print_level { LIBBPF_WARN, LIBBPF_INFO, LIBBPF_DEBUG };
+typedef int (*libbpf_print_fn_t)(enum libbpf_print_level level, const char *fmt, va_list args);
+static inline libbpf_print_fn_t libbpf_set_print(libbpf_print_fn_t fn)
+{
+    (void)fn; /* messages are printed by the host, with the verifier log, on stderr */
+    return NULL;
+}
+
+/* ---- objects, maps, programs, links ---- */
+struct bpf_object;
+struct bpf_object_skeleton;
+
+struct bpf_map {
+    struct bpf_object *obj;
+    const char *name;        /* as the skeleton names it: "rb", "execsnoo.rodata" */
+    const char *host_name;   /* as the host looks it up: "rb", ".rodata" */
+    const char *section;     /* ".rodata", ".data", ".bss" for global data; else NULL */
+    int fd;                  /* valid after load */
+    void *global;            /* the guest copy of a global-data section */
+    size_t global_sz;
+    void *owned;             /* what to free: the zeroed .bss copy */
+};
+
+struct bpf_program {
+    struct bpf_object *obj;
+    const char *name;
+    bool autoload;
+    bool autoattach;
+};
+
+struct bpf_link {
+    struct bpf_object *obj;
+    const struct bpf_program *prog;
+};
+
+struct bpf_object {
+    const char *name;
+    uint8_t *elf;            /* private copy of the ELF; .rodata/.data are edited in place */
+    size_t elf_sz;
+    wasm_bpf_handle handle;  /* 0 until loaded */
+    bool loaded;
+    struct bpf_object_skeleton *skel;
+    /* Set by wasmbpf.h when loading needs the wasmbpf_v1 extensions (e.g. autoload off). */
+    wasm_bpf_handle (*load_ext)(struct bpf_object *obj, int *err);
+};
+
+/* The layout `bpftool gen skeleton` (7.x) fills in. */
+struct bpf_map_skeleton {
+    const char *name;
+    struct bpf_map **map;
+    void **mmaped;
+    struct bpf_link **link; /* newer bpftool, struct_ops only */
+};
+
+struct bpf_prog_skeleton {
+    const char *name;
+    struct bpf_program **prog;
+    struct bpf_link **link;
+};
+
+struct bpf_object_skeleton {
+    size_t sz;
+    const char *name;
+    const void *data;
+    size_t data_sz;
+    struct bpf_object **obj;
+    int map_cnt;
+    int map_skel_sz;
+    struct bpf_map_skeleton *maps;
+    int prog_cnt;
+    int prog_skel_sz;
+    struct bpf_prog_skeleton *progs;
+};
+
+#define WASMBPF__MAP_SKEL(s, i) \
+    ((struct bpf_map_skeleton *)((char *)(s)->maps + (size_t)(i) * (size_t)(s)->map_skel_sz))
+#define WASMBPF__PROG_SKEL(s, i) \
+    ((struct bpf_prog_skeleton *)((char *)(s)->progs + (size_t)(i) * (size_t)(s)->prog_skel_sz))
+
+/* ---- a minimal ELF64 reader: where a global-data section lies in the object copy ---- */
+static inline uint64_t wasmbpf__rd(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) /* eBPF objects here are little-endian, like wasm32 */
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* 0 and the section's offset, size and type; -ENOENT if absent; -EINVAL if malformed. */
+static inline int wasmbpf__elf_section(const uint8_t *elf, size_t sz, const char *want,
+                                       size_t *off, size_t *size, uint32_t *type)
+{
+    if (sz < 64 || memcmp(elf, "\177ELF", 4) != 0 || elf[4] != 2 || elf[5] != 1)
+        return -EINVAL;
+    uint64_t shoff = wasmbpf__rd(elf + 40, 8);
+    uint64_t shentsize = wasmbpf__rd(elf + 58, 2), shnum = wasmbpf__rd(elf + 60, 2);
+    uint64_t shstrndx = wasmbpf__rd(elf + 62, 2);
+    if (shentsize < 64 || shstrndx >= shnum || shoff > sz || shnum * shentsize > sz - shoff)
+        return -EINVAL;
+    const uint8_t *strsh = elf + shoff + shstrndx * shentsize;
+    uint64_t stroff = wasmbpf__rd(strsh + 24, 8), strsz = wasmbpf__rd(strsh + 32, 8);
+    if (stroff > sz || strsz > sz - stroff)
+        return -EINVAL;
+    size_t wantlen = strlen(want);
+    for (uint64_t i = 0; i < shnum; i++) {
+        const uint8_t *sh = elf + shoff + i * shentsize;
+        uint64_t name = wasmbpf__rd(sh, 4);
+        if (name + wantlen + 1 > strsz || memcmp(elf + stroff + name, want, wantlen + 1) != 0)
+            continue;
+        uint32_t t = (uint32_t)wasmbpf__rd(sh + 4, 4);
+        uint64_t o = wasmbpf__rd(sh + 24, 8), s = wasmbpf__rd(sh + 32, 8);
+        if (t != 8 /* SHT_NOBITS */ && (o > sz || s > sz - o))
+            return -EINVAL;
+        *off = (size_t)o;
+        *size = (size_t)s;
+        *type = t;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+/* ---- skeleton lifecycle ---- */
+static inline void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s);
+
+static inline int bpf_object__open_skeleton(struct bpf_object_skeleton *s,
+                                            const struct bpf_object_open_opts *opts)
+{
+    (void)opts;
+    if (!s || !s->data || !s->data_sz || !s->obj)
+        return -(errno = EINVAL);
+    struct bpf_object *obj = calloc(1, sizeof(*obj));
+    if (!obj)
+        return -(errno = ENOMEM);
+    *s->obj = obj;
+    obj->skel = s;
+    obj->name = s->name;
+    obj->elf_sz = s->data_sz;
+    obj->elf = malloc(s->data_sz);
+    if (!obj->elf)
+        return -(errno = ENOMEM);
+    memcpy(obj->elf, s->data, s->data_sz);
+
+    for (int i = 0; i < s->map_cnt; i++) {
+        struct bpf_map_skeleton *ms = WASMBPF__MAP_SKEL(s, i);
+        struct bpf_map *map = calloc(1, sizeof(*map));
+        if (!map)
+            return -(errno = ENOMEM);
+        *ms->map = map;
+        map->obj = obj;
+        map->name = ms->name;
+        map->fd = -1;
+        /* libbpf names global-data maps "<8 chars of object>.<section>" and finds them by
+         * their section name, which is what the host is asked for. */
+        const char *dot = strchr(ms->name, '.');
+        map->host_name = dot ? dot : ms->name;
+        if (!dot)
+            continue;
+        map->section = dot;
+        size_t off, size;
+        uint32_t type;
+        int err = wasmbpf__elf_section(obj->elf, obj->elf_sz, dot, &off, &size, &type);
+        if (err) {
+            fprintf(stderr, "libbpf-wasm: map '%s': section '%s' not found in the object\n",
+                    ms->name, dot);
+            return -(errno = -err);
+        }
+        if (type == 8 /* SHT_NOBITS: .bss has no bytes in the file */) {
+            map->owned = calloc(1, size ? size : 1);
+            if (!map->owned)
+                return -(errno = ENOMEM);
+            map->global = map->owned;
+        } else {
+            map->global = obj->elf + off;
+        }
+        map->global_sz = size;
+        if (ms->mmaped)
+            *ms->mmaped = map->global;
+    }
+
+    for (int i = 0; i < s->prog_cnt; i++) {
+        struct bpf_prog_skeleton *ps = WASMBPF__PROG_SKEL(s, i);
+        struct bpf_program *prog = calloc(1, sizeof(*prog));
+        if (!prog)
+            return -(errno = ENOMEM);
+        *ps->prog = prog;
+        prog->obj = obj;
+        prog->name = ps->name;
+        prog->autoload = true;
+        prog->autoattach = true;
+    }
+    return 0;
+}
+
+static inline int bpf_object__load_skeleton(struct bpf_object_skeleton *s)
+{
+    struct bpf_object *obj = s && s->obj ? *s->obj : NULL;
+    if (!obj)
+        return -(errno = EINVAL);
+    if (obj->loaded)
+        return -(errno = EBUSY);
+    if (obj->load_ext) {
+        int err = 0;
+        obj->handle = obj->load_ext(obj, &err);
+        if (!obj->handle)
+            return -(errno = err ? err : EINVAL);
+    } else {
+        obj->handle = wasm_load_bpf_object(obj->elf, (int)obj->elf_sz);
+        /* wasm_bpf says only "0"; the host printed libbpf's reason on stderr. */
+        if (!obj->handle)
+            return -(errno = EINVAL);
+    }
+    obj->loaded = true;
+    for (int i = 0; i < s->map_cnt; i++) {
+        struct bpf_map *map = *WASMBPF__MAP_SKEL(s, i)->map;
+        map->fd = wasmbpf__ret(wasm_bpf_map_fd_by_name(obj->handle, map->host_name));
+    }
+    return 0;
+}
+
+static inline struct bpf_link *bpf_program__attach(const struct bpf_program *prog)
+{
+    if (!prog || !prog->obj->loaded) {
+        errno = EINVAL;
+        return NULL;
+    }
+    int err = wasmbpf__ret(wasm_attach_bpf_program(prog->obj->handle, prog->name, ""));
+    if (err < 0)
+        return NULL;
+    struct bpf_link *link = calloc(1, sizeof(*link));
+    if (!link) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    link->obj = prog->obj;
+    link->prog = prog;
+    return link;
+}
+
+static inline int bpf_object__attach_skeleton(struct bpf_object_skeleton *s)
+{
+    for (int i = 0; i < s->prog_cnt; i++) {
+        struct bpf_prog_skeleton *ps = WASMBPF__PROG_SKEL(s, i);
+        struct bpf_program *prog = *ps->prog;
+        if (!prog->autoload || !prog->autoattach)
+            continue;
+        if (ps->link && *ps->link)
+            continue; /* attached already, by hand */
+        struct bpf_link *link = bpf_program__attach(prog);
+        if (!link) {
+            /* libbpf's skeleton skips programs whose section type has no auto-attach
+             * (xdp, tc, socket, bare uprobe): those are attached by hand. */
+            if (errno == EOPNOTSUPP)
+                continue;
+            int err = -errno;
+            fprintf(stderr, "libbpf-wasm: failed to auto-attach program '%s': %s\n",
+                    prog->name, strerror(-err));
+            return err;
+        }
+        if (ps->link)
+            *ps->link = link;
+        else
+            free(link);
+    }
+    return 0;
+}
+
+/* wasm_bpf has no per-link detach: links stay until the object is destroyed (or the module
+ * exits). This releases nothing and says so in docs/guest-sdk.md. */
+static inline void bpf_object__detach_skeleton(struct bpf_object_skeleton *s)
+{
+    (void)s;
+}
+
+static inline int bpf_link__destroy(struct bpf_link *link)
+{
+    free(link); /* the kernel link goes when its object is closed */
+    return 0;
+}
+
+static inline void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
+{
+    if (!s)
+        return;
+    struct bpf_object *obj = s->obj ? *s->obj : NULL;
+    if (obj && obj->handle)
+        wasm_close_bpf_object(obj->handle);
+    for (int i = 0; s->maps && i < s->map_cnt; i++) {
+        struct bpf_map_skeleton *ms = WASMBPF__MAP_SKEL(s, i);
+        if (*ms->map)
+            free((*ms->map)->owned);
+        free(*ms->map);
+        *ms->map = NULL;
+        if (ms->mmaped)
+            *ms->mmaped = NULL;
+    }
+    for (int i = 0; s->progs && i < s->prog_cnt; i++) {
+        struct bpf_prog_skeleton *ps = WASMBPF__PROG_SKEL(s, i);
+        free(*ps->prog);
+        *ps->prog = NULL;
+        if (ps->link) {
+            free(*ps->link);
+            *ps->link = NULL;
+        }
+    }
+    if (obj) {
+        free(obj->elf);
+        free(obj);
+        *s->obj = NULL;
+    }
+    free(s->maps);
+    free(s->progs);
+    free(s);
+}
+
+/* ---- lookups by name ---- */
+static inline struct bpf_map *bpf_object__find_map_by_name(const struct bpf_object *obj,
+                                                           const char *name)
+{
+    const struct bpf_object_skeleton *s = obj ? obj->skel : NULL;
+    for (int i = 0; s && i < s->map_cnt; i++) {
+        struct bpf_map *map = *WASMBPF__MAP_SKEL(s, i)->map;
+        if (strcmp(map->name, name) == 0 || strcmp(map->host_name, name) == 0)
+            return map;
+    }
+    errno = ENOENT;
+    return NULL;
+}
+
+static inline struct bpf_program *bpf_object__find_program_by_name(const struct bpf_object *obj,
+                                                                   const char *name)
+{
+    const struct bpf_object_skeleton *s = obj ? obj->skel : NULL;
+    for (int i = 0; s && i < s->prog_cnt; i++) {
+        struct bpf_program *prog = *WASMBPF__PROG_SKEL(s, i)->prog;
+        if (strcmp(prog->name, name) == 0)
+            return prog;
+    }
+    errno = ENOENT;
+    return NULL;
+}
+
+static inline const char *bpf_map__name(const struct bpf_map *map) { return map->name; }
+static inline const char *bpf_program__name(const struct bpf_program *prog) { return prog->name; }
+static inline const char *bpf_object__name(const struct bpf_object *obj) { return obj->name; }
+
+/* The map's fd once the object is loaded; -EINVAL before, or the host's error. */
+static inline int bpf_map__fd(const struct bpf_map *map)
+{
+    if (!map || !map->obj->loaded)
+        return -(errno = EINVAL);
+    return map->fd;
+}
+
+static inline int bpf_program__set_autoattach(struct bpf_program *prog, bool autoattach)
+{
+    prog->autoattach = autoattach;
+    return 0;
+}
+static inline bool bpf_program__autoload(const struct bpf_program *prog) { return prog->autoload; }
+static inline bool bpf_program__autoattach(const struct bpf_program *prog) { return prog->autoattach; }
+
+/* ---- map operations (bpf/bpf.h's low-level API, by fd) ---- */
+static inline int bpf_map_lookup_elem(int fd, const void *key, void *value)
+{
+    return wasmbpf__ret(wasm_bpf_map_operate(fd, WASMBPF_MAP_LOOKUP_ELEM, (void *)key, value, NULL, 0));
+}
+static inline int bpf_map_lookup_elem_flags(int fd, const void *key, void *value, uint64_t flags)
+{
+    return wasmbpf__ret(wasm_bpf_map_operate(fd, WASMBPF_MAP_LOOKUP_ELEM, (void *)key, value, NULL, flags));
+}
+static inline int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)
+{
+    return wasmbpf__ret(wasm_bpf_map_operate(fd, WASMBPF_MAP_UPDATE_ELEM, (void *)key, (void *)value, NULL, flags));
+}
+static inline int bpf_map_delete_elem(int fd, const void *key)
+{
+    return wasmbpf__ret(wasm_bpf_map_operate(fd, WASMBPF_MAP_DELETE_ELEM, (void *)key, NULL, NULL, 0));
+}
+/* key NULL gives the first key; -ENOENT after the last. */
+static inline int bpf_map_get_next_key(int fd, const void *key, void *next_key)
+{
+    return wasmbpf__ret(wasm_bpf_map_operate(fd, WASMBPF_MAP_GET_NEXT_KEY, (void *)key, NULL, next_key, 0));
+}
+
+/* libbpf 1.x's map-object forms. The sizes are not checked here (the guest does not know the
+ * map's definition); the host checks value buffers of per-CPU maps. */
+static inline int bpf_map__lookup_elem(const struct bpf_map *map, const void *key, size_t key_sz,
+                                       void *value, size_t value_sz, uint64_t flags)
+{
+    (void)key_sz; (void)value_sz;
+    return bpf_map_lookup_elem_flags(bpf_map__fd(map), key, value, flags);
+}
+static inline int bpf_map__update_elem(const struct bpf_map *map, const void *key, size_t key_sz,
+                                       const void *value, size_t value_sz, uint64_t flags)
+{
+    (void)key_sz; (void)value_sz;
+    return bpf_map_update_elem(bpf_map__fd(map), key, value, flags);
+}
+static inline int bpf_map__delete_elem(const struct bpf_map *map, const void *key, size_t key_sz,
+                                       uint64_t flags)
+{
+    (void)key_sz; (void)flags;
+    return bpf_map_delete_elem(bpf_map__fd(map), key);
+}
+static inline int bpf_map__get_next_key(const struct bpf_map *map, const void *cur_key,
+                                        void *next_key, size_t key_sz)
+{
+    (void)key_sz;
+    return bpf_map_get_next_key(bpf_map__fd(map), cur_key, next_key);
+}
+
+/* ---- bpf_buffer: one API over ring buffers and perf event arrays (libbpf-tools' compat.h) ---- */
+typedef int (*bpf_buffer_sample_fn)(void *ctx, void *data, size_t size);
+typedef void (*bpf_buffer_lost_fn)(void *ctx, int cpu, __u64 cnt);
+
+#ifndef WASMBPF_BUFFER_SIZE
+#define WASMBPF_BUFFER_SIZE (64 * 1024) /* the largest record a poll hands over whole */
+#endif
+
+struct bpf_buffer {
+    struct bpf_map *events;
+    int fd;
+    bpf_buffer_sample_fn sample_fn;
+    void *ctx;
+    char *records;
+};
+
+/* The map's type is fixed in the .bpf.c, so `heap` (libbpf-tools' perf fallback) is unused. */
+static inline struct bpf_buffer *bpf_buffer__new(struct bpf_map *events, struct bpf_map *heap)
+{
+    (void)heap;
+    if (!events) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct bpf_buffer *b = calloc(1, sizeof(*b));
+    if (!b) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    b->events = events;
+    b->fd = -1;
+    return b;
+}
+
+/* Lost perf samples are counted by the host and reported on stderr; lost_cb is not called. */
+static inline int bpf_buffer__open(struct bpf_buffer *b, bpf_buffer_sample_fn sample_cb,
+                                   bpf_buffer_lost_fn lost_cb, void *ctx)
+{
+    (void)lost_cb;
+    if (!b || !sample_cb)
+        return -(errno = EINVAL);
+    int fd = bpf_map__fd(b->events);
+    if (fd < 0)
+        return fd;
+    if (!b->records && !(b->records = malloc(WASMBPF_BUFFER_SIZE)))
+        return -(errno = ENOMEM);
+    b->fd = fd;
+    b->sample_fn = sample_cb;
+    b->ctx = ctx;
+    return 0;
+}
+
+/* Waits up to timeout_ms and calls sample_cb for every record; 0 or -errno. -EINTR means the
+ * host is stopping the module (SIGINT/SIGTERM): leave the loop, clean up, return from main. */
+static inline int bpf_buffer__poll(struct bpf_buffer *b, int timeout_ms)
+{
+    if (!b || b->fd < 0)
+        return -(errno = EINVAL);
+    return wasmbpf__ret(wasm_bpf_buffer_poll(b->events->obj->handle, b->fd,
+                                             (int32_t)(uintptr_t)b->sample_fn,
+                                             (uint32_t)(uintptr_t)b->ctx, b->records,
+                                             WASMBPF_BUFFER_SIZE, timeout_ms));
+}
+
+static inline void bpf_buffer__free(struct bpf_buffer *b)
+{
+    if (!b)
+        return;
+    free(b->records);
+    free(b);
+}
+
+#endif /* WASMBPF_LIBBPF_WASM_H */
