@@ -1,0 +1,101 @@
+// `wasmbpf pull`: copies an image from a registry into the local store. The manifest is
+// checked first (digest against the reference or Docker-Content-Digest, schema, media types of
+// every layer), so an image wasmbpf could not run is refused before anything is downloaded.
+// Blobs stream to temp files and are renamed into the store only once their size and digest
+// match; the name is tagged last. A failed pull therefore leaves no partial blob and no name,
+// only complete, verified blobs that the next attempt reuses.
+import {
+  classifyLayers,
+  digestOf,
+  parseDigest,
+  parseImageConfig,
+  parseImageDocument,
+  parseManifest,
+  selectManifest,
+  verifyBlob,
+  DigestMismatchError,
+  archFromNode,
+  type Arch,
+  type Descriptor,
+} from '../oci-spec/index.ts';
+import { silentProgress, shortDigest, type Progress } from './progress.ts';
+import { formatReference, parseReference } from './reference.ts';
+import { RegistryClient } from './registry/client.ts';
+import { findCredentials, type Credentials } from './registry/credentials.ts';
+import { ImageStore } from './store.ts';
+
+export interface TransferOptions {
+  home?: string;
+  insecure?: boolean;
+  credentials?: Partial<Credentials>;
+  progress?: Progress;
+  /** For picking a manifest out of a multi-platform index. */
+  hostArch?: Arch;
+}
+
+export interface PullResult {
+  /** Full normalized name the image is stored under. */
+  name: string;
+  /** The manifest stored under that name. */
+  descriptor: Descriptor;
+  /** Digests downloaded and digests already in the store. */
+  fetched: string[];
+  present: string[];
+}
+
+export async function pullImage(reference: string, options: TransferOptions = {}): Promise<PullResult> {
+  const ref = parseReference(reference);
+  const name = formatReference(ref);
+  const store = ImageStore.open(options.home);
+  const progress = options.progress ?? silentProgress;
+  const credentials = await findCredentials(ref.registry, options.credentials);
+  const client = new RegistryClient(ref.registry, ref.repository, { ...(options.insecure ? { insecure: true } : {}), ...(credentials ? { credentials } : {}) });
+
+  const top = await client.getManifest(ref.digest ?? ref.tag ?? 'latest');
+  const expected = ref.digest ?? top.digest;
+  const what = `manifest of ${name}`;
+  if (expected) {
+    const actual = digestOf(top.bytes, parseDigest(expected, `digest of ${name}`).algorithm);
+    if (actual !== expected) {
+      throw new DigestMismatchError(`${what}: the registry promised ${expected} but the content is ${actual}`, expected, actual);
+    }
+  }
+  const document = parseImageDocument(top.bytes, top.mediaType, what);
+  let manifestBytes = top.bytes;
+  let manifestDescriptor: Descriptor;
+  if (document.kind === 'index') {
+    const hostArch = options.hostArch ?? archFromNode(process.arch) ?? 'x86_64';
+    manifestDescriptor = selectManifest(document.index, hostArch, `index of ${name}`);
+    const fetched = await client.getManifest(manifestDescriptor.digest);
+    verifyBlob(manifestDescriptor, fetched.bytes, `manifest ${manifestDescriptor.digest} of ${name}`);
+    manifestBytes = fetched.bytes;
+  } else {
+    const mediaType = document.manifest.mediaType ?? top.mediaType;
+    manifestDescriptor = { mediaType, digest: digestOf(top.bytes), size: top.bytes.length };
+  }
+  const { platform: _, annotations: __, ...plainDescriptor } = manifestDescriptor;
+  const manifest = parseManifest(manifestBytes, plainDescriptor.mediaType, what);
+  classifyLayers(manifest, what);
+
+  const fetchedDigests: string[] = [];
+  const present: string[] = [];
+  for (const [i, blob] of [manifest.config, ...manifest.layers].entries()) {
+    const label = i === 0 ? 'config' : `layer ${i - 1}`;
+    const id = shortDigest(blob.digest);
+    if (await store.has(blob)) {
+      present.push(blob.digest);
+      progress.begin(id, `${id} ${label}`, blob.size);
+      progress.end(id, 'already present');
+      continue;
+    }
+    progress.begin(id, `${id} ${label}`, blob.size);
+    const body = await client.getBlob(blob, `${label} ${blob.digest}`);
+    await store.writeStream(blob, body, `${label} ${blob.digest} of ${name}`, (n) => progress.advance(id, n));
+    progress.end(id, 'done');
+    fetchedDigests.push(blob.digest);
+  }
+  parseImageConfig(await store.read(manifest.config, 'config'), `config of ${name}`);
+  await store.write(manifestBytes, plainDescriptor.mediaType);
+  await store.tag(name, plainDescriptor);
+  return { name, descriptor: plainDescriptor, fetched: fetchedDigests, present };
+}

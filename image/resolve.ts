@@ -1,0 +1,112 @@
+// From what the user typed to the bytes the runtime runs: resolveRunnable turns an image
+// reference (pulled when it is not in the local store), an OCI layout tarball or directory, or a
+// bare module into a Runnable. For images, the arch-aware selection runs here, so an image
+// whose eBPF objects are all for other CPUs fails now, with WASMBPF_NO_OBJECT_FOR_ARCH naming
+// the host and the image's architectures, instead of inside the kernel. Objects of every
+// architecture are returned (each checked against its .wasmbpf.arch marker); the runtime loads
+// the host's and refuses the rest.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { archFromNode, commandLine, selectForHost, verifyObjectArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
+import type { BpfObjectCandidate } from '../runtime/contract.ts';
+import { ImageNotFoundError, TargetError } from './errors.ts';
+import { ImageLayout } from './layout-tarball.ts';
+import { loadImage, type LoadedImage } from './load.ts';
+import { familiarName, formatReference, parseReference } from './reference.ts';
+import { readRootfsFile } from './rootfs.ts';
+import { ImageStore } from './store.ts';
+import { classifyTarget } from './target.ts';
+
+export interface Runnable {
+  name: string;
+  wasm: Uint8Array;
+  /** argv for the guest: the image's Entrypoint + Cmd, or [basename] for a bare module. */
+  args: string[];
+  /** KEY=VALUE from the image config. */
+  env: string[];
+  /** Every eBPF object the image carries, of every architecture. */
+  bpfObjects: BpfObjectCandidate[];
+}
+
+export interface ResolveOptions {
+  home?: string;
+  hostArch?: Arch;
+  insecure?: boolean;
+  /** Pull a reference that is not in the store (default true). */
+  pull?: boolean;
+}
+
+export function hostArchitecture(): Arch {
+  const arch = archFromNode(process.arch);
+  if (!arch) throw new TargetError(`wasmbpf does not know the CPU architecture ${process.arch}`);
+  return arch;
+}
+
+/** Opens an image target (reference or layout) as a LoadedImage; bare modules are not images. */
+export async function openImage(target: string, options: ResolveOptions = {}): Promise<LoadedImage> {
+  const hostArch = options.hostArch ?? hostArchitecture();
+  const kind = await classifyTarget(target);
+  if (kind.kind === 'module') throw new TargetError(`${target} is a bare Wasm module, not an image`);
+  if (kind.kind === 'layout') {
+    const layout = await ImageLayout.open(kind.path);
+    const image = layout.select();
+    return loadImage(layout, image.name, image.descriptor, hostArch);
+  }
+  const name = formatReference(parseReference(kind.reference));
+  const store = ImageStore.open(options.home);
+  let root = await store.resolve(name);
+  if (!root) {
+    if (options.pull === false) throw new ImageNotFoundError(`${familiarName(name)} is not in the local store (${store.root})`);
+    const { pullImage } = await import('./pull.ts');
+    root = (await pullImage(name, { ...options, hostArch })).descriptor;
+  }
+  return loadImage(store, name, root, hostArch);
+}
+
+export async function resolveRunnable(target: string, options: ResolveOptions = {}): Promise<Runnable> {
+  const kind = await classifyTarget(target);
+  if (kind.kind === 'module') {
+    const wasm = await readFile(kind.path);
+    return { name: basename(kind.path).replace(/\.wasm$/, ''), wasm, args: [basename(kind.path)], env: [], bpfObjects: [] };
+  }
+  const hostArch = options.hostArch ?? hostArchitecture();
+  const image = await openImage(target, { ...options, hostArch });
+  return runnableFromImage(image, hostArch);
+}
+
+/** The Runnable of a loaded image; throws NoObjectForArchError before reading any layer. */
+export async function runnableFromImage(image: LoadedImage, hostArch: Arch): Promise<Runnable> {
+  const selection = selectForHost(image.manifest, hostArch, `manifest of ${image.name}`);
+  const argv = commandLine(image.config);
+  let wasm: Uint8Array;
+  if (selection.module) {
+    wasm = await image.source.read(selection.module, `module layer of ${image.name}`);
+  } else {
+    const entry = argv[0];
+    if (!entry) throw new TargetError(`${image.name} is an ordinary image with no Entrypoint or Cmd naming its .wasm file`);
+    wasm = await readRootfsFile(image.source, selection.rootfs, entry, image.config.config?.WorkingDir ?? '/');
+  }
+  const bpfObjects: BpfObjectCandidate[] = [];
+  for (const object of selection.objects) {
+    const bytes = await image.source.read(object.descriptor, `eBPF object ${object.name} (${object.arch}) of ${image.name}`);
+    verifyObjectArch(object, bytes);
+    bpfObjects.push({ arch: object.arch, name: object.name, bytes });
+  }
+  const fallbackName = image.manifest.annotations?.[ANNOTATION_TITLE] ?? (argv[0] ? basename(argv[0]).replace(/\.wasm$/, '') : undefined) ?? imageBaseName(image.name);
+  return {
+    name: fallbackName,
+    wasm,
+    args: argv.length > 0 ? argv : [fallbackName],
+    env: [...(image.config.config?.Env ?? [])],
+    bpfObjects,
+  };
+}
+
+function imageBaseName(name: string): string {
+  try {
+    const ref = parseReference(name);
+    return ref.repository.slice(ref.repository.lastIndexOf('/') + 1);
+  } catch {
+    return name;
+  }
+}

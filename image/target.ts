@@ -1,0 +1,31 @@
+// What a `run`/`inspect` argument names: a bare module file, an OCI layout (tarball or
+// directory), or an image reference. A path is anything that starts with '/', './' or '../',
+// ends in .wasm or .tar, or exists as a file; a directory must be written as a path (so a tool
+// folder named like an image never shadows the image). Everything else is a reference.
+import { open, stat } from 'node:fs/promises';
+import { TargetError } from './errors.ts';
+
+export type Target = { kind: 'module'; path: string } | { kind: 'layout'; path: string } | { kind: 'reference'; reference: string };
+
+const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+
+export async function classifyTarget(target: string): Promise<Target> {
+  const explicitPath = /^(\/|\.\.?\/)/.test(target) || /\.(wasm|tar)$/.test(target);
+  const info = await stat(target).catch(() => undefined);
+  if (!info) {
+    if (explicitPath) throw new TargetError(`${target}: no such file or directory`);
+    return { kind: 'reference', reference: target };
+  }
+  if (info.isDirectory()) {
+    return explicitPath || target.includes('/') ? { kind: 'layout', path: target } : { kind: 'reference', reference: target };
+  }
+  if (!info.isFile()) throw new TargetError(`${target}: not a regular file`);
+  const handle = await open(target, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    await handle.read(head, 0, 4, 0);
+    return head.equals(WASM_MAGIC) ? { kind: 'module', path: target } : { kind: 'layout', path: target };
+  } finally {
+    await handle.close();
+  }
+}
