@@ -6,6 +6,9 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "bootstrap.h"
+#include "wasmbpf_shared.h"
+
+WASMBPF_SHARED(struct event); /* its wasm32 layout is generated from BTF */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

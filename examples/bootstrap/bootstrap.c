@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "libbpf-wasm.h"
-#include "bootstrap.h"
+#include "bootstrap.wasm.h" /* struct event as wasm32 lays it out, checked against BTF */
 #include "bootstrap.skel.h"
 
 static int handle_event(void *ctx, void *data, size_t size)

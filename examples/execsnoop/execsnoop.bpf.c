@@ -5,6 +5,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "execsnoop.h"
+#include "wasmbpf_shared.h"
+
+WASMBPF_SHARED(struct event); /* its wasm32 layout is generated from BTF */
 
 const volatile __u32 targ_uid = (__u32)-1; /* -u UID: only this user's execs */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "libbpf-wasm.h"
-#include "execsnoop.h"
+#include "execsnoop.wasm.h" /* struct event as wasm32 lays it out, checked against BTF */
 #include "execsnoop.skel.h"
 
 static int handle_event(void *ctx, void *data, size_t size)

@@ -43,7 +43,7 @@ export interface CompileOptions {
   outDir?: string;
 }
 
-/** sdk/include: libbpf-wasm.h, wasmbpf.h, bpf/libbpf.h for skeletons, bpf-compat/. */
+/** sdk/include: libbpf-wasm.h, wasmbpf.h, bpf/libbpf.h for skeletons; ebpf/ and bpf-compat/ for the eBPF side. */
 export const SDK_INCLUDE = fileURLToPath(new URL('../include/', import.meta.url));
 
 /** Where libbpf-dev puts the eBPF-side headers' multiarch asm/ types on the build machine. */
@@ -65,7 +65,7 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
   const args = [
     '-g', '-O2', '-target', 'bpf', `-D${targetArchDefine(arch)}`,
     '-Wall', '-Wno-unused-function',
-    '-I', outDir, '-I', dir, '-idirafter', MULTIARCH_INCLUDE,
+    '-I', outDir, '-I', dir, '-I', path.join(SDK_INCLUDE, 'ebpf'), '-idirafter', MULTIARCH_INCLUDE,
   ];
   const compat = PT_REGS_COMPAT[arch];
   if (compat && arch !== hostArch) args.push('-include', path.join(SDK_INCLUDE, compat));
