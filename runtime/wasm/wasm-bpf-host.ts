@@ -14,6 +14,7 @@ import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
 import { GuestFault, GuestMemory, toOffset } from './guest-memory.ts';
 import type { StopSignal } from './stop-signal.ts';
+import { guestErrno } from './wasi-errno.ts';
 
 const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, ENOEXEC = 8;
 const POLL_SLICE_MS = 100;
@@ -136,7 +137,7 @@ export class WasmBpfHost {
               out[n] = 0;
             }
           } catch {
-            return -EFAULT;
+            return guestErrno(EFAULT);
           }
           return text.length;
         },
@@ -189,7 +190,7 @@ export class WasmBpfHost {
       throw err; // a trap in a guest callback, or a host bug: end the instance
     }
     this.writeStderr(`wasmbpf: ${what}: ${message}\n`);
-    return -errno;
+    return guestErrno(errno);
   }
 
   private guard(what: string, fn: () => number): number {
@@ -251,7 +252,7 @@ export class WasmBpfHost {
         throw new BpfError('WASMBPF_BPF_MAP_CMD', `map command ${cmd} is not one of 1 lookup, 2 update, 3 delete, 4 get_next_key`, EINVAL);
     }
     // Missing keys are normal map traffic (ENOENT ends an iteration): no stderr noise for them.
-    if (r === -ENOENT) return r;
+    if (r === -ENOENT) return guestErrno(ENOENT);
     if (r < 0) throw new BpfError('WASMBPF_BPF_MAP', `map '${info.name}' command ${cmd}`, -r);
     return r;
   }
@@ -285,7 +286,7 @@ export class WasmBpfHost {
       const buffer = o.buffer(fd);
       const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
       for (;;) {
-        if (this.deps.stop.stopping) return -EINTR;
+        if (this.deps.stop.stopping) return guestErrno(EINTR);
         const slice = Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now()));
         const r = buffer.poll(slice, (record) => {
           const n = Math.min(record.length, len);

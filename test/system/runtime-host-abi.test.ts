@@ -1,0 +1,237 @@
+// The runtime on the real kernel and libbpf: every record reaches the guest in order, bad input
+// gets the documented errno and the host carries on, and however a module ends (return, exit,
+// trap, stop mid-poll, terminate) no program, map, link or fd of it is left behind.
+import { execFileSync, spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startModule, type ModuleSpec, type RunningModule } from '../../runtime/index.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
+import { bpfObjectsNamed, openFdCount } from '../helpers/bpf-state.ts';
+import { WASI_ERRNO as E } from '../../runtime/wasm/wasi-errno.ts';
+
+let fx: RuntimeFixtures;
+let wasm: Uint8Array;
+const repo = path.resolve(import.meta.dirname, '../..');
+
+before(async () => {
+  fx = buildRuntimeFixtures();
+  wasm = fs.readFileSync(fx.probeWasm);
+  // Warm up: the first module loads libbpf and starts the log router, which keep fds open for
+  // the life of the process; the fd baselines below are taken after that.
+  const devNull = fs.openSync('/dev/null', 'w');
+  const warm = startModule({ wasm, args: ['probe', 'exit', '0'], stdout: devNull, stderr: devNull });
+  await warm.exited;
+  fs.closeSync(devNull);
+});
+after(() => fs.rmSync(fx.dir, { recursive: true, force: true }));
+
+interface Run {
+  module: RunningModule;
+  output(): string;
+  waitFor(text: string, ms?: number): Promise<void>;
+  close(): void;
+}
+
+function run(args: string[], extra: Partial<ModuleSpec> = {}): Run {
+  const file = path.join(fx.dir, `out-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
+  const fd = fs.openSync(file, 'w+');
+  const module = startModule({ wasm, args: ['probe', ...args], stdout: fd, stderr: fd, ...extra });
+  const output = () => fs.readFileSync(file, 'utf8');
+  return {
+    module,
+    output,
+    async waitFor(text, ms = 15000) {
+      const deadline = Date.now() + ms;
+      while (!output().includes(text)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for '${text}'; output so far:\n${output()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
+async function assertNothingLeft(): Promise<void> {
+  // The kernel frees maps after an RCU grace period once the last reference is gone: allow it a moment.
+  const deadline = Date.now() + 3000;
+  let left = bpfObjectsNamed('wbt_');
+  while ((left.progs.length || left.maps.length) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = bpfObjectsNamed('wbt_');
+  }
+  assert.deepEqual(left, { progs: [], maps: [] }, 'no program or map of the test module is left in the kernel');
+}
+
+function field(output: string, name: string): number {
+  const m = output.match(new RegExp(`(?:^|\\s)${name}=(-?\\d+)`, 'm'));
+  assert.ok(m, `no ${name}= in output:\n${output}`);
+  return Number(m[1]);
+}
+
+test('ring buffer: 100000 records reach the guest, all, in order, none duplicated', async () => {
+  const fds = openFdCount();
+  const r = run(['ring', '100000']);
+  await r.waitFor('ready');
+  execFileSync(fx.trigger, ['ring', '100000']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  assert.equal(field(out, 'seen'), 100000, out);
+  assert.equal(field(out, 'out_of_order'), 0);
+  assert.equal(field(out, 'gaps'), 0);
+  assert.equal(field(out, 'dropped'), 0);
+  await assertNothingLeft();
+  assert.equal(openFdCount(), fds, 'fds back to baseline');
+});
+
+test('perf buffer: 100000 records are each delivered in order or counted as lost', async () => {
+  const r = run(['perf', '100000']);
+  await r.waitFor('ready');
+  execFileSync(fx.trigger, ['perf', '100000']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  const lost = [...out.matchAll(/lost (\d+) perf buffer samples/g)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal(field(out, 'seen') + field(out, 'dropped') + lost, 100000, out);
+  assert.equal(field(out, 'out_of_order'), 0, 'no duplicates or reordering');
+  assert.equal(field(out, 'bad_size'), 0);
+  await assertNothingLeft();
+});
+
+test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback', async () => {
+  const r = run(['goring', '5000']);
+  await r.waitFor('ready');
+  execFileSync(fx.trigger, ['ring', '5000']);
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 0);
+  assert.equal(field(r.output(), 'seen'), 5000, r.output());
+  assert.equal(field(r.output(), 'out_of_order'), 0);
+});
+
+test('bad input returns the documented negative errno and the host keeps running', async () => {
+  const r = run(['badinput']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  assert.equal(field(out, 'invalid_elf'), 0);
+  assert.equal(field(out, 'truncated_elf'), 0);
+  assert.equal(field(out, 'verifier_reject'), 0);
+  assert.match(out, /BEGIN PROG LOAD LOG[\s\S]*invalid access to map value[\s\S]*END PROG LOAD LOG/, 'the verifier log reaches stderr');
+  assert.equal(field(out, 'object_past_memory'), 0);
+  assert.equal(field(out, 'update'), 0);
+  assert.equal(field(out, 'lookup'), 0);
+  assert.match(out, /lookup=0 value=42/);
+  assert.match(out, /lookup_i64=0 value=42/, 'i64 pointers (Rust, Go guests) work');
+  assert.match(out, /first_key=0 key=7/, 'get_next_key with a NULL key gives the first key');
+  assert.equal(field(out, 'key_past_memory'), -E.EFAULT!);
+  assert.equal(field(out, 'foreign_fd_stdout'), -E.EBADF!);
+  assert.equal(field(out, 'foreign_fd_high'), -E.EBADF!);
+  assert.equal(field(out, 'wrong_cmd'), -E.EINVAL!);
+  assert.equal(field(out, 'unknown_map'), -E.ENOENT!);
+  assert.equal(field(out, 'unknown_prog'), -E.ENOENT!);
+  assert.equal(field(out, 'bad_handle'), -E.EINVAL!);
+  assert.equal(field(out, 'poll_foreign_fd'), -E.EBADF!);
+  assert.equal(field(out, 'percpu_full'), 0, 'a value buffer of round_up(4, 8) x possible CPUs bytes is accepted');
+  assert.equal(field(out, 'percpu_short'), -E.EFAULT!, 'a per-CPU value buffer that does not fit is refused');
+  assert.equal(field(out, 'close'), 0);
+  assert.equal(field(out, 'close_again'), -E.EINVAL!);
+  await assertNothingLeft();
+});
+
+test('SIGINT while blocked in a poll: the poll returns -EINTR, the guest ends its loop and exits 0', async () => {
+  const fds = openFdCount();
+  const r = run(['block']);
+  await r.waitFor('ready');
+  assert.ok(bpfObjectsNamed('wbt_').progs.length > 0, 'the program is loaded while running');
+  r.module.stop('SIGINT');
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 0, r.output());
+  assert.equal(status.signal, 'SIGINT');
+  assert.match(r.output(), /interrupted/);
+  await assertNothingLeft();
+  assert.equal(openFdCount(), fds);
+});
+
+test('SIGTERM wakes a sleeping guest with EINTR', async () => {
+  const r = run(['sleep']);
+  await r.waitFor('ready');
+  r.module.stop('SIGTERM');
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 0);
+  assert.match(r.output(), /woke r=[1-9]\d* /, 'sleep() returned early with the time left');
+});
+
+test('a module that traps exits 134 with its error, and leaves nothing loaded', async () => {
+  const fds = openFdCount();
+  const r = run(['trap']);
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 134);
+  assert.match(status.error ?? '', /wasm trap/);
+  assert.match(r.output(), /wasmbpf: wasm trap: unreachable/);
+  await assertNothingLeft();
+  assert.equal(openFdCount(), fds);
+});
+
+test('a module that ignores stop is terminated after the grace period; the reaper frees its objects', async () => {
+  const fds = openFdCount();
+  const r = run(['spin'], { gracePeriodMs: 300 });
+  await r.waitFor('ready');
+  r.module.stop('SIGTERM');
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 143);
+  assert.equal(status.signal, 'SIGTERM');
+  await assertNothingLeft();
+  assert.equal(openFdCount(), fds);
+});
+
+test('SIGKILL mid-poll ends the module at once, exit 137, nothing left', async () => {
+  const r = run(['block']);
+  await r.waitFor('ready');
+  r.module.stop('SIGKILL');
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 137);
+  await assertNothingLeft();
+});
+
+test('exit(3) without closing: status 3 and the host closes the objects', async () => {
+  const r = run(['exit', '3']);
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 3);
+  await assertNothingLeft();
+});
+
+test('wasmbpf run: exit code is the module\'s, Ctrl-C stops it cleanly, errors are clear', async () => {
+  const cli = path.join(repo, 'bin/wasmbpf');
+  const exit3 = spawn(cli, ['run', fx.probeWasm, 'exit', '3'], { stdio: 'ignore' });
+  assert.equal(await new Promise((res) => exit3.on('exit', res)), 3);
+
+  const child = spawn(cli, ['run', fx.probeWasm, 'block'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 15000;
+  while (!out.includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.match(out, /ready/, 'stdout is line-buffered: "ready" arrives while the module runs');
+  child.kill('SIGINT');
+  const code = await new Promise((res) => child.on('exit', res));
+  assert.equal(code, 0);
+  assert.match(out, /interrupted/);
+  await assertNothingLeft();
+
+  const missing = spawn(cli, ['run', path.join(fx.dir, 'nope.wasm')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  missing.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  assert.equal(await new Promise((res) => missing.on('exit', res)), 1);
+  assert.match(err, /cannot read module .*nope\.wasm/);
+});
