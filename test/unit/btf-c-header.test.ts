@@ -137,6 +137,19 @@ test('a wasm32 program writes the same bytes through the generated header as the
   assert.equal(guest.length, kernel.length);
 });
 
+test('an object linked by bpftool gen object (as the toolchain builds it) gives the same header', { skip }, (t) => {
+  const { dir, generated } = setup(t);
+  const linked = join(dir, 'linked.bpf.o');
+  const r = spawnSync('bpftool', ['gen', 'object', linked, join(dir, 'layouts.bpf.o')], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    t.skip(`bpftool gen object is not usable here: ${r.error?.message ?? r.stderr}`);
+    return;
+  }
+  const again = generateWasmLayouts(readFileSync(linked), { structs: sharedStructNames(sharedHeader), sharedHeader, guard: 'LAYOUTS_WASM_H' });
+  assert.equal(again.cHeader, generated.cHeader);
+  assert.equal(again.tsModule, generated.tsModule);
+});
+
 test('a struct missing from BTF is a clear WASMBPF_BTF_STRUCT_MISSING error', { skip }, (t) => {
   const { object } = setup(t);
   assert.throws(
