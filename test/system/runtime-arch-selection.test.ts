@@ -1,0 +1,63 @@
+// Arch-aware selection at load time: an embedded object built for another architecture is
+// refused with both architectures named; an image object for the host with the same programs
+// and maps replaces it and runs.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startModule, type ModuleSpec } from '../../runtime/index.ts';
+import { readObjectArch } from '../../oci-spec/ebpf-object.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
+
+let fx: RuntimeFixtures;
+before(() => {
+  fx = buildRuntimeFixtures();
+});
+after(() => fs.rmSync(fx.dir, { recursive: true, force: true }));
+
+async function runProbe(wasmFile: string, args: string[], extra: Partial<ModuleSpec>, during?: () => void): Promise<{ code: number; out: string }> {
+  const file = path.join(fx.dir, `sel-${Math.random().toString(36).slice(2)}.txt`);
+  const fd = fs.openSync(file, 'w+');
+  const m = startModule({ wasm: fs.readFileSync(wasmFile), args: ['probe', ...args], stdout: fd, stderr: fd, ...extra });
+  if (during) {
+    const deadline = Date.now() + 15000;
+    while (!fs.readFileSync(file, 'utf8').includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    during();
+  }
+  const status = await m.exited;
+  fs.closeSync(fd);
+  return { code: status.code, out: fs.readFileSync(file, 'utf8') };
+}
+
+test('the fixture objects carry the architecture marker', () => {
+  assert.equal(readObjectArch(fs.readFileSync(fx.probeObjectX86)), 'x86_64');
+  assert.equal(readObjectArch(fs.readFileSync(fx.probeObject)), undefined, 'an unmarked object (wasm-bpf toolchain) has no arch');
+});
+
+test('an embedded arm64 object is refused on x86_64 with both architectures named', async () => {
+  const { code, out } = await runProbe(fx.probeArm64Wasm, ['exit', '0'], { hostArch: 'x86_64' });
+  assert.equal(code, 10, out); // the guest's "load failed" exit
+  assert.match(out, /built for arm64 but this host is x86_64/);
+});
+
+test('an image object for the host with the same programs and maps replaces the embedded one', async () => {
+  const bytes = fs.readFileSync(fx.probeObjectX86);
+  const { code, out } = await runProbe(fx.probeArm64Wasm, ['ring', '500'], {
+    hostArch: 'x86_64',
+    bpfObjects: [{ arch: 'arm64', name: 'probe.bpf.o', bytes: new Uint8Array(bytes.length) }, { arch: 'x86_64', name: 'probe.bpf.o', bytes }],
+  }, () => execFileSync(fx.trigger, ['ring', '500']));
+  assert.equal(code, 0, out);
+  assert.match(out, /seen=500 out_of_order=0/);
+});
+
+test('an image object with different programs is not substituted', async () => {
+  const other = path.join(fx.dir, 'other.bpf.o');
+  execFileSync('clang-19', ['-g', '-O2', '-target', 'bpf', '-idirafter', '/usr/include/x86_64-linux-gnu', '-c', path.join(import.meta.dirname, '../fixtures/runtime/rejected.bpf.c'), '-o', other]);
+  const { code, out } = await runProbe(fx.probeArm64Wasm, ['exit', '0'], {
+    hostArch: 'x86_64',
+    bpfObjects: [{ arch: 'x86_64', name: 'other.bpf.o', bytes: fs.readFileSync(other) }],
+  });
+  assert.equal(code, 10, out);
+  assert.match(out, /built for arm64 but this host is x86_64 \(the image offers: x86_64, none matching/);
+});
