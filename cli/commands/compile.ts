@@ -1,12 +1,63 @@
-// Placeholder until the 'compile' command lands; it refuses to run rather than pretend.
-import type { Command } from '../command.ts';
+// `wasmbpf compile DIR`: builds a tool folder (wasmbpf.json, NAME.bpf.c, NAME.c) into
+// DIR/build/NAME.wasm plus one eBPF object per architecture, and prints what it made.
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { normalizeArch, type Arch } from '../../oci-spec/arch.ts';
+import { compileTool } from '../../sdk/toolchain/compile.ts';
+import { UsageError, type Command } from '../command.ts';
+
+const HELP = `Usage: wasmbpf compile [OPTIONS] [DIR]
+
+Compiles the tool folder DIR (default: .) described by DIR/wasmbpf.json:
+  NAME.bpf.c -> build/NAME.ARCH.bpf.o   one eBPF object per architecture (clang-19 -target bpf)
+  NAME.c     -> build/NAME.wasm         the guest, with the build machine's object embedded
+  NAME.h     -> build/NAME.wasm.h       wasm32 layouts of the shared structs, from BTF
+
+Options:
+      --arch ARCH      build objects for ARCH (repeatable; replaces the build file's "arches";
+                       the build machine's architecture is always built)
+  -o, --out-dir DIR    write outputs to DIR instead of DIR/build
+  -h, --help           show this help
+`;
 
 const command: Command = {
-  summary: 'compile',
-  help: 'Usage: wasmbpf compile (not available yet)',
-  async run() {
-    process.stderr.write('wasmbpf compile: not available in this build yet\n');
-    return 1;
+  summary: 'compile a tool folder (NAME.bpf.c + NAME.c) into NAME.wasm',
+  help: HELP,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        options: { arch: { type: 'string', multiple: true }, 'out-dir': { type: 'string', short: 'o' } },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length > 1) throw new UsageError(`one tool folder at a time (got ${positionals.length})`);
+    let arches: Arch[] | undefined;
+    if (values.arch) {
+      arches = values.arch.map((a) => {
+        const arch = normalizeArch(a);
+        if (!arch) throw new UsageError(`unknown architecture '${a}' (x86_64, arm64, s390x, riscv64, ppc64le)`);
+        return arch;
+      });
+    }
+    const dir = positionals[0] ?? '.';
+    const tool = await compileTool(dir, {
+      ...(arches ? { arches } : {}),
+      ...(values['out-dir'] ? { outDir: values['out-dir'] } : {}),
+    });
+    const rel = (p: string) => {
+      const r = path.relative(process.cwd(), p);
+      return r && !r.startsWith('..') ? r : p;
+    };
+    const lines = [`${tool.name}: ${rel(tool.wasmPath)}`];
+    for (const o of tool.objects) lines.push(`  eBPF object (${o.arch}): ${rel(o.path)}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
   },
 };
 export default command;

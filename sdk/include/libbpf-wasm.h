@@ -15,9 +15,10 @@
  *  - Only `wasm_bpf` imports are used here, so a module built on this header alone also runs on
  *    the reference wasm-bpf runtime. Anything that needs our `wasmbpf_v1` extensions
  *    (autoload, attach options, raw sockets, CPU count, global data) lives in wasmbpf.h.
- *  - Errors are returned as negative errno values *of this libc* (wasi-libc numbers EINTR 27,
- *    not Linux's 4): the host speaks Linux errno, and every return value is translated, so
+ *  - Errors are negative errno values in this libc's numbering (wasi-libc's EINTR is 27, not
+ *    Linux's 4): the wasmbpf host translates kernel errnos before they cross the ABI, so
  *    `err == -EINTR` and `errno == ENOENT` mean what they say. errno is set on failure too.
+ *    (The reference wasm-bpf runtime passes Linux numbers through; there such checks fail.)
  *  - Unlike the reference header, nothing is silently ignored: a failed auto-attach fails
  *    bpf_object__attach_skeleton (a program whose section type libbpf cannot auto-attach,
  *    e.g. SEC("xdp"), is skipped, as libbpf's skeleton does).
@@ -73,96 +74,15 @@ WASMBPF__IMPORT("wasm_close_bpf_object")
 int wasm_close_bpf_object(wasm_bpf_handle obj);
 #undef WASMBPF__IMPORT
 
-/* ---- errno: the host returns Linux numbers; this libc has its own ---- */
-static inline int wasmbpf__errno_from_linux(int linux_errno)
-{
-    switch (linux_errno) {
-    case 1: return EPERM;
-    case 2: return ENOENT;
-    case 3: return ESRCH;
-    case 4: return EINTR;
-    case 5: return EIO;
-    case 6: return ENXIO;
-    case 7: return E2BIG;
-    case 8: return ENOEXEC;
-    case 9: return EBADF;
-    case 10: return ECHILD;
-    case 11: return EAGAIN;
-    case 12: return ENOMEM;
-    case 13: return EACCES;
-    case 14: return EFAULT;
-    case 16: return EBUSY;
-    case 17: return EEXIST;
-    case 18: return EXDEV;
-    case 19: return ENODEV;
-    case 20: return ENOTDIR;
-    case 21: return EISDIR;
-    case 22: return EINVAL;
-    case 23: return ENFILE;
-    case 24: return EMFILE;
-    case 25: return ENOTTY;
-    case 26: return ETXTBSY;
-    case 27: return EFBIG;
-    case 28: return ENOSPC;
-    case 29: return ESPIPE;
-    case 30: return EROFS;
-    case 31: return EMLINK;
-    case 32: return EPIPE;
-    case 33: return EDOM;
-    case 34: return ERANGE;
-    case 35: return EDEADLK;
-    case 36: return ENAMETOOLONG;
-    case 37: return ENOLCK;
-    case 38: return ENOSYS;
-    case 39: return ENOTEMPTY;
-    case 40: return ELOOP;
-    case 42: return ENOMSG;
-    case 43: return EIDRM;
-    case 67: return ENOLINK;
-    case 71: return EPROTO;
-    case 72: return EMULTIHOP;
-    case 74: return EBADMSG;
-    case 75: return EOVERFLOW;
-    case 84: return EILSEQ;
-    case 88: return ENOTSOCK;
-    case 89: return EDESTADDRREQ;
-    case 90: return EMSGSIZE;
-    case 91: return EPROTOTYPE;
-    case 92: return ENOPROTOOPT;
-    case 93: return EPROTONOSUPPORT;
-    case 95: return EOPNOTSUPP;
-    case 97: return EAFNOSUPPORT;
-    case 98: return EADDRINUSE;
-    case 99: return EADDRNOTAVAIL;
-    case 100: return ENETDOWN;
-    case 101: return ENETUNREACH;
-    case 102: return ENETRESET;
-    case 103: return ECONNABORTED;
-    case 104: return ECONNRESET;
-    case 105: return ENOBUFS;
-    case 106: return EISCONN;
-    case 107: return ENOTCONN;
-    case 110: return ETIMEDOUT;
-    case 111: return ECONNREFUSED;
-    case 113: return EHOSTUNREACH;
-    case 114: return EALREADY;
-    case 115: return EINPROGRESS;
-    case 116: return ESTALE;
-    case 122: return EDQUOT;
-    case 125: return ECANCELED;
-    case 130: return EOWNERDEAD;
-    case 131: return ENOTRECOVERABLE;
-    default: return EIO;
-    }
-}
+/* ---- errno: the host answers in this libc's numbering (WASI's: EINTR 27, ENOENT 44) ---- */
 
-/* A host return value as libbpf would return it: >= 0 unchanged, else -errno (set too). */
+/* A host return value as libbpf would return it: >= 0 unchanged, else -errno, with errno set. */
 static inline int wasmbpf__ret(int host_ret)
 {
     if (host_ret >= 0)
         return host_ret;
-    errno = wasmbpf__errno_from_linux(-host_ret);
-    return -errno;
+    errno = -host_ret;
+    return host_ret;
 }
 
 static inline int libbpf_get_error(const void *ptr)
