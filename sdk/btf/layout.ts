@@ -87,6 +87,11 @@ export function buildLayouts(btf: Btf, names: readonly string[]): LayoutSet {
   return new LayoutBuilder(btf).build(names);
 }
 
+/** A long list (an object built with vmlinux.h) is cut so the error stays readable. */
+function listSome(names: string[], max = 20): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
 class LayoutBuilder {
   private readonly records = new Map<number, RecordLayout>();
   private readonly enums = new Map<number, EnumLayout>();
@@ -131,7 +136,7 @@ class LayoutBuilder {
       `${label} is ${declared ? 'only declared (a forward declaration)' : 'not'} in the BTF of the eBPF object. ` +
         `clang emits BTF only for types that a global variable, a map or a function signature uses: ` +
         `add a global such as '${label} *unused_${name} __attribute__((unused));' to the .bpf.c ` +
-        `(docs/struct-layouts.md). Structs in the object: ${known.length ? known.join(', ') : 'none'}.`,
+        `(docs/struct-layouts.md). Structs in the object: ${known.length ? listSome(known) : 'none'}.`,
     );
   }
 
@@ -225,7 +230,10 @@ class LayoutBuilder {
       case 'array': {
         const element = this.field(t.type, where);
         if (element.oldBitfield) throw new BtfFormatError(`${where}: array of bitfields`);
-        return out({ kind: 'array', element: element.type, count: t.nelems });
+        const type: FieldType = { kind: 'array', element: element.type, count: t.nelems };
+        // `__u64 callers[2]`: the typedef is the element's; keep it for the comment.
+        const name = typedefName ?? element.typedefName;
+        return name ? { type, typedefName: name } : { type };
       }
       case 'struct':
       case 'union':
