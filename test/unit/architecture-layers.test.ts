@@ -1,0 +1,88 @@
+// The layers' import rules (docs/ARCHITECTURE.md), checked on every `npm test`: imports point
+// down only, ttrpc/ and oci-spec/ stand alone, and no module imports itself in a cycle.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const LAYERS = ['cli', 'shim', 'image', 'runtime', 'sdk', 'ttrpc', 'oci-spec'] as const;
+type Layer = (typeof LAYERS)[number];
+
+/** Which layers each layer may import (values); type-only imports may also reach `typeOnly`. */
+const ALLOWED: Record<Layer, { values: Layer[]; typeOnly?: Layer[] }> = {
+  cli: { values: ['shim', 'image', 'runtime', 'sdk', 'oci-spec'] },
+  shim: { values: ['ttrpc', 'runtime', 'image', 'oci-spec'] },
+  image: { values: ['oci-spec', 'sdk'], typeOnly: ['runtime'] },
+  runtime: { values: ['oci-spec'] },
+  sdk: { values: ['oci-spec'] },
+  ttrpc: { values: [] },
+  'oci-spec': { values: [] },
+};
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...sources(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const IMPORT = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/gm;
+
+function edges(file: string): { target: string; typeOnly: boolean }[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const out = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[3] ?? m[4]!;
+    out.push({ target: path.resolve(path.dirname(file), spec), typeOnly: Boolean(m[2]) });
+  }
+  return out;
+}
+
+function layerOf(file: string): Layer | undefined {
+  const top = path.relative(root, file).split(path.sep)[0];
+  return (LAYERS as readonly string[]).includes(top!) ? (top as Layer) : undefined;
+}
+
+test('imports point down the layers only', () => {
+  const violations: string[] = [];
+  for (const layer of LAYERS) {
+    for (const file of sources(path.join(root, layer))) {
+      for (const e of edges(file)) {
+        const to = layerOf(e.target);
+        if (!to || to === layer) continue;
+        const rule = ALLOWED[layer];
+        if (rule.values.includes(to) || (e.typeOnly && rule.typeOnly?.includes(to))) continue;
+        violations.push(`${path.relative(root, file)} -> ${path.relative(root, e.target)}`);
+      }
+    }
+  }
+  assert.deepEqual(violations, [], 'upward or sideways imports');
+});
+
+test('no import cycles between modules', () => {
+  const graph = new Map<string, string[]>();
+  for (const layer of LAYERS) {
+    for (const file of sources(path.join(root, layer))) {
+      graph.set(file, edges(file).filter((e) => !e.typeOnly).map((e) => e.target));
+    }
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const cycles: string[] = [];
+  const visit = (f: string, trail: string[]) => {
+    if (state.get(f) === 'done') return;
+    if (state.get(f) === 'visiting') {
+      cycles.push([...trail.slice(trail.indexOf(f)), f].map((p) => path.relative(root, p)).join(' -> '));
+      return;
+    }
+    state.set(f, 'visiting');
+    for (const t of graph.get(f) ?? []) visit(t, [...trail, f]);
+    state.set(f, 'done');
+  };
+  for (const f of graph.keys()) visit(f, []);
+  assert.deepEqual(cycles, []);
+});
