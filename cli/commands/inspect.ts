@@ -1,12 +1,89 @@
-// Placeholder until the 'inspect' command lands; it refuses to run rather than pretend.
-import type { Command } from '../command.ts';
+// `wasmbpf inspect REF|IMAGE.tar|MODULE.wasm`: an image's layers, architectures and annotations.
+import { parseArgs } from 'node:util';
+import { ARCHES, normalizeArch } from '../../oci-spec/arch.ts';
+import { UsageError, type Command } from '../command.ts';
+
+const HELP = `Usage: wasmbpf inspect [--json] [--insecure] REF|IMAGE.tar|DIR|MODULE.wasm
+
+Show an image's manifest digest, command line, layers (the Wasm module, the eBPF object of
+each architecture, or root filesystem layers), and annotations. A reference is read from the
+local store, else from its registry without pulling it.
+
+Options:
+      --json             print as JSON
+      --insecure         allow plain HTTP to a registry that is not on loopback
+      --arch ARCH        pick a multi-platform image's manifest as on ARCH (${ARCHES.join(', ')})
+  -u, --username USER    registry user (with --password; or WASMBPF_REGISTRY_AUTH=user:password)
+  -p, --password PASS
+`;
 
 const command: Command = {
-  summary: 'inspect',
-  help: 'Usage: wasmbpf inspect (not available yet)',
-  async run() {
-    process.stderr.write('wasmbpf inspect: not available in this build yet\n');
-    return 1;
+  summary: "show an image's layers, architectures and annotations",
+  help: HELP,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        insecure: { type: 'boolean' },
+        arch: { type: 'string' },
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'p' },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError('expected exactly one REF, IMAGE.tar, DIR or MODULE.wasm');
+    const hostArch = values.arch === undefined ? undefined : normalizeArch(values.arch);
+    if (values.arch !== undefined && !hostArch) throw new UsageError(`unknown architecture '${values.arch}'`);
+    const { inspectTarget } = await import('../../image/inspect.ts');
+    const { familiarName } = await import('../../image/reference.ts');
+    const { formatTable, humanSize, shortHex } = await import('../../image/format.ts');
+    const info = await inspectTarget(positionals[0]!, {
+      ...(hostArch ? { hostArch } : {}),
+      ...(values.insecure ? { insecure: true } : {}),
+      credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(values.password !== undefined ? { password: values.password } : {}) },
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      return 0;
+    }
+    if (info.kind === 'module') {
+      process.stdout.write(
+        formatTable(['FIELD', 'VALUE'], [
+          ['Module', info.path],
+          ['Digest', info.digest],
+          ['Size', humanSize(info.size)],
+          ['Imports', info.imports.join(', ') || '-'],
+        ]),
+      );
+      return 0;
+    }
+    const out = [
+      `Name:      ${familiarName(info.name)}`,
+      `Source:    ${info.source}`,
+      `Digest:    ${info.digest}`,
+      `Format:    ${info.format} (config ${info.configMediaType})`,
+      `Command:   ${info.command.length ? JSON.stringify(info.command) : '-'}`,
+      ...(info.env.length ? [`Env:       ${info.env.join(' ')}`] : []),
+      `Arches:    ${info.arches.join(', ') || '- (no eBPF object layers)'}`,
+      `Size:      ${humanSize(info.size)}`,
+      ...Object.entries(info.annotations).map(([k, v], i) => `${i === 0 ? 'Annotations:' : '           '} ${k}=${v}`),
+      '',
+      formatTable(
+        ['LAYER', 'ROLE', 'ARCH', 'NAME', 'SIZE', 'DIGEST', 'MEDIA TYPE'],
+        info.layers.map((l, i) => [
+          String(i),
+          l.role,
+          l.arch ?? '-',
+          l.objectName ?? l.annotations?.['org.opencontainers.image.title'] ?? '-',
+          humanSize(l.size),
+          shortHex(l.digest),
+          l.mediaType,
+        ]),
+      ),
+    ];
+    process.stdout.write(`${out.join('\n')}`);
+    return 0;
   },
 };
 export default command;

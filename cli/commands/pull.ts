@@ -1,12 +1,54 @@
-// Placeholder until the 'pull' command lands; it refuses to run rather than pretend.
-import type { Command } from '../command.ts';
+// `wasmbpf pull REF`: copy an image from a registry into the local store.
+import { text } from 'node:stream/consumers';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from '../command.ts';
+
+const HELP = `Usage: wasmbpf pull [OPTIONS] REF
+
+Copy the image REF from its registry into the local store ($WASMBPF_HOME, default
+~/.wasmbpf). Every blob is checked against its digest and size before it is stored; a failed
+pull leaves nothing half-written. Plain HTTP is used for registries on loopback
+(localhost, 127.0.0.0/8, ::1) or with --insecure; everything else uses HTTPS.
+
+Credentials: --username/--password (or --password-stdin), else WASMBPF_REGISTRY_AUTH=user:password,
+else the auths of ~/.docker/config.json (or $DOCKER_CONFIG/config.json). Basic and bearer-token
+registries are both supported.
+
+Options:
+      --insecure          allow plain HTTP to a registry that is not on loopback
+  -u, --username USER
+  -p, --password PASS
+      --password-stdin    read the password from standard input
+`;
 
 const command: Command = {
-  summary: 'pull',
-  help: 'Usage: wasmbpf pull (not available yet)',
-  async run() {
-    process.stderr.write('wasmbpf pull: not available in this build yet\n');
-    return 1;
+  summary: 'pull an image from a registry',
+  help: HELP,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        insecure: { type: 'boolean' },
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'p' },
+        'password-stdin': { type: 'boolean' },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError('expected exactly one image reference');
+    const password = values['password-stdin'] ? (await text(process.stdin)).replace(/\r?\n$/, '') : values.password;
+    const { pullImage } = await import('../../image/pull.ts');
+    const { terminalProgress } = await import('../../image/progress.ts');
+    const { familiarName } = await import('../../image/reference.ts');
+    const result = await pullImage(positionals[0]!, {
+      ...(values.insecure ? { insecure: true } : {}),
+      credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
+      progress: terminalProgress(),
+    });
+    process.stdout.write(
+      `pulled ${familiarName(result.name)} ${result.descriptor.digest} (${result.fetched.length} blobs downloaded, ${result.present.length} already present)\n`,
+    );
+    return 0;
   },
 };
 export default command;

@@ -1,12 +1,60 @@
-// Placeholder until the 'push' command lands; it refuses to run rather than pretend.
-import type { Command } from '../command.ts';
+// `wasmbpf push [SOURCE] REF`: copy an image from the local store to a registry.
+import { text } from 'node:stream/consumers';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from '../command.ts';
+
+const HELP = `Usage: wasmbpf push [OPTIONS] [SOURCE] REF
+
+Copy the image REF from the local store to its registry (with SOURCE: push the stored image
+SOURCE under the name REF). Blobs the registry already has are skipped (checked with HEAD);
+large blobs are uploaded in chunks. Plain HTTP is used for registries on loopback or with
+--insecure. Credentials as for \`wasmbpf pull\`.
+
+Options:
+      --insecure          allow plain HTTP to a registry that is not on loopback
+  -u, --username USER
+  -p, --password PASS
+      --password-stdin    read the password from standard input
+      --chunk-size BYTES  upload blobs larger than this in chunks of this size (default 8 MiB)
+`;
 
 const command: Command = {
-  summary: 'push',
-  help: 'Usage: wasmbpf push (not available yet)',
-  async run() {
-    process.stderr.write('wasmbpf push: not available in this build yet\n');
-    return 1;
+  summary: 'push an image to a registry',
+  help: HELP,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        insecure: { type: 'boolean' },
+        username: { type: 'string', short: 'u' },
+        password: { type: 'string', short: 'p' },
+        'password-stdin': { type: 'boolean' },
+        'chunk-size': { type: 'string' },
+      },
+    });
+    if (positionals.length < 1 || positionals.length > 2) throw new UsageError('expected REF, or SOURCE and REF');
+    const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
+    if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize < 1)) throw new UsageError(`--chunk-size must be a positive number of bytes`);
+    const password = values['password-stdin'] ? (await text(process.stdin)).replace(/\r?\n$/, '') : values.password;
+    const [source, target] = positionals.length === 2 ? positionals : [undefined, positionals[0]!];
+    const { pushImage } = await import('../../image/push.ts');
+    const { terminalProgress } = await import('../../image/progress.ts');
+    const { familiarName } = await import('../../image/reference.ts');
+    const progress = terminalProgress();
+    const result = await pushImage(target!, {
+      ...(source ? { source } : {}),
+      ...(values.insecure ? { insecure: true } : {}),
+      ...(chunkSize ? { chunkSize } : {}),
+      credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
+      progress,
+    });
+    if (!process.stderr.isTTY) {
+      for (const d of result.skipped) process.stderr.write(`skipped ${d} (already in the registry)\n`);
+      for (const d of result.pushed) process.stderr.write(`pushed ${d}\n`);
+    }
+    process.stdout.write(`pushed ${familiarName(result.name)} ${result.digest} (${result.pushed.length} blobs uploaded, ${result.skipped.length} skipped: already in the registry)\n`);
+    return 0;
   },
 };
 export default command;
