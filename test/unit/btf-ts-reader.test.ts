@@ -82,7 +82,7 @@ const EXPECTED: Record<string, DecodedRecord> = {
     ratio: 0.375,
     tail: -2,
   },
-  value: { as_u64: le('abcdefgh', false), pt: { x: le('abcd', true), y: le('efgh', true) }, name: 'abcdefghijk' },
+  value: { as_u64: le('abcdefgh', false), pt: { x: le('abcd', true), y: le('efgh', true) }, name: 'abcdefghijk', flag_bits: 0x61 & 7 },
   packed_rec: { tag: 0x5a, val: 0x01020304, big: 0x0a0b0c0d0e0f1011n, end: 0xbeef, bits: 0xabc },
   hist: {
     slots: [1, 256, 65536, 16777216],
@@ -94,6 +94,9 @@ const EXPECTED: Record<string, DecodedRecord> = {
     task: 0x3000n,
     uptr: 0x4000n,
     tagged: 99n,
+    peers: [{ port: 80, proto: 6 }, { port: 53, proto: 17 }],
+    names: ['alpha', 'omega'],
+    big128: 0x01020304050607081112131415161718n,
   },
   bits: { a: 5, b: 3, c: 0x2abc, d: 0xfedcb, e: -300000000, f: 'z'.charCodeAt(0) },
 };
