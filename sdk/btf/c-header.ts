@@ -51,7 +51,13 @@ export function generateCHeader(set: LayoutSet, opts: CHeaderOptions = {}): stri
     '#include <stdint.h>',
     '',
   ];
-  if (opts.defines?.length) out.push(...opts.defines, '');
+  // Guarded, so a constant the guest also gets elsewhere (or a header's #ifndef default)
+  // is not a redefinition error under -Werror.
+  for (const line of opts.defines ?? []) {
+    const name = /^\s*#\s*define\s+([A-Za-z_]\w*)/.exec(line)?.[1];
+    out.push(...(name ? [`#ifndef ${name}`, line, '#endif'] : [line]));
+  }
+  if (opts.defines?.length) out.push('');
   for (const e of set.enums) out.push(...enumLines(e), '');
   for (const r of set.records) {
     const body = emitRecord(r);
