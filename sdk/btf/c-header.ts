@@ -134,7 +134,10 @@ function emitRecord(r: RecordLayout): Emitted {
   return result;
 }
 
-/** Members with offsets in bytes; null when `packed` is false and natural layout cannot match. */
+/**
+ * The member lines of `r` at the kernel's bit offsets, holes made explicit; null when, not
+ * packed, natural wasm32 alignment cannot put a member where the kernel has it.
+ */
 function tryEmit(r: RecordLayout, packed: boolean): Emitted | null {
   const lines: string[] = [];
   const used = new Set(r.members.map((m) => m.name).filter((n): n is string => !!n));

@@ -119,7 +119,7 @@ class LayoutBuilder {
     // The same struct can appear more than once in BTF linked from several units; identical
     // sizes and member lists are one type, anything else is a real ambiguity.
     const first = found[0];
-    if (first && first.kind !== 'void') {
+    if (first) {
       const shape = (t: BtfType) => (t.kind === 'struct' || t.kind === 'union' ? JSON.stringify([t.kind, t.size, t.members.map((x) => [x.name, x.bitOffset, x.bitfieldSize])]) : '');
       if (found.some((t) => shape(t) !== shape(first))) {
         throw new BtfLayoutError(`the eBPF object's BTF has ${found.length} different definitions of '${name}'; rename one of them`);
