@@ -17,6 +17,7 @@
 #define WASMBPF_WASMBPF_H
 
 #include <time.h>
+#include <wasi/api.h>
 #include "libbpf-wasm.h"
 
 #define WASMBPF__IMPORT_V1(name) __attribute__((import_module("wasmbpf_v1"), import_name(name)))
@@ -315,12 +316,26 @@ static inline int wasmbpf_buffer__poll_count(struct bpf_buffer *b, int timeout_m
 
 /* ---- sleeping: how interval tools notice that the host is stopping them ---- */
 
-/* Sleeps ms milliseconds; 0, or -EINTR when the host interrupted the sleep to stop the module. */
+/* Sleeps ms milliseconds; 0, or -EINTR when the host woke the sleep to stop the module
+ * (SIGINT/SIGTERM). This asks WASI directly: wasi-libc's nanosleep() and sleep() turn every
+ * poll_oneoff error into ENOTSUP, so an interruption cannot be told apart through them
+ * (sleep() does return early with a non-zero value, which is all it can say). */
 static inline int wasmbpf_sleep_ms(unsigned int ms)
 {
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-    if (nanosleep(&ts, NULL) != 0)
-        return -errno;
+    __wasi_subscription_t sub = {
+        .userdata = 0,
+        .u = {
+            .tag = __WASI_EVENTTYPE_CLOCK,
+            .u.clock = { .id = __WASI_CLOCKID_MONOTONIC, .timeout = (uint64_t)ms * 1000000ULL },
+        },
+    };
+    __wasi_event_t ev;
+    __wasi_size_t n = 0;
+    __wasi_errno_t err = __wasi_poll_oneoff(&sub, &ev, 1, &n);
+    if (err == __WASI_ERRNO_INTR)
+        return -(errno = EINTR);
+    if (err != 0)
+        return -(errno = err);
     return 0;
 }
 
