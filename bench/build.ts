@@ -1,0 +1,62 @@
+// Builds the benchmark programs into a temp dir: the trigger (native), bench.bpf.o (clang-19
+// -target bpf, its uprobe pointing at that trigger), and the workloads twice with the object
+// embedded: once native against Debian's libbpf (-lbpf), once as a wasm32-wasi guest that
+// imports wasm_bpf. Both are built at -O2 from the same workloads.c.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BenchError } from './errors.ts';
+
+const src = path.join(import.meta.dirname, 'src');
+const BPF_ARCH: Partial<Record<string, string>> = { x64: 'x86', arm64: 'arm64' };
+const MULTIARCH: Partial<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
+
+export interface BenchPrograms {
+  dir: string;
+  trigger: string;
+  native: string;
+  wasm: string;
+}
+
+function run(cmd: string, args: string[]): void {
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new BenchError('WASMBPF_BENCH_BUILD', `${cmd} ${args.join(' ')} failed:\n${stderr}`, { cause: err });
+  }
+}
+
+/** objects.h: the object as a C array, the way a guest built by `wasmbpf compile` embeds it. */
+function embed(object: string, out: string): void {
+  const bytes = fs.readFileSync(object);
+  fs.writeFileSync(out, `static const unsigned char bench_bpf_o[] __attribute__((aligned(8))) = {${bytes.join(',')}};\n` +
+    `static const unsigned int bench_bpf_o_len = ${bytes.length};\n`);
+}
+
+/** Builds everything into a new temp dir; the caller removes `dir`. */
+export function buildPrograms(): BenchPrograms {
+  const arch = BPF_ARCH[process.arch];
+  const multiarch = MULTIARCH[process.arch];
+  if (!arch || !multiarch) throw new BenchError('WASMBPF_BENCH_ARCH', `no eBPF target for architecture '${process.arch}'`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-bench-'));
+  try {
+    const trigger = path.join(dir, 'trigger');
+    run('clang-19', ['-O2', '-o', trigger, path.join(src, 'trigger.c')]);
+    const object = path.join(dir, 'bench.bpf.o');
+    run('clang-19', ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${arch}`, '-idirafter', `/usr/include/${multiarch}`,
+      `-DTRIGGER_BIN="${trigger}"`, '-c', path.join(src, 'bench.bpf.c'), '-o', object]);
+    embed(object, path.join(dir, 'objects.h'));
+    const workloads = path.join(src, 'workloads.c');
+    const native = path.join(dir, 'bench-native');
+    run('clang-19', ['-O2', '-I', dir, '-o', native, workloads, path.join(src, 'platform-native.c'), '-lbpf']);
+    const wasm = path.join(dir, 'bench.wasm');
+    run('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-I', dir, '-o', wasm, workloads,
+      path.join(src, 'platform-wasm.c'), '-Wl,--allow-undefined', '-Wl,--export-table']);
+    return { dir, trigger, native, wasm };
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
