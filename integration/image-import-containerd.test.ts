@@ -1,0 +1,97 @@
+// `ctr images import` of a `wasmbpf build -o` tarball into a real containerd (Debian's 1.6,
+// started by the test with its own root, state, socket and config; CRI disabled), and the way
+// back: `ctr images export` gives a tarball wasmbpf resolves to the same module and objects.
+//
+// --no-unpack: containerd 1.6 would otherwise try to unpack the image as a root filesystem,
+// which an artifact image (module and object layers, wasmbpf config) is not; it registers the
+// image and its content either way.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { packTool } from '../image/build.ts';
+import { resolveRunnable } from '../image/resolve.ts';
+import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
+import { wasmbpf } from './registry-fixture.ts';
+
+const run = promisify(execFile);
+
+async function startContainerd(t: { after: (fn: () => unknown) => void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'wbctd-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'c.sock');
+  const config = join(dir, 'config.toml');
+  await writeFile(
+    config,
+    [
+      'version = 2',
+      `root = "${join(dir, 'root')}"`,
+      `state = "${join(dir, 'state')}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${socket}"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${join(dir, 'opt')}"`,
+      '',
+    ].join('\n'),
+  );
+  const log = join(dir, 'containerd.log');
+  const fd = openSync(log, 'w');
+  const proc = spawn('containerd', ['--config', config], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  t.after(async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  });
+  const namespace = `wasmbpf-import-${process.pid}`;
+  const ctr = (...args: string[]) => run('ctr', ['--address', socket, '--namespace', namespace, ...args]);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await ctr('version');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`containerd did not start: ${await readFile(log, 'utf8')}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { dir, ctr };
+}
+
+test('ctr images import accepts the tarball; ctr images ls shows it; an export resolves back', async (t) => {
+  const { dir, ctr } = await startContainerd(t);
+  const files = await writeToolFiles('importme', ['x86_64', 'arm64'], ['-v']);
+  t.after(() => files.cleanup());
+  const tarball = join(dir, 'importme.tar');
+  const name = '127.0.0.1:5000/tools/importme:v1';
+  // Packed from compiled artifacts: this test is about the tarball, not the compiler.
+  const built = await packTool(files.tool, { tag: name, output: tarball, home: join(dir, 'home') });
+
+  await ctr('images', 'import', '--no-unpack', tarball);
+  const { stdout: list } = await ctr('images', 'ls');
+  const row = list.split('\n').find((l) => l.startsWith(`${name} `));
+  assert.ok(row, `ctr images ls lists ${name}:\n${list}`);
+  assert.ok(row.includes(built.descriptor.digest), row);
+  assert.ok(row.includes('application/vnd.oci.image.manifest.v1+json'), row);
+  // containerd holds every blob, byte for byte.
+  for (const blob of built.image.blobs) {
+    const { stdout } = await run('ctr', ['--address', join(dir, 'c.sock'), '--namespace', `wasmbpf-import-${process.pid}`, 'content', 'get', blob.descriptor.digest], { encoding: 'buffer', maxBuffer: 1 << 26 });
+    assert.deepEqual(stdout, Buffer.from(blob.bytes), blob.descriptor.digest);
+  }
+
+  const exported = join(dir, 'exported.tar');
+  await ctr('images', 'export', exported, name);
+  const runnable = await resolveRunnable(exported, { hostArch: 'arm64' });
+  assert.deepEqual(runnable.args, ['importme', '-v']);
+  assert.deepEqual(runnable.bpfObjects.map((o) => o.arch), ['x86_64', 'arm64']);
+  const inspected = await wasmbpf(['inspect', '--json', exported], { WASMBPF_HOME: join(dir, 'home') });
+  assert.equal(inspected.code, 0, inspected.stderr);
+  assert.equal(JSON.parse(inspected.stdout).digest, built.descriptor.digest);
+});
