@@ -1,0 +1,128 @@
+// Shared by the examples-*.test.ts system tests: build an example once, run it under
+// `bin/wasmbpf run` as a user would, wait for what it prints, stop it with SIGINT, and check
+// that none of its eBPF programs is left in the kernel.
+import assert from 'node:assert/strict';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const WASMBPF = path.join(ROOT, 'bin/wasmbpf');
+const TRACEFS = '/sys/kernel/tracing';
+
+/** Builds examples/NAME (into its build/ folder, as a user's `wasmbpf compile` would). */
+export function compileExample(name: string): Promise<CompiledTool> {
+  return compileTool(path.join(ROOT, 'examples', name));
+}
+
+/**
+ * Tracepoints need tracefs. Mounts it at its standard place when the machine has not;
+ * returns an undo for t.after() (a no-op when it was mounted already).
+ */
+export function ensureTracefs(): () => void {
+  if (fs.existsSync(path.join(TRACEFS, 'events'))) return () => undefined;
+  execFileSync('mount', ['-t', 'tracefs', 'tracefs', TRACEFS]);
+  return () => {
+    try {
+      execFileSync('umount', [TRACEFS]);
+    } catch {
+      // busy (another user mounted on top meanwhile): leaving the standard mount is harmless
+    }
+  };
+}
+
+interface ProgInfo { id: number; name?: string }
+
+function progs(): ProgInfo[] {
+  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
+  return out.trim() ? (JSON.parse(out) as ProgInfo[]) : [];
+}
+
+/** A running `wasmbpf run MODULE ARGS`: its output so far, and ways to wait on it and stop it. */
+export class ToolRun {
+  stdout = '';
+  stderr = '';
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** eBPF program ids that appeared while this tool ran, with the names it was expected to load. */
+  private readonly seenProgIds = new Set<number>();
+  private readonly baseline: Set<number>;
+  private waiters: (() => void)[] = [];
+
+  constructor(wasmPath: string, args: string[], private readonly progNames: string[]) {
+    this.baseline = new Set(progs().map((p) => p.id));
+    this.child = spawn(WASMBPF, ['run', wasmPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (s: string) => { this.stdout += s; this.wake(); });
+    this.child.stderr!.setEncoding('utf8').on('data', (s: string) => { this.stderr += s; this.wake(); });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => { this.wake(); resolve({ code, signal }); }));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves with the first match of `re` in stdout; rejects after timeoutMs or if the tool exits first. */
+  async waitFor(re: RegExp, timeoutMs = 20000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => { exited = true; });
+    for (;;) {
+      const m = this.stdout.match(re);
+      if (m) return m;
+      if (exited || this.child.exitCode !== null) {
+        throw new Error(`the tool exited (${this.child.exitCode}) before printing ${re}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${re}\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
+  }
+
+  /** Records the tool's programs now loaded; asserts at least one of its expected names is there. */
+  noteLoadedPrograms(): void {
+    const mine = progs().filter((p) => !this.baseline.has(p.id) && this.progNames.some((n) => p.name && n.startsWith(p.name)));
+    for (const p of mine) this.seenProgIds.add(p.id);
+    assert.ok(mine.length > 0, `none of ${this.progNames.join(', ')} is loaded while the tool runs`);
+  }
+
+  /** SIGINT, then waits; asserts exit code 0 and that every program it loaded is gone. */
+  async stopAndCheck(): Promise<void> {
+    this.noteLoadedPrograms();
+    this.child.kill('SIGINT');
+    const { code, signal } = await this.exited;
+    assert.equal(signal, null, `killed by ${signal}\nstderr:\n${this.stderr}`);
+    assert.equal(code, 0, `exit code ${code}\nstderr:\n${this.stderr}`);
+    const left = progs().filter((p) => this.seenProgIds.has(p.id));
+    assert.deepEqual(left, [], 'eBPF programs of the tool are still loaded after it exited');
+  }
+
+  /** For t.after(): ends the tool whatever state the test left it in. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+/** Runs a command to completion; resolves with its pid and exit code. */
+export function runCommand(file: string, args: string[]): Promise<{ pid: number; code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ pid: child.pid!, code, stdout }));
+  });
+}
+
+/** A name no other run will print. */
+export function uniqueToken(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
