@@ -84,6 +84,11 @@ export class ToolRun {
     }
   }
 
+  /** Names of the eBPF programs loaded since the tool started (any owner; truncated to 15 chars by the kernel). */
+  newProgramNames(): string[] {
+    return progs().filter((p) => !this.baseline.has(p.id)).map((p) => p.name ?? '');
+  }
+
   /** Records the tool's programs now loaded; asserts at least one of its expected names is there. */
   noteLoadedPrograms(): void {
     const mine = progs().filter((p) => !this.baseline.has(p.id) && this.progNames.some((n) => p.name && n.startsWith(p.name)));
