@@ -113,6 +113,21 @@ test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback
   assert.equal(field(r.output(), 'out_of_order'), 0);
 });
 
+test('a Rust guest built the way wasm-bpf\'s binding crate builds them (i64 pointers) runs unchanged', async () => {
+  const rust = fs.readFileSync(fx.probeRustWasm);
+  const lookup = run(['lookup'], { wasm: rust });
+  assert.equal((await lookup.module.exited).code, 0, lookup.output());
+  lookup.close();
+  assert.match(lookup.output(), /rust update=0 lookup=0 value=4242/);
+  const ring = run(['ring', '3000'], { wasm: rust });
+  await ring.waitFor('ready');
+  execFileSync(fx.trigger, ['ring', '3000']);
+  assert.equal((await ring.module.exited).code, 0, ring.output());
+  ring.close();
+  assert.match(ring.output(), /rust seen=3000 out_of_order=0/);
+  await assertNothingLeft();
+});
+
 test('bad input returns the documented negative errno and the host keeps running', async () => {
   const r = run(['badinput']);
   const status = await r.module.exited;
