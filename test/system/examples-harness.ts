@@ -107,6 +107,12 @@ export class ToolRun {
     assert.deepEqual(left, [], 'eBPF programs of the tool are still loaded after it exited');
   }
 
+  /** After the tool has exited: asserts that no program of its names is loaded anymore. */
+  assertNothingLeft(): void {
+    const left = progs().filter((p) => !this.baseline.has(p.id) && this.progNames.some((n) => p.name && n.startsWith(p.name)));
+    assert.deepEqual(left, [], 'eBPF programs of the tool are still loaded after it exited');
+  }
+
   /** For t.after(): ends the tool whatever state the test left it in. */
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
