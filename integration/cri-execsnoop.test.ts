@@ -1,0 +1,268 @@
+// The Kubernetes path on a real containerd: a test CRI client does exactly what the kubelet does
+// for a pod with `runtimeClassName: wasmbpf` (RunPodSandbox with runtime handler "wasmbpf",
+// CreateContainer from an imported execsnoop image, StartContainer), then reads the container's
+// CRI log file and finds the exec events this test caused; StopContainer, RemoveContainer,
+// StopPodSandbox and RemovePodSandbox must leave no shim process, no container and no eBPF
+// program, map or link behind.
+//
+// It skips only when a prerequisite is missing from this tree or machine, and says which.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CriClient } from './cri/cri-client.ts';
+import { CriContainerd } from './cri/cri-containerd.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const SHIM = join(REPO, 'bin', 'containerd-shim-wasmbpf-v1');
+const EXAMPLE = join(REPO, 'examples', 'execsnoop');
+
+/** The reason this machine or tree cannot run the test, or null when it can. */
+function missingPrerequisite(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root (containerd, network namespaces, eBPF)';
+  for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'bpftool', 'ip']) {
+    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `${bin} is not installed`;
+  }
+  if (!existsSync('/usr/lib/cni/bridge')) return 'the CNI plugins (Debian containernetworking-plugins) are not in /usr/lib/cni';
+  if (!existsSync(join(REPO, 'shim', 'main.ts'))) return 'shim/main.ts does not exist in this tree yet (the containerd shim, issue 5)';
+  if (!existsSync(EXAMPLE)) return 'examples/execsnoop does not exist in this tree yet';
+  return null;
+}
+
+/** `wasmbpf build examples/execsnoop` into an OCI tarball; a placeholder command is a skip reason. */
+function buildExample(dir: string, ref: string): { tar: string } | { skip: string } {
+  const tar = join(dir, 'execsnoop.tar');
+  const r = spawnSync(join(REPO, 'bin', 'wasmbpf'), ['build', EXAMPLE, '-t', ref, '-o', tar], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0 && /not available in this build yet/.test(r.stderr)) return { skip: '`wasmbpf build` is not implemented in this tree yet' };
+  assert.equal(r.status, 0, `wasmbpf build ${EXAMPLE} failed:\n${r.stdout}${r.stderr}`);
+  assert.ok(existsSync(tar), `wasmbpf build did not write ${tar}`);
+  return { tar };
+}
+
+type BpfIds = { prog: Set<number>; map: Set<number>; link: Set<number> };
+
+function bpfIds(): BpfIds {
+  const ids = (kind: string) => {
+    const r = spawnSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `bpftool ${kind} show: ${r.stderr}`);
+    return new Set((JSON.parse(r.stdout || '[]') as { id: number }[]).map((o) => o.id));
+  };
+  return { prog: ids('prog'), map: ids('map'), link: ids('link') };
+}
+
+function newBpfObjects(before: BpfIds): string[] {
+  const now = bpfIds();
+  const out: string[] = [];
+  for (const kind of ['prog', 'map', 'link'] as const) {
+    for (const id of now[kind]) if (!before[kind].has(id)) out.push(`${kind} ${id}`);
+  }
+  return out;
+}
+
+/** Processes whose cwd is inside this containerd's dirs: shims (cwd = bundle) and container inits. */
+function processesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) {
+        out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
+      }
+    } catch {
+      // The process ended while we looked, or is not ours to read.
+    }
+  }
+  return out;
+}
+
+async function until<T>(what: string, timeoutMs: number, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** CRI log lines ("<RFC3339Nano> <stream> <P|F> <text>") of one stream. */
+function criLogLines(path: string, stream: 'stdout' | 'stderr'): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => /^\S+ (stdout|stderr) [PF] (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null && m[1] === stream)
+    .map((m) => m[2] ?? '');
+}
+
+/** After the pod is gone: no sandbox, container, task, shim or container process, eBPF object. */
+async function assertNothingLeft(cri: CriClient, containerd: CriContainerd, bpfBefore: BpfIds): Promise<void> {
+  const pods = await cri.runtime<{ items: unknown[] }>('ListPodSandbox', {});
+  assert.deepEqual(pods.items, [], 'no pod sandbox is left');
+  const containers = await cri.runtime<{ containers: unknown[] }>('ListContainers', {});
+  assert.deepEqual(containers.containers, [], 'no container is left');
+  assert.equal(containerd.ctr(['tasks', 'ls', '-q']).stdout.trim(), '', 'no containerd task is left');
+  await until('the shim and the pod processes to exit', 10_000, () => processesUnder(containerd.dir).length === 0).catch(() => {
+    assert.deepEqual(processesUnder(containerd.dir), [], 'no shim or container process is left');
+  });
+  await until('the eBPF objects to be freed', 10_000, () => newBpfObjects(bpfBefore).length === 0).catch(() => {
+    assert.deepEqual(newBpfObjects(bpfBefore), [], 'no eBPF program, map or link is left');
+  });
+}
+
+/**
+ * The same kubelet sequence with the default runc handler and the pause image as the container:
+ * proves this machine's containerd, CNI config, pause image and test client work, so a failure
+ * of the wasmbpf test below points at wasmbpf.
+ */
+test('baseline: the CRI plugin runs a pod with runc here (pause image, CNI, test client)', { timeout: 120_000 }, async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root (containerd, network namespaces)');
+    return;
+  }
+  for (const bin of ['containerd', 'ctr', 'runc', 'gcc']) {
+    if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
+      t.skip(`${bin} is not installed`);
+      return;
+    }
+  }
+  const bpfBefore = bpfIds();
+  const containerd = await CriContainerd.start({ shim: SHIM });
+  const cri = new CriClient(containerd.socket);
+  t.after(async () => {
+    cri.close();
+    await containerd.close();
+  });
+  const sandboxConfig = {
+    metadata: { name: `baseline-${process.pid}`, uid: randomUUID(), namespace: 'default', attempt: 0 },
+    hostname: 'baseline',
+    logDirectory: join(containerd.logDir, 'baseline'),
+  };
+  const { podSandboxId } = await cri.runtime<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig, runtimeHandler: '' });
+  const { containerId } = await cri.runtime<{ containerId: string }>('CreateContainer', {
+    podSandboxId,
+    sandboxConfig,
+    config: { metadata: { name: 'pause', attempt: 0 }, image: { image: containerd.pauseRef }, logPath: 'pause/0.log' },
+  });
+  await cri.runtime('StartContainer', { containerId });
+  assert.equal((await cri.containerStatus(containerId)).state, 'CONTAINER_RUNNING');
+  await cri.runtime('StopContainer', { containerId, timeout: 5 });
+  const stopped = await cri.containerStatus(containerId);
+  assert.equal(stopped.state, 'CONTAINER_EXITED');
+  assert.equal(stopped.exitCode, 0, 'pause exits 0 on SIGTERM');
+  await cri.runtime('RemoveContainer', { containerId });
+  await cri.runtime('StopPodSandbox', { podSandboxId });
+  await cri.runtime('RemovePodSandbox', { podSandboxId });
+  await assertNothingLeft(cri, containerd, bpfBefore);
+});
+
+test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin and leaves nothing behind', { timeout: 600_000 }, async (t) => {
+  const missing = missingPrerequisite();
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const work = mkdtempSync('/tmp/wbcri-test-');
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const ref = `registry.example.com/wasmbpf/execsnoop:cri-${process.pid}`;
+  const built = buildExample(work, ref);
+  if ('skip' in built) {
+    t.skip(built.skip);
+    return;
+  }
+
+  const bpfBefore = bpfIds();
+  const containerd = await CriContainerd.start({ shim: SHIM });
+  const cri = new CriClient(containerd.socket);
+  t.after(async () => {
+    cri.close();
+    await containerd.close();
+  });
+  const diag = () => `\n--- containerd log (tail) ---\n${containerd.log().slice(-6000)}`;
+
+  const version = await cri.runtime<{ runtimeName: string; runtimeApiVersion: string }>('Version', { version: 'v1' });
+  assert.equal(version.runtimeName, 'containerd');
+  containerd.importImage(built.tar);
+  const images = containerd.ctr(['images', 'ls', '-q']).stdout.split('\n');
+  assert.ok(images.includes(ref), `ctr images import did not name the image ${ref}; it has: ${images.join(', ')}`);
+
+  // What the kubelet sends for a pod `execsnoop` with runtimeClassName: wasmbpf.
+  const podName = `execsnoop-${process.pid}`;
+  const sandboxConfig = {
+    metadata: { name: podName, uid: randomUUID(), namespace: 'default', attempt: 0 },
+    hostname: podName,
+    logDirectory: join(containerd.logDir, podName),
+    labels: { app: 'execsnoop' },
+    annotations: { 'wasmbpf.io/allowed-program-types': 'tracepoint' },
+    linux: { securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
+  };
+  let sandboxId = '';
+  let containerId = '';
+  try {
+    ({ podSandboxId: sandboxId } = await cri.runtime<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig, runtimeHandler: 'wasmbpf' }));
+    const sandbox = await cri.runtime<{ status: { state: string; runtimeHandler: string } }>('PodSandboxStatus', { podSandboxId: sandboxId });
+    assert.equal(sandbox.status.state, 'SANDBOX_READY');
+    assert.equal(sandbox.status.runtimeHandler, 'wasmbpf');
+
+    ({ containerId } = await cri.runtime<{ containerId: string }>('CreateContainer', {
+      podSandboxId: sandboxId,
+      sandboxConfig,
+      config: {
+        metadata: { name: 'execsnoop', attempt: 0 },
+        image: { image: ref },
+        logPath: 'execsnoop/0.log',
+        labels: { app: 'execsnoop' },
+        linux: { resources: { memoryLimitInBytes: 128 * 1024 * 1024, cpuShares: 256 } },
+      },
+    }));
+    await cri.runtime('StartContainer', { containerId });
+    const logPath = join(sandboxConfig.logDirectory, 'execsnoop', '0.log');
+    const running = await cri.containerStatus(containerId);
+    assert.equal(running.state, 'CONTAINER_RUNNING', `container is ${running.state}: ${running.reason} ${running.message}\n${readFileSync(logPath, 'utf8')}`);
+    assert.equal(running.logPath, logPath);
+
+    // Cause exec events with a name nobody else uses (comm holds 15 bytes), until execsnoop,
+    // which attaches asynchronously after StartContainer returns, has reported one.
+    const probeName = `wbp${randomBytes(5).toString('hex')}`;
+    const probe = join(work, probeName);
+    writeFileSync(probe, '#!/bin/sh\nexit 0\n');
+    chmodSync(probe, 0o755);
+    const seen = await until(`execsnoop to report ${probeName} in ${logPath}`, 60_000, async () => {
+      spawnSync(probe, ['wasmbpf-cri-arg']);
+      const status = await cri.containerStatus(containerId);
+      if (status.state !== 'CONTAINER_RUNNING') {
+        throw new Error(`execsnoop stopped early (${status.state}, exit ${status.exitCode}, ${status.reason} ${status.message}):\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(no log)'}${diag()}`);
+      }
+      return criLogLines(logPath, 'stdout').find((l) => l.includes(probeName));
+    }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n--- ${logPath} ---\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(missing)'}${diag()}`, { cause: err });
+    });
+    assert.match(seen, new RegExp(probeName));
+
+    await cri.runtime('StopContainer', { containerId, timeout: 10 });
+    const stopped = await cri.containerStatus(containerId);
+    assert.equal(stopped.state, 'CONTAINER_EXITED');
+    assert.notEqual(stopped.finishedAt, '0');
+    await cri.runtime('RemoveContainer', { containerId });
+    containerId = '';
+    await cri.runtime('StopPodSandbox', { podSandboxId: sandboxId });
+    await cri.runtime('RemovePodSandbox', { podSandboxId: sandboxId });
+    sandboxId = '';
+  } catch (err) {
+    if (err instanceof Error && !err.message.includes('--- containerd log')) err.message += diag();
+    throw err;
+  } finally {
+    // On failure, tear down the way the kubelet would, so the checks below and the next test
+    // start clean; errors here must not hide the first one.
+    if (containerId) await cri.runtime('RemoveContainer', { containerId }).catch(() => undefined);
+    if (sandboxId) {
+      await cri.runtime('StopPodSandbox', { podSandboxId: sandboxId }).catch(() => undefined);
+      await cri.runtime('RemovePodSandbox', { podSandboxId: sandboxId }).catch(() => undefined);
+    }
+  }
+
+  await assertNothingLeft(cri, containerd, bpfBefore);
+});
