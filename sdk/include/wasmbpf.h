@@ -16,6 +16,7 @@
 #ifndef WASMBPF_WASMBPF_H
 #define WASMBPF_WASMBPF_H
 
+#include <sys/types.h>
 #include <time.h>
 #include <wasi/api.h>
 #include "libbpf-wasm.h"
