@@ -135,8 +135,9 @@ class LayoutBuilder {
       label,
       `${label} is ${declared ? 'only declared (a forward declaration)' : 'not'} in the BTF of the eBPF object. ` +
         `clang emits BTF only for types that a global variable, a map or a function signature uses: ` +
-        `add a global such as '${label} *unused_${name} __attribute__((unused));' to the .bpf.c ` +
-        `(docs/struct-layouts.md). Structs in the object: ${known.length ? listSome(known) : 'none'}.`,
+        `add 'WASMBPF_SHARED(${label});' (from <wasmbpf_shared.h>) to the .bpf.c, or a global ` +
+        `'${label} unused_${name} __attribute__((unused));' (docs/struct-layouts.md). ` +
+        `Structs in the object: ${known.length ? listSome(known) : 'none'}.`,
     );
   }
 

@@ -160,7 +160,8 @@ test('a struct missing from BTF is a clear WASMBPF_BTF_STRUCT_MISSING error', { 
       e.code === 'WASMBPF_BTF_STRUCT_MISSING' &&
       e.structName === 'struct not_in_btf' &&
       /struct not_in_btf is not in the BTF of the eBPF object/.test(e.message) &&
-      /struct not_in_btf \*unused_not_in_btf __attribute__\(\(unused\)\);/.test(e.message) &&
+      /WASMBPF_SHARED\(struct not_in_btf\);/.test(e.message) &&
+      /struct not_in_btf unused_not_in_btf __attribute__\(\(unused\)\);/.test(e.message) &&
       /struct event/.test(e.message),
   );
   assert.throws(
