@@ -10,8 +10,8 @@
 //     sharedHeader: header,                // optional: carry its #defines (TASK_COMM_LEN...) over
 //     guard: 'NAME_LAYOUTS_H',             // optional include guard
 //   });
-//   writeFileSync('build/NAME.layouts.h', cHeader);  // the guest #includes this instead of NAME.h
-//   writeFileSync('build/NAME.layouts.ts', tsModule); // readEvent(bytes), EVENT_SIZE, enums
+//   writeFileSync('build/NAME.wasm.h', cHeader);      // the guest #includes this instead of NAME.h
+//   writeFileSync('build/NAME.layout.ts', tsModule);  // readEvent(bytes), EVENT_SIZE, enums
 //
 // Errors: BtfStructMissingError (WASMBPF_BTF_STRUCT_MISSING) when a struct never reached the
 // object's BTF, BtfFormatError (WASMBPF_BTF_FORMAT) for a malformed object or one without
