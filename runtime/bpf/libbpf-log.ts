@@ -17,7 +17,7 @@ const CAPTURE_BYTES = 64 * 1024;
 
 /** Shared between the main thread and every worker; created by the main thread. */
 export interface LibbpfLogShared {
-  /** [0]: lock word (0 free, 1 held); [1]: id of the owner of the current libbpf call. */
+  /** [0]: lock word (0 free, else the holder's sink id); [1]: id of the owner of the current libbpf call. */
   control: SharedArrayBuffer;
 }
 
@@ -87,8 +87,19 @@ export function openLogSink(stderrFd: number): LibbpfLogSink {
   return sink;
 }
 
+/**
+ * Main thread, once the sink's worker has exited: forgets the sink, and frees the lock if the
+ * worker died holding it (worker.terminate() skips its finally blocks).
+ */
 export function closeLogSink(sink: LibbpfLogSink): void {
   sinks.delete(sink.id);
+  if (shared) {
+    const control = new Int32Array(shared.control);
+    if (Atomics.compareExchange(control, 0, sink.id, 0) === sink.id) {
+      Atomics.compareExchange(control, 1, sink.id, 0);
+      Atomics.notify(control, 0);
+    }
+  }
 }
 
 /** Worker side: runs libbpf calls with the lock held and this sink as owner; returns fn's result and what libbpf said. */
@@ -102,16 +113,26 @@ export class LibbpfLogClient {
     this.body = new Uint8Array(sink.capture, 4);
   }
 
+  private depth = 0;
+
   run<T>(fn: () => T): { result: T; log: string } {
-    while (Atomics.compareExchange(this.control, 0, 0, 1) !== 0) {
-      Atomics.wait(this.control, 0, 1, 50);
+    if (this.depth > 0) {
+      // Already holding the lock (a libbpf call made from inside another): just run it.
+      return { result: fn(), log: '' };
+    }
+    for (;;) {
+      const holder = Atomics.compareExchange(this.control, 0, 0, this.sink.id);
+      if (holder === 0) break;
+      Atomics.wait(this.control, 0, holder, 50);
     }
     Atomics.store(this.header, 0, 0);
     Atomics.store(this.control, 1, this.sink.id);
+    this.depth++;
     try {
       const result = fn();
       return { result, log: Buffer.from(this.body.subarray(0, Atomics.load(this.header, 0))).toString('utf8') };
     } finally {
+      this.depth--;
       Atomics.store(this.control, 1, 0);
       Atomics.store(this.control, 0, 0);
       Atomics.notify(this.control, 0, 1);

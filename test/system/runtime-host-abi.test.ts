@@ -219,6 +219,24 @@ test('SIGKILL mid-poll ends the module at once, exit 137, nothing left', async (
   await assertNothingLeft();
 });
 
+test('modules killed at any moment (even inside libbpf calls) never wedge the next one', async () => {
+  for (let i = 0; i < 12; i++) {
+    const r = run(['block']);
+    // Vary the moment: during compile/load/attach, and just after the first poll began.
+    if (i % 2) await r.waitFor('ready');
+    await new Promise((res) => setTimeout(res, (i * 7) % 40));
+    r.module.stop('SIGKILL');
+    await r.module.exited;
+    r.close();
+  }
+  const r = run(['exit', '3']);
+  const status = await Promise.race([r.module.exited, new Promise<null>((res) => setTimeout(() => res(null), 20000))]);
+  r.close();
+  assert.ok(status, 'the next module ran to its end');
+  assert.equal(status.code, 3);
+  await assertNothingLeft();
+});
+
 test('exit(3) without closing: status 3 and the host closes the objects', async () => {
   const r = run(['exit', '3']);
   const status = await r.module.exited;
