@@ -1,0 +1,177 @@
+// A private containerd for integration tests: Debian's containerd (with runc) on its own root,
+// state, sockets and config in a temp dir, with this checkout's bin/ first on its PATH so
+// `--runtime io.containerd.wasmbpf.v1` finds bin/containerd-shim-wasmbpf-v1 (no `wasmbpf
+// install` needed). The CRI plugin is off unless `cri` is given.
+//
+//   const ctd = await Containerd.start();          // or start({ cri: { cniConfDir } })
+//   t.after(() => ctd.stop());
+//   const { stdout } = await ctd.ctr(['images', 'import', tarball]);
+//   ctd.socket, ctd.namespace, ctd.dir, ctd.log()
+//
+// stop() is the cleanup: it kills and deletes every task and container of the namespace (so
+// their shims exit), stops containerd, unmounts what is left under its root and removes the dir.
+// Shims are run from sources (WASMBPF_DEV=1), so a stale dist/ never hides a change.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const WASMBPF_RUNTIME = 'io.containerd.wasmbpf.v1';
+
+export interface ContainerdOptions {
+  /** Namespace ctr() uses. Default: a unique one per process. */
+  namespace?: string;
+  /** Turn the CRI plugin on, with the CNI config in cniConfDir (plugins from Debian's containernetworking-plugins). */
+  cri?: { cniConfDir: string; cniBinDir?: string; extraToml?: string };
+  /** Extra lines appended to config.toml. */
+  extraToml?: string;
+}
+
+export interface CtrResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class Containerd {
+  readonly dir: string;
+  readonly socket: string;
+  readonly namespace: string;
+  readonly root: string;
+  readonly state: string;
+  readonly #proc: ChildProcess;
+  readonly #logFile: string;
+  #stopped: Promise<void> | undefined;
+
+  private constructor(dir: string, namespace: string, proc: ChildProcess) {
+    this.dir = dir;
+    this.socket = join(dir, 'c.sock');
+    this.root = join(dir, 'root');
+    this.state = join(dir, 'state');
+    this.namespace = namespace;
+    this.#proc = proc;
+    this.#logFile = join(dir, 'containerd.log');
+  }
+
+  static async start(options: ContainerdOptions = {}): Promise<Containerd> {
+    // /tmp and a short prefix: socket paths (and the shim's, derived from them) stay short.
+    const dir = mkdtempSync('/tmp/wbctd-');
+    const namespace = options.namespace ?? `wbtest-${process.pid}`;
+    const lines = [
+      'version = 2',
+      `root = "${join(dir, 'root')}"`,
+      `state = "${join(dir, 'state')}"`,
+      ...(options.cri ? [] : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
+      '[grpc]',
+      `  address = "${join(dir, 'c.sock')}"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${join(dir, 'opt')}"`,
+    ];
+    if (options.cri) {
+      lines.push(
+        '[plugins."io.containerd.grpc.v1.cri".cni]',
+        `  bin_dir = "${options.cri.cniBinDir ?? '/usr/lib/cni'}"`,
+        `  conf_dir = "${options.cri.cniConfDir}"`,
+        '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmbpf]',
+        `  runtime_type = "${WASMBPF_RUNTIME}"`,
+        options.cri.extraToml ?? '',
+      );
+    }
+    if (options.extraToml) lines.push(options.extraToml);
+    writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
+    mkdirSync(join(dir, 'fifo'));
+    const log = join(dir, 'containerd.log');
+    // containerd logs to stderr; the file is opened here so it outlives a crashed test process
+    const logFd = openSync(log, 'w');
+    const proc = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'debug'], {
+      cwd: dir,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_DEV: '1' },
+    });
+    closeSync(logFd);
+    const ctd = new Containerd(dir, namespace, proc);
+    await ctd.#waitReady(log);
+    return ctd;
+  }
+
+  /** containerd's log (its own lines and the shims' log pipes). */
+  log(): string {
+    try {
+      return readFileSync(this.#logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Runs ctr against this containerd and namespace; never throws for a non-zero exit. */
+  ctr(args: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<CtrResult> {
+    return new Promise((resolvePromise) => {
+      const child = execFile('ctr', ['--address', this.socket, '--namespace', this.namespace, ...args], {
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 << 20,
+      }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolvePromise({ code, stdout, stderr });
+      });
+      if (options.input !== undefined) child.stdin?.end(options.input);
+      else child.stdin?.end();
+    });
+  }
+
+  /** Like ctr() but throws with ctr's stderr when it fails. */
+  async ctrOk(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+    const result = await this.ctr(args, options);
+    if (result.code !== 0) throw new Error(`ctr ${args.join(' ')} failed (${result.code}): ${result.stderr}${result.stdout}`);
+    return result.stdout;
+  }
+
+  /** Idempotent cleanup: tasks, containers, containerd, mounts, the temp dir. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      if (this.#proc.exitCode === null) {
+        const { stdout } = await this.ctr(['containers', 'ls', '-q']);
+        for (const id of stdout.split('\n').filter(Boolean)) {
+          await this.ctr(['task', 'kill', '-s', 'SIGKILL', id], { timeoutMs: 10_000 });
+          await this.ctr(['task', 'delete', '-f', id], { timeoutMs: 20_000 });
+          await this.ctr(['containers', 'delete', id], { timeoutMs: 10_000 });
+        }
+        const exited = new Promise<void>((r) => this.#proc.once('exit', () => r()));
+        this.#proc.kill('SIGTERM');
+        await Promise.race([exited, sleep(10_000).then(() => this.#proc.kill('SIGKILL'))]);
+      }
+      unmountUnder(this.dir);
+      rmSync(this.dir, { recursive: true, force: true });
+    })();
+    return this.#stopped;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  async #waitReady(log: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { code } = await this.ctr(['version'], { timeoutMs: 2000 });
+      if (code === 0) return;
+      if (Date.now() > deadline || this.#proc.exitCode !== null) {
+        const text = this.log();
+        await this.stop();
+        throw new Error(`containerd did not start (log ${log}):\n${text}`);
+      }
+      await sleep(50);
+    }
+  }
+}
+
+/** Unmounts every mount point below dir, deepest first (leftovers of a crashed shim or test). */
+export function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((point): point is string => !!point && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) spawnSync('umount', ['-l', point]);
+}

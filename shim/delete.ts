@@ -1,0 +1,25 @@
+// `delete`: containerd runs this when it lost the shim server (it crashed or was killed) to
+// clean up the bundle: unmount the rootfs the server mounted, and report the task dead. For a
+// container the server had handed to runc, runc's shim does the cleanup and answers. The
+// modules themselves died with the server process: their eBPF programs, links and maps were
+// file descriptors of that process, so the kernel already released them.
+import { deleteDelegated } from './runc-delegate.ts';
+import { readSpec, rootfsPath, unmount } from './bundle.ts';
+import { Task, timestamp } from './protos.ts';
+import type { ShimFlags } from './flags.ts';
+
+const SIGKILL_STATUS = 128 + 9;
+
+export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
+  const bundle = flags.bundle || process.cwd();
+  const delegated = await deleteDelegated(flags, bundle);
+  if (delegated) return delegated;
+  let rootfs = `${bundle}/rootfs`;
+  try {
+    rootfs = rootfsPath(bundle, readSpec(bundle));
+  } catch {
+    // config.json gone: the default place is all we can clean
+  }
+  await unmount(rootfs);
+  return Task.DeleteResponse.encode({ pid: 0, exitStatus: SIGKILL_STATUS, exitedAt: timestamp(new Date()) });
+}

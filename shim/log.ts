@@ -1,0 +1,59 @@
+// The shim's log, in logrus' text format so containerd's log shows our lines like its own.
+// The server writes to the bundle's `log` FIFO, which containerd reads and copies into its log;
+// `start` and `delete` write to stderr (containerd logs a failed start's output). The FIFO is
+// opened O_RDWR: opening it write-only would block the event loop until containerd's reader
+// arrives, and a vanished reader then cannot turn every log write into EPIPE.
+import fs from 'node:fs';
+
+export type Fields = Record<string, string | number | boolean | undefined>;
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  with(fields: Fields): Logger;
+}
+
+function quote(value: string): string {
+  return /^[\w./:@-]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+export function format(level: string, msg: string, fields: Fields): string {
+  let line = `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) line += ` ${key}=${quote(String(value))}`;
+  }
+  return `${line}\n`;
+}
+
+export function createLogger(write: (line: string) => void, base: Fields = {}, debug = false): Logger {
+  const emit = (level: string) => (msg: string, fields: Fields = {}) => write(format(level, msg, { ...base, ...fields }));
+  return {
+    debug: debug ? emit('debug') : () => {},
+    info: emit('info'),
+    warn: emit('warning'),
+    error: emit('error'),
+    with: (fields) => createLogger(write, { ...base, ...fields }, debug),
+  };
+}
+
+/** A logger on an fd; write errors are swallowed (a log must never crash the shim). */
+export function fdLogger(fd: number, base: Fields = {}, debug = false): Logger {
+  return createLogger((line) => {
+    try {
+      fs.writeSync(fd, line);
+    } catch {
+      // the reader went away; nothing useful to do
+    }
+  }, base, debug);
+}
+
+/** Opens the bundle's log FIFO for the server; falls back to stderr when there is none. */
+export function openBundleLog(bundle: string): number {
+  try {
+    return fs.openSync(`${bundle}/log`, fs.constants.O_RDWR);
+  } catch {
+    return 2;
+  }
+}

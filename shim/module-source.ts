@@ -1,0 +1,139 @@
+// Where a container's module comes from, and whether it is a Wasm container at all.
+//  1. The bundle's rootfs (runwasi style): process.args[0] names a file in the mounted rootfs
+//     (absolute, relative to process.cwd, or found on the spec's PATH); if it begins with the
+//     Wasm magic, it is the module. eBPF objects are then the ones embedded in the module.
+//  2. containerd's content store: for artifact images (module and eBPF objects in layers of
+//     their own, which no snapshotter unpacks into a rootfs) the shim asks containerd which image
+//     the container was made from and reads the module layer and the host's eBPF object layers,
+//     with the arch-aware selection of oci-spec.
+//  3. Neither: not a Wasm container (the CRI pause container, a native sidecar): undefined, and
+//     the caller hands it to runc.
+import fs from 'node:fs';
+import path from 'node:path';
+import { selectForHost, verifyObjectArch, type Arch } from '../oci-spec/index.ts';
+import { loadImage } from '../image/load.ts';
+import type { BpfObjectCandidate } from '../runtime/contract.ts';
+import type { ContainerdApi } from './containerd-api.ts';
+import { ModuleSourceError } from './errors.ts';
+import type { RuntimeSpec } from './bundle.ts';
+
+const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
+
+export interface ResolvedModule {
+  wasm: Uint8Array;
+  args: string[];
+  env: string[];
+  bpfObjects: BpfObjectCandidate[];
+  /** For the log: where the module came from. */
+  origin: string;
+}
+
+export interface ModuleLookup {
+  id: string;
+  spec: RuntimeSpec;
+  rootfs: string;
+  hostArch: Arch;
+  /** Opens containerd's API lazily: only artifact images need it. */
+  api: () => ContainerdApi;
+}
+
+export async function resolveModule(lookup: ModuleLookup): Promise<ResolvedModule | undefined> {
+  const args = lookup.spec.process?.args ?? [];
+  const env = lookup.spec.process?.env ?? [];
+  const entry = args[0];
+  if (entry) {
+    const file = findInRootfs(lookup.rootfs, entry, lookup.spec.process?.cwd ?? '/', env);
+    if (file) {
+      const bytes = fs.readFileSync(file);
+      if (!isWasm(bytes)) return undefined; // a native executable: runc's job
+      return { wasm: bytes, args, env, bpfObjects: [], origin: `rootfs file ${entry}` };
+    }
+  }
+  const fromImage = await resolveFromImage(lookup, args, env);
+  if (fromImage) return fromImage;
+  if (entry && entry.endsWith('.wasm')) {
+    throw new ModuleSourceError(`module ${entry} (process.args[0]) is neither in the container's rootfs nor a Wasm layer of its image`);
+  }
+  return undefined;
+}
+
+async function resolveFromImage(lookup: ModuleLookup, args: string[], env: string[]): Promise<ResolvedModule | undefined> {
+  const api = lookup.api();
+  const name = await api.containerImage(lookup.id);
+  if (!name) return undefined;
+  try {
+    const target = await api.imageTarget(name);
+    const image = await loadImage(api, name, target, lookup.hostArch);
+    const selection = selectForHost(image.manifest, lookup.hostArch, `manifest of ${name}`);
+    if (!selection.module) {
+      if (selection.kind === 'rootfs') return undefined; // an ordinary image: the rootfs check above decided
+      throw new ModuleSourceError(`image ${name} has no Wasm module layer`);
+    }
+    const wasm = await api.read(selection.module, `module layer of ${name}`);
+    if (!isWasm(wasm)) throw new ModuleSourceError(`the module layer of ${name} is not a Wasm module (bad magic)`);
+    const bpfObjects: BpfObjectCandidate[] = [];
+    for (const object of selection.hostObjects) {
+      const bytes = await api.read(object.descriptor, `eBPF object ${object.name} (${object.arch}) of ${name}`);
+      verifyObjectArch(object, bytes);
+      bpfObjects.push({ arch: object.arch, name: object.name, bytes });
+    }
+    const imageArgs = [...(image.config.config?.Entrypoint ?? []), ...(image.config.config?.Cmd ?? [])];
+    return {
+      wasm,
+      args: args.length > 0 ? args : imageArgs,
+      env,
+      bpfObjects,
+      origin: `image ${name} (${selection.hostObjects.length} eBPF object(s) for ${lookup.hostArch})`,
+    };
+  } catch (error) {
+    if (error instanceof ModuleSourceError) throw error;
+    throw new ModuleSourceError(`image ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function isWasm(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && WASM_MAGIC.equals(bytes.subarray(0, 4));
+}
+
+/**
+ * Resolves a command inside the rootfs without following symlinks out of it: an absolute link
+ * target is taken relative to the rootfs, like the container would see it.
+ */
+export function findInRootfs(rootfs: string, command: string, cwd: string, env: string[]): string | undefined {
+  const candidates: string[] = [];
+  if (command.includes('/')) {
+    candidates.push(path.posix.resolve(cwd, command));
+  } else {
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    candidates.push(path.posix.join(cwd, command), ...pathVar.split(':').filter(Boolean).map((dir) => path.posix.join(dir, command)));
+  }
+  for (const candidate of candidates) {
+    const host = resolveInside(rootfs, candidate);
+    if (host && fs.statSync(host, { throwIfNoEntry: false })?.isFile()) return host;
+  }
+  return undefined;
+}
+
+function resolveInside(rootfs: string, guestPath: string, depth = 0): string | undefined {
+  if (depth > 40) return undefined;
+  const parts = guestPath.split('/').filter((p) => p && p !== '.');
+  let resolved: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    const host = path.join(rootfs, ...resolved, part);
+    const stat = fs.lstatSync(host, { throwIfNoEntry: false });
+    if (!stat) return undefined;
+    if (stat.isSymbolicLink()) {
+      const link = fs.readlinkSync(host);
+      const rest = parts.slice(i + 1).join('/');
+      const next = link.startsWith('/') ? link : `/${[...resolved, link].join('/')}`;
+      return resolveInside(rootfs, rest ? `${next}/${rest}` : next, depth + 1);
+    }
+    resolved = [...resolved, part];
+  }
+  return path.join(rootfs, ...resolved);
+}

@@ -1,0 +1,67 @@
+// `start`: containerd runs the shim binary with the task's flags in the bundle directory and
+// reads exactly one line from it, the address of the ttrpc server for this task. Containers of
+// one CRI pod (same io.kubernetes.cri.sandbox-id annotation) share a server: if the group's
+// server is up, its address is printed again; otherwise a detached server is spawned (its own
+// session, stdio away from containerd's pipes) and the address printed once it listens.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isLive } from '../ttrpc/index.ts';
+import { ANNOTATION_SANDBOX_ID, readSpec } from './bundle.ts';
+import { ShimError } from './errors.ts';
+import type { ShimFlags } from './flags.ts';
+
+const SOCKET_DIR = '/run/containerd/s';
+const READY_TIMEOUT_MS = 30_000;
+
+/** The group's socket. Distinct from the runc shim's (which hashes address/ns/id the same way). */
+export function socketPath(flags: Pick<ShimFlags, 'address' | 'namespace'>, group: string): string {
+  const hash = crypto.createHash('sha256').update(`wasmbpf\0${flags.address}\0${flags.namespace}\0${group}`).digest('hex');
+  return path.join(SOCKET_DIR, hash.slice(0, 40));
+}
+
+export function groupOf(id: string, annotations: Record<string, string> | undefined): string {
+  return annotations?.[ANNOTATION_SANDBOX_ID] || id;
+}
+
+export async function start(flags: ShimFlags): Promise<string> {
+  const bundle = process.cwd();
+  const spec = readSpec(bundle);
+  const socket = socketPath(flags, groupOf(flags.id, spec.annotations));
+  const address = `unix://${socket}`;
+  if (await isLive(socket)) return address;
+  fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o711 });
+
+  const args = [...process.execArgv, process.argv[1]!, '-namespace', flags.namespace, '-address', flags.address,
+    '-publish-binary', flags.publishBinary, '-id', flags.id, '-socket', socket, ...(flags.debug ? ['-debug'] : []), 'serve'];
+  const child = spawn(process.execPath, args, {
+    cwd: bundle,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TTRPC_ADDRESS: flags.ttrpcAddress },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+    child.stdio[3]!.once('data', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  if (!ready) {
+    // Two starts of one pod can race; the loser's server fails to listen, the winner serves.
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (await isLive(socket)) return address;
+    throw new ShimError('internal', 'WASMBPF_SHIM_START', `the shim server did not start: ${stderr.trim() || 'no output'}`);
+  }
+  child.stderr!.destroy();
+  (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  child.unref();
+  return address;
+}

@@ -1,0 +1,252 @@
+// containerd.task.v2.Task, the service containerd calls on the shim. Every RPC has the same
+// shape: decode, look the task up, delegate (to the WasmTask, or relayed as raw bytes to the
+// runc shim for containers that are not Wasm), encode; errors become ttrpc statuses in one place
+// (error-status.ts) and events leave through the one queue (events.ts).
+import path from 'node:path';
+import type { Handler } from '../ttrpc/index.ts';
+import type { Arch } from '../oci-spec/arch.ts';
+import { toTtrpcError } from './error-status.ts';
+import { ShimError, notFound, notSupported, invalidArgument } from './errors.ts';
+import { Events, Task, timestamp, type CreateTaskRequest } from './protos.ts';
+import { ANNOTATION_CONTAINER_TYPE, mountRootfs, readSpec, rootfsPath, unmount } from './bundle.ts';
+import { resolveModule } from './module-source.ts';
+import { TaskStdio } from './stdio.ts';
+import { WasmTask, type StartModule } from './wasm-task.ts';
+import type { ContainerdApi } from './containerd-api.ts';
+import type { EventSink } from './events.ts';
+import type { Logger } from './log.ts';
+import type { RuncDelegates } from './runc-delegate.ts';
+
+export const TASK_SERVICE = 'containerd.task.v2.Task';
+
+export interface TaskServiceDeps {
+  events: EventSink;
+  log: Logger;
+  delegates: RuncDelegates;
+  api: () => ContainerdApi;
+  startModule: StartModule;
+  hostArch: Arch;
+  /** Called after a Shutdown that found no task left: the server then exits. */
+  onIdle: () => void;
+}
+
+const VERSION = '1';
+
+export class TaskService {
+  readonly #deps: TaskServiceDeps;
+  /** Wasm tasks by id. Event-loop only; #creating reserves ids while Create awaits. */
+  readonly #tasks = new Map<string, WasmTask>();
+  readonly #creating = new Set<string>();
+
+  constructor(deps: TaskServiceDeps) {
+    this.#deps = deps;
+  }
+
+  get taskCount(): number {
+    return this.#tasks.size + this.#creating.size + this.#deps.delegates.size;
+  }
+
+  /** The ttrpc handler table. */
+  handlers(): Record<string, Handler> {
+    const local = {
+      Create: (p: Uint8Array) => this.#create(p),
+      Start: (p: Uint8Array) => this.#start(p),
+      State: (p: Uint8Array) => this.#state(p),
+      Wait: (p: Uint8Array) => this.#wait(p),
+      Kill: (p: Uint8Array) => this.#kill(p),
+      Delete: (p: Uint8Array) => this.#delete(p),
+      Pids: (p: Uint8Array) => this.#pids(p),
+      Stats: (p: Uint8Array) => this.#stats(p),
+      Connect: (p: Uint8Array) => this.#connect(p),
+      Shutdown: (p: Uint8Array) => this.#shutdown(p),
+      CloseIO: (p: Uint8Array) => this.#closeIO(p),
+      Update: (p: Uint8Array) => this.#update(p),
+      ResizePty: (p: Uint8Array) => this.#resizePty(p),
+      Pause: (p: Uint8Array) => this.#unsupported(p, 'Pause'),
+      Resume: (p: Uint8Array) => this.#unsupported(p, 'Resume'),
+      Checkpoint: (p: Uint8Array) => this.#unsupported(p, 'Checkpoint'),
+      Exec: (p: Uint8Array) => this.#unsupported(p, 'Exec'),
+    } satisfies Record<string, (p: Uint8Array) => Promise<Uint8Array>>;
+    const table: Record<string, Handler> = {};
+    for (const [method, fn] of Object.entries(local)) {
+      table[method] = async (payload) => {
+        try {
+          // Every Task request has the container id in field 1: route delegated ones untouched.
+          const { id } = Task.IdOnly.decode(payload);
+          if (method !== 'Create' && method !== 'Shutdown' && this.#deps.delegates.has(id)) {
+            return await this.#deps.delegates.call(id, method, payload);
+          }
+          return await fn(payload);
+        } catch (error) {
+          const converted = toTtrpcError(error);
+          this.#deps.log.debug('request failed', { method, error: converted.message });
+          throw converted;
+        }
+      };
+    }
+    return table;
+  }
+
+  #get(id: string): WasmTask {
+    const task = this.#tasks.get(id);
+    if (!task) throw notFound(`task ${id}`);
+    return task;
+  }
+
+  async #create(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.CreateTaskRequest.decode(payload);
+    if (!req.id) throw invalidArgument('Create: missing the task id');
+    if (this.#tasks.has(req.id) || this.#creating.has(req.id) || this.#deps.delegates.has(req.id)) {
+      throw new ShimError('already-exists', 'WASMBPF_SHIM_EXISTS', `task ${req.id}: already exists`);
+    }
+    if (req.checkpoint) throw notSupported('restoring a task from a checkpoint');
+    this.#creating.add(req.id);
+    try {
+      return await this.#createReserved(req, payload);
+    } finally {
+      this.#creating.delete(req.id);
+    }
+  }
+
+  async #createReserved(req: CreateTaskRequest, payload: Uint8Array): Promise<Uint8Array> {
+    const log = this.#deps.log.with({ id: req.id });
+    const bundle = path.resolve(req.bundle);
+    const spec = readSpec(bundle);
+    const delegate = (reason: string) =>
+      // The runtime options (ours, e.g. runtimeoptions.v1.Options from CRI) mean nothing to runc's shim.
+      this.#deps.delegates.create(req.id, bundle, req.options ? Task.CreateTaskRequest.encode({ ...req, options: null }) : payload, reason);
+    if (spec.annotations?.[ANNOTATION_CONTAINER_TYPE] === 'sandbox') return delegate('the CRI pod sandbox (pause) container');
+
+    const rootfs = rootfsPath(bundle, spec);
+    if (req.rootfs.length > 0) await mountRootfs(req.rootfs, rootfs);
+    const release = async () => {
+      if (req.rootfs.length > 0) await unmount(rootfs);
+    };
+    let stdio: TaskStdio | undefined;
+    try {
+      const module = await resolveModule({ id: req.id, spec, rootfs, hostArch: this.#deps.hostArch, api: this.#deps.api });
+      if (!module) {
+        await release(); // runc's shim mounts the rootfs itself
+        return await delegate(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
+      }
+      if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
+      stdio = TaskStdio.open(req);
+      const task = new WasmTask({
+        id: req.id,
+        bundle,
+        stdioPaths: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr },
+        stdio,
+        module,
+        hostArch: this.#deps.hostArch,
+        events: this.#deps.events,
+        log,
+        startModule: this.#deps.startModule,
+        release,
+      });
+      this.#tasks.set(req.id, task);
+      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' ') });
+      this.#deps.events.publish('/tasks/create', Events.TaskCreate.typeName, Events.TaskCreate.encode({
+        containerId: req.id, bundle, rootfs: req.rootfs,
+        io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, pid: task.pid,
+      }));
+      return Task.CreateTaskResponse.encode({ pid: task.pid });
+    } catch (error) {
+      stdio?.close();
+      await release();
+      throw error;
+    }
+  }
+
+  async #start(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.StartRequest.decode(payload);
+    if (req.execId) throw notFound(`exec ${req.execId} of task ${req.id}`);
+    const task = this.#get(req.id);
+    const pid = task.start();
+    this.#deps.events.publish('/tasks/start', Events.TaskStart.typeName, Events.TaskStart.encode({ containerId: req.id, pid }));
+    return Task.StartResponse.encode({ pid });
+  }
+
+  async #state(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.StateRequest.decode(payload);
+    if (req.execId) throw notFound(`exec ${req.execId} of task ${req.id}`);
+    const task = this.#get(req.id);
+    const { stdin, stdout, stderr } = task.stdioPaths;
+    return Task.StateResponse.encode({ id: task.id, bundle: task.bundle, pid: task.pid, stdin, stdout, stderr, terminal: false, ...task.snapshot() });
+  }
+
+  async #wait(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.WaitRequest.decode(payload);
+    if (req.execId) throw notFound(`exec ${req.execId} of task ${req.id}`);
+    const exit = await this.#get(req.id).wait();
+    return Task.WaitResponse.encode({ exitStatus: exit.status, exitedAt: timestamp(exit.at) });
+  }
+
+  async #kill(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.KillRequest.decode(payload);
+    if (req.execId) throw notFound(`exec ${req.execId} of task ${req.id}`);
+    this.#get(req.id).kill(req.signal);
+    return Task.Empty.encode({});
+  }
+
+  async #delete(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.DeleteRequest.decode(payload);
+    if (req.execId) throw notFound(`exec ${req.execId} of task ${req.id}`);
+    const task = this.#get(req.id);
+    const exit = await task.delete();
+    this.#tasks.delete(req.id);
+    return Task.DeleteResponse.encode({ pid: task.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at) });
+  }
+
+  async #pids(payload: Uint8Array): Promise<Uint8Array> {
+    const task = this.#get(Task.PidsRequest.decode(payload).id);
+    // The module runs on a thread of this process: the shim's pid is the task's.
+    return Task.PidsResponse.encode({ processes: task.state === 'running' ? [{ pid: task.pid }] : [] });
+  }
+
+  async #stats(payload: Uint8Array): Promise<Uint8Array> {
+    const task = this.#get(Task.StatsRequest.decode(payload).id);
+    void task;
+    throw notSupported('Stats (per-task cgroup metrics) for Wasm tasks, which share the shim process');
+  }
+
+  async #connect(payload: Uint8Array): Promise<Uint8Array> {
+    const { id } = Task.ConnectRequest.decode(payload);
+    const task = this.#tasks.get(id);
+    return Task.ConnectResponse.encode({ shimPid: process.pid, taskPid: task?.pid ?? 0, version: VERSION });
+  }
+
+  async #shutdown(payload: Uint8Array): Promise<Uint8Array> {
+    await this.#deps.delegates.shutdown(payload);
+    if (this.taskCount === 0) {
+      this.#deps.log.info('shutdown: no task left, exiting');
+      setImmediate(this.#deps.onIdle); // after this response is written
+    }
+    return Task.Empty.encode({});
+  }
+
+  async #closeIO(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.CloseIORequest.decode(payload);
+    const task = this.#get(req.id);
+    if (req.stdin) task.closeStdin();
+    return Task.Empty.encode({});
+  }
+
+  async #update(payload: Uint8Array): Promise<Uint8Array> {
+    const req = Task.UpdateTaskRequest.decode(payload);
+    this.#get(req.id);
+    // Wasm tasks share the shim's cgroup (the pod's, for CRI): resource changes apply there, not per task.
+    this.#deps.log.info('update accepted; Wasm tasks have no cgroup of their own', { id: req.id, resources: req.resources?.type_url ?? 'none' });
+    return Task.Empty.encode({});
+  }
+
+  async #resizePty(payload: Uint8Array): Promise<Uint8Array> {
+    this.#get(Task.ResizePtyRequest.decode(payload).id);
+    return Task.Empty.encode({}); // Wasm tasks have no terminal; there is nothing to resize
+  }
+
+  async #unsupported(payload: Uint8Array, method: string): Promise<Uint8Array> {
+    const { id } = Task.IdOnly.decode(payload);
+    this.#get(id);
+    throw notSupported(`${method}`);
+  }
+}
