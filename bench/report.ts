@@ -25,7 +25,7 @@ export interface BenchReport {
   schema: 1;
   date: string;
   machine: MachineFacts;
-  settings: { runs: number; quick: boolean; mapOps: number; ringRecords: number; wasmbpfPath: 'dist' | 'tsx'; wasmbpfPathNote?: string };
+  settings: { runs: number; quick: boolean; mapOps: number; ringRecords: number; retries: number; wasmbpfPath: 'dist' | 'tsx'; wasmbpfPathNote?: string };
   workloads: WorkloadResult[];
 }
 

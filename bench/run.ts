@@ -54,6 +54,24 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return n;
 }
 
+let retries = 0;
+
+/**
+ * One retry for a run that failed (a program's error, e.g. records missing): on a shared machine
+ * another user of the kernel can disturb one run. The failure is printed and counted in the
+ * report; a second failure ends the benchmark.
+ */
+async function withRetry(what: string, fn: () => Promise<Sample>): Promise<Sample> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof BenchError) || err.code !== 'WASMBPF_BENCH_RUN') throw err;
+    retries++;
+    process.stderr.write(`bench: ${what} failed, retrying once: ${err.message}\n`);
+    return fn();
+  }
+}
+
 async function leftovers(): Promise<string[]> {
   // The kernel frees a map after an RCU grace period once its last fd closes: allow it a moment.
   const deadline = Date.now() + 3000;
@@ -121,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
       for (let i = 0; i < runs; i++) {
         // Alternate which side goes first so a drift in machine load does not favour one.
         const order = i % 2 === 0 ? (['native', 'wasmbpf'] as const) : (['wasmbpf', 'native'] as const);
-        for (const side of order) samples[side].push(await w.run(side === 'native' ? native : wasm, programs));
+        for (const side of order) samples[side].push(await withRetry(`${w.name} ${side}`, () => w.run(side === 'native' ? native : wasm, programs)));
         const last = (s: Sample[]) => formatTime(s.at(-1)!.ns / s.at(-1)!.ops);
         process.stderr.write(`bench: ${w.name} run ${i + 1}/${runs}: native ${last(samples.native)}/op, wasmbpf ${last(samples.wasmbpf)}/op\n`);
       }
@@ -132,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
       schema: 1,
       date: new Date().toISOString(),
       machine: machineFacts(),
-      settings: { runs, quick, mapOps, ringRecords: records, wasmbpfPath: cli.path, ...(cli.note ? { wasmbpfPathNote: cli.note } : {}) },
+      settings: { runs, quick, mapOps, ringRecords: records, retries, wasmbpfPath: cli.path, ...(cli.note ? { wasmbpfPathNote: cli.note } : {}) },
       workloads: results,
     };
     process.stdout.write(`${formatTable(results)}\n`);
