@@ -14,10 +14,10 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { archFromNode, targetArchDefine, type Arch } from '../../oci-spec/arch.ts';
 import { readBuildFile, type BuildFile } from './build-file.ts';
 import { addArchMarker } from './arch-marker.ts';
+import { sdkInclude } from './assets.ts';
 import { BuildFileError, CompileError } from './errors.ts';
 import { run } from './exec.ts';
 import { generateLayouts } from './layouts.ts';
@@ -43,8 +43,6 @@ export interface CompileOptions {
   outDir?: string;
 }
 
-/** sdk/include: libbpf-wasm.h, wasmbpf.h, bpf/libbpf.h for skeletons; ebpf/ and bpf-compat/ for the eBPF side. */
-export const SDK_INCLUDE = fileURLToPath(new URL('../include/', import.meta.url));
 
 /** Where libbpf-dev puts the eBPF-side headers' multiarch asm/ types on the build machine. */
 const MULTIARCH_INCLUDE = '/usr/include/x86_64-linux-gnu';
@@ -65,10 +63,10 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
   const args = [
     '-g', '-O2', '-target', 'bpf', `-D${targetArchDefine(arch)}`,
     '-Wall', '-Wno-unused-function',
-    '-I', outDir, '-I', dir, '-I', path.join(SDK_INCLUDE, 'ebpf'), '-idirafter', MULTIARCH_INCLUDE,
+    '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', MULTIARCH_INCLUDE,
   ];
   const compat = PT_REGS_COMPAT[arch];
-  if (compat && arch !== hostArch) args.push('-include', path.join(SDK_INCLUDE, compat));
+  if (compat && arch !== hostArch) args.push('-include', path.join(sdkInclude(), compat));
   args.push('-c', path.join(dir, tool.bpf), '-o', raw);
   try {
     await run('clang-19', args, `compiling ${tool.bpf} for ${arch}`);
@@ -102,7 +100,7 @@ async function compileGuest(tool: BuildFile, dir: string, outDir: string): Promi
     '--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-Wall',
     // wasi-libc's clock() and times() need these; tools that print durations use them.
     '-D_WASI_EMULATED_PROCESS_CLOCKS',
-    '-I', SDK_INCLUDE, '-I', outDir, '-I', dir,
+    '-I', sdkInclude(), '-I', outDir, '-I', dir,
     ...tool.guest.map((g) => path.join(dir, g)),
     '-o', tmp,
     '-lwasi-emulated-process-clocks',

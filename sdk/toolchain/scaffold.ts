@@ -5,11 +5,9 @@
 // TOOLNAME.*. The folder must not exist yet: nothing is ever overwritten.
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { toolTemplateDir } from './assets.ts';
 import { validateBuildFile } from './build-file.ts';
 import { BuildFileError } from './errors.ts';
-
-export const TEMPLATE_DIR = fileURLToPath(new URL('../templates/tool/', import.meta.url));
 
 export class ScaffoldError extends Error {
   readonly code = 'WASMBPF_SCAFFOLD';
@@ -44,9 +42,9 @@ export async function scaffoldTool(name: string, parent = '.'): Promise<Scaffold
     text.replaceAll('__NAME__', name).replaceAll('__IDENT__', ident).replaceAll('__GUARD__', `__${ident.toUpperCase()}`);
   const files: string[] = [];
   try {
-    for (const entry of (await readdir(TEMPLATE_DIR)).sort()) {
+    for (const entry of (await readdir(toolTemplateDir())).sort()) {
       const target = path.join(dir, entry.replace(/^NAME\./, `${name}.`));
-      await writeFile(target, fill(await readFile(path.join(TEMPLATE_DIR, entry), 'utf8')), { flag: 'wx' });
+      await writeFile(target, fill(await readFile(path.join(toolTemplateDir(), entry), 'utf8')), { flag: 'wx' });
       files.push(target);
     }
   } catch (cause) {
