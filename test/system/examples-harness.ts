@@ -50,9 +50,10 @@ export class ToolRun {
   private readonly baseline: Set<number>;
   private waiters: (() => void)[] = [];
 
-  constructor(wasmPath: string, args: string[], private readonly progNames: string[]) {
+  /** runOptions go before the module (e.g. ['-e', 'KEY=VALUE']); args after it, to the module. */
+  constructor(wasmPath: string, args: string[], private readonly progNames: string[], runOptions: string[] = []) {
     this.baseline = new Set(progs().map((p) => p.id));
-    this.child = spawn(WASMBPF, ['run', wasmPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(WASMBPF, ['run', ...runOptions, wasmPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => { this.stdout += s; this.wake(); });
     this.child.stderr!.setEncoding('utf8').on('data', (s: string) => { this.stderr += s; this.wake(); });
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => { this.wake(); resolve({ code, signal }); }));
