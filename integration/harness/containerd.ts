@@ -16,6 +16,7 @@ import { closeSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writ
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { streamProcessorToml } from '../../shim/containerd-config.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WASMBPF_RUNTIME = 'io.containerd.wasmbpf.v1';
@@ -27,6 +28,8 @@ export interface ContainerdOptions {
   cri?: { cniConfDir: string; cniBinDir?: string; extraToml?: string };
   /** Extra lines appended to config.toml. */
   extraToml?: string;
+  /** Add the stream processor that lets containerd 1.6 unpack artifact images (default true). */
+  streamProcessor?: boolean;
 }
 
 export interface CtrResult {
@@ -79,6 +82,7 @@ export class Containerd {
         options.cri.extraToml ?? '',
       );
     }
+    if (options.streamProcessor ?? true) lines.push(streamProcessorToml());
     if (options.extraToml) lines.push(options.extraToml);
     writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
     mkdirSync(join(dir, 'fifo'));
@@ -94,6 +98,16 @@ export class Containerd {
     const ctd = new Containerd(dir, namespace, proc);
     await ctd.#waitReady(log);
     return ctd;
+  }
+
+  /** containerd's pid (to watch its fds). */
+  get pid(): number {
+    return this.#proc.pid!;
+  }
+
+  /** Where `ctr run --fifo-dir` should put the task FIFOs (inside this instance's dir). */
+  get fifoDir(): string {
+    return join(this.dir, 'fifo');
   }
 
   /** containerd's log (its own lines and the shims' log pipes). */

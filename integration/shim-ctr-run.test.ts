@@ -1,0 +1,85 @@
+// The shim under a real containerd (Debian's 1.6, private instance), driven by ctr as a user
+// would: execsnoop's eBPF events in `ctr run` output, the task lifecycle through ctr task and
+// ctr events, exit statuses, traps, and runwasi-style images whose rootfs holds the module.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
+import { execsnoopImage, probeImage } from './shim-fixtures/fixtures.ts';
+import { bpfObjects, shimPids, waitFor } from './shim-observe.ts';
+
+const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:shim';
+
+async function containerd(t: { after(fn: () => Promise<void>): void }): Promise<Containerd> {
+  const ctd = await Containerd.start();
+  t.after(() => ctd.stop());
+  return ctd;
+}
+
+const run = (ctd: Containerd, ...args: string[]) => ['run', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...args];
+
+test('ctr run --rm of the execsnoop image prints the execs the test causes, then leaves nothing loaded', async (t) => {
+  const ctd = await containerd(t);
+  const before = bpfObjects('handle_exec', 'execsnoo');
+  await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
+  const marker = `wbshim-marker-${process.pid}`;
+  const running = ctd.ctr(run(ctd, '--rm', EXECSNOOP, 'snoop1'), { timeoutMs: 60_000 });
+  await waitFor('the execsnoop task to run', async () => (await ctd.ctr(['task', 'ls'])).stdout.includes('RUNNING') || undefined);
+  await sleep(1500); // past the module's attach
+  for (let i = 0; i < 3; i++) await new Promise((r) => execFile('/bin/sh', ['-c', `exec /bin/echo ${marker}`], r));
+  await sleep(500);
+  await ctd.ctrOk(['task', 'kill', '-s', 'SIGINT', 'snoop1']);
+  const result = await running;
+  assert.equal(result.code, 0, `${result.stderr}\n${ctd.log().slice(-3000)}`);
+  // PCOMM PID PPID RET ARGS, one line per exec: the shell, then the echo it execs into
+  const lines = result.stdout.split('\n').filter((l) => l.startsWith('echo ') && l.includes(marker));
+  assert.equal(lines.length, 3, `three execs of echo ${marker} in:\n${result.stdout}`);
+  assert.match(lines[0]!, /^echo\s+\d+\s+\d+\s+0 \/bin\/echo wbshim-marker-\d+$/);
+  await waitFor('the shim to exit', () => shimPids(ctd.socket).length === 0 || undefined);
+  assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
+});
+
+test('ctr run -d, task ls RUNNING, kill, STOPPED with its status, delete; ctr events saw each step', async (t) => {
+  const ctd = await containerd(t);
+  const events = spawn('ctr', ['--address', ctd.socket, '--namespace', ctd.namespace, 'events']);
+  let seen = '';
+  events.stdout.on('data', (c: Buffer) => (seen += c.toString()));
+  t.after(async () => {
+    events.kill();
+  });
+  await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
+  await ctd.ctrOk(run(ctd, '-d', 'localhost/wasmbpf-test/probe:v1', 'life1', '/probe.wasm', 'sleep'));
+  const row = (await ctd.ctrOk(['task', 'ls'])).split('\n').find((l) => l.startsWith('life1 '));
+  assert.match(row ?? '', /^life1\s+\d+\s+RUNNING/);
+  await ctd.ctrOk(['task', 'kill', 'life1']); // SIGTERM
+  const stopped = await waitFor('STOPPED', async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').find((l) => /^life1\s.*STOPPED/.test(l)));
+  assert.match(stopped, /STOPPED/);
+  const info = await ctd.ctr(['task', 'ps', 'life1']);
+  assert.equal(info.code, 0, info.stderr);
+  // the exit status is kept until delete: `task delete` prints it
+  const deleted = await ctd.ctrOk(['task', 'delete', 'life1']);
+  assert.match(deleted, /WARN\[0000\] task life1 exit with non-zero exit code 143|^$/m);
+  assert.equal((await ctd.ctr(['task', 'ls'])).stdout.includes('life1'), false);
+  await ctd.ctrOk(['containers', 'delete', 'life1']);
+  await waitFor('every task event', () => ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete'].every((topic) => seen.includes(topic)) || undefined);
+  const exitLine = seen.split('\n').find((l) => l.includes('/tasks/exit'));
+  assert.match(exitLine ?? '', /"exit_status":143|exit_status:143/);
+  const order = ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete'].map((topic) => seen.indexOf(topic));
+  assert.deepEqual([...order].sort((a, b) => a - b), order, seen);
+});
+
+test('exit 3 gives status 3; a trap gives a non-zero status and its error on stderr', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
+  const three = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'exit3', '/probe.wasm', 'exit', '3'));
+  assert.equal(three.code, 3, three.stderr);
+  assert.match(three.stdout, /probe argc=3 \[\/probe.wasm\] \[exit\] \[3\]/);
+  const trap = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'trap1', '/probe.wasm', 'trap'));
+  assert.notEqual(trap.code, 0);
+  assert.match(trap.stderr, /unreachable|trap/i);
+  const plain = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'plain1'));
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /probe argc=1 \[\/probe.wasm\]/);
+  assert.match(plain.stderr, /probe stderr line/);
+});

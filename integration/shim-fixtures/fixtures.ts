@@ -1,0 +1,41 @@
+// Builds what the shim's integration tests run: the probe module (clang-19, wasm32-wasi), the
+// execsnoop example image (bin/wasmbpf build), and images around them, each once per process.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../harness/containerd.ts';
+import { ctrRunnable, rootfsImage } from '../harness/ctr-image.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const FIXTURE_DIR = mkdtempSync('/tmp/wbshimfx-');
+process.on('exit', () => rmSync(FIXTURE_DIR, { recursive: true, force: true }));
+
+let probe: Uint8Array | undefined;
+export function probeWasm(): Uint8Array {
+  if (!probe) {
+    const out = join(FIXTURE_DIR, 'probe.wasm');
+    execFileSync('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-o', out, join(here, 'probe.c')]);
+    probe = readFileSync(out);
+  }
+  return probe;
+}
+
+/** An ordinary image (runwasi style) whose rootfs holds /probe.wasm, Entrypoint ["/probe.wasm"]. */
+export function probeImage(name: string): string {
+  return rootfsImage(name, join(FIXTURE_DIR, `${name.replace(/\W/g, '_')}.tar`), { 'probe.wasm': probeWasm() }, ['/probe.wasm']);
+}
+
+let execsnoop: string | undefined;
+/** examples/execsnoop built by `wasmbpf build`, in the shape `ctr run` on containerd 1.6 accepts. */
+export function execsnoopImage(name: string): string {
+  if (!execsnoop) {
+    const raw = join(FIXTURE_DIR, 'execsnoop-raw.tar');
+    execFileSync(join(REPO_ROOT, 'bin', 'wasmbpf'), ['build', join(REPO_ROOT, 'examples', 'execsnoop'), '-t', name, '-o', raw], {
+      env: { ...process.env, WASMBPF_HOME: join(FIXTURE_DIR, 'home') },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    execsnoop = ctrRunnable(raw, join(FIXTURE_DIR, 'execsnoop.tar'));
+  }
+  return execsnoop;
+}
