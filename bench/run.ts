@@ -86,19 +86,27 @@ async function leftovers(): Promise<string[]> {
   }
 }
 
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        runs: { type: 'string' },
+        quick: { type: 'boolean' },
+        'no-build': { type: 'boolean' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new BenchError('WASMBPF_BENCH_USAGE', `${(err as Error).message} (see --help)`, { cause: err });
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      runs: { type: 'string' },
-      quick: { type: 'boolean' },
-      'no-build': { type: 'boolean' },
-      only: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const values = parseOptions(argv);
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
