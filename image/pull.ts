@@ -82,7 +82,7 @@ export async function pullImage(reference: string, options: TransferOptions = {}
   for (const [i, blob] of [manifest.config, ...manifest.layers].entries()) {
     const label = i === 0 ? 'config' : `layer ${i - 1}`;
     const id = shortDigest(blob.digest);
-    if (await store.has(blob)) {
+    if (await store.hasVerified(blob)) {
       present.push(blob.digest);
       progress.begin(id, `${id} ${label}`, blob.size);
       progress.end(id, 'already present');

@@ -4,7 +4,7 @@
 // goes last, under the reference's tag (or digest), and the digest the registry reports is
 // checked against ours.
 import { open } from 'node:fs/promises';
-import { DigestMismatchError, sha256, type Descriptor } from '../oci-spec/index.ts';
+import { DigestMismatchError, isManifestMediaType, sha256, type Descriptor } from '../oci-spec/index.ts';
 import { ImageNotFoundError } from './errors.ts';
 import type { TransferOptions } from './pull.ts';
 import { silentProgress, shortDigest } from './progress.ts';
@@ -45,10 +45,9 @@ export async function pushImage(reference: string, options: PushOptions = {}): P
   const blobs = await imageBlobs(store, root);
   const pushed: string[] = [];
   const skipped: string[] = [];
-  let manifestDigest = root.digest;
   for (const blob of blobs) {
     if (blob.digest === root.digest) continue;
-    if (blob.mediaType.endsWith('manifest.v1+json') || blob.mediaType.endsWith('manifest.v2+json')) {
+    if (isManifestMediaType(blob.mediaType)) {
       // A manifest inside an index is pushed by digest, like any document.
       await client.putManifest(blob.digest, await store.read(blob), blob.mediaType);
       pushed.push(blob.digest);
@@ -70,8 +69,7 @@ export async function pushImage(reference: string, options: PushOptions = {}): P
   if (reported && reported !== sha256(manifestBytes)) {
     throw new DigestMismatchError(`${name}: the registry stored the manifest as ${reported}, expected ${root.digest}`, root.digest, reported);
   }
-  manifestDigest = root.digest;
-  return { name, digest: manifestDigest, pushed, skipped };
+  return { name, digest: root.digest, pushed, skipped };
 }
 
 async function uploadFromStore(client: RegistryClient, store: ImageStore, blob: Descriptor, chunkSize: number, onBytes: (n: number) => void): Promise<void> {

@@ -4,6 +4,7 @@
 // index.json as manifests annotated with their full reference. index.json is rewritten under a
 // lock file so concurrent pulls and builds do not lose each other's tags.
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -58,6 +59,23 @@ export class ImageStore implements ContentSource {
     try {
       return (await stat(this.blobPath(descriptor.digest))).size === descriptor.size;
     } catch {
+      return false;
+    }
+  }
+
+  /**
+   * True when the blob is present and its bytes hash to its digest. A blob that is present but
+   * damaged (a disk error, someone editing the store) is removed, so the caller fetches it again.
+   */
+  async hasVerified(descriptor: Descriptor): Promise<boolean> {
+    if (!(await this.has(descriptor))) return false;
+    const verifier = new DigestVerifier(descriptor);
+    try {
+      for await (const chunk of createReadStream(this.blobPath(descriptor.digest))) verifier.update(chunk as Buffer);
+      verifier.finish();
+      return true;
+    } catch {
+      await rm(this.blobPath(descriptor.digest), { force: true });
       return false;
     }
   }

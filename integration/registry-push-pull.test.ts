@@ -66,6 +66,14 @@ test('build, push, pull into an empty store: the same bytes; a second push skips
   // Pulling again finds everything present.
   const again = await pullImage(name, { home: cleanHome });
   assert.deepEqual({ fetched: again.fetched.length, present: again.present.length }, { fetched: 0, present: 4 });
+  // A damaged blob in the store (same size, other bytes) is noticed and fetched again.
+  const module = built.image.blobs[2]!;
+  const damaged = Buffer.from(module.bytes);
+  damaged[100] ^= 0xff;
+  await writeFile(store.blobPath(module.descriptor.digest), damaged);
+  const repaired = await pullImage(name, { home: cleanHome });
+  assert.deepEqual(repaired.fetched, [module.descriptor.digest]);
+  assert.deepEqual(Buffer.from(await store.read(module.descriptor)), Buffer.from(module.bytes));
 
   // `images` and `inspect` see it.
   const images = await wasmbpf(['images', '--json'], { WASMBPF_HOME: cleanHome });

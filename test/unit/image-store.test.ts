@@ -71,3 +71,13 @@ test('a stale lock from a dead process is taken over', async (t) => {
   await store.tag('r.io/x:1', d);
   assert.equal((await store.resolve('r.io/x:1'))?.digest, d.digest);
 });
+
+test('hasVerified hashes the blob and drops a damaged one so it is fetched again', async (t) => {
+  const store = await tempStore(t);
+  const d = await store.write(bytes, 'application/octet-stream');
+  assert.equal(await store.hasVerified(d), true);
+  await writeFile(store.blobPath(d.digest), 'a blub');
+  assert.equal(await store.has(d), true, 'same size: the cheap check cannot tell');
+  assert.equal(await store.hasVerified(d), false);
+  assert.equal(await store.has(d), false, 'the damaged copy is gone');
+});
