@@ -22,7 +22,6 @@ export interface Sample {
 
 interface Started {
   child: ChildProcess;
-  stdout(): string;
   /** Resolves when `text` appears on stdout; rejects if the program ends first. */
   waitFor(text: string): Promise<number>;
   /** Resolves with stdout once the program exits 0; rejects with its stderr otherwise. */
@@ -45,24 +44,36 @@ function start(program: Program, args: string[]): Started {
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, TIMEOUT_MS);
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
   const done = new Promise<string>((resolve, reject) => {
-    child.once('error', (e) => reject(new BenchError('WASMBPF_BENCH_SPAWN', `cannot start ${what}: ${e.message}`, { cause: e })));
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
-      for (const w of waiters.splice(0)) w.reject(new BenchError('WASMBPF_BENCH_RUN', `${what} ended before printing '${w.text}'`));
+      if (spawnError) {
+        const e = new BenchError('WASMBPF_BENCH_SPAWN', `cannot start ${what}: ${spawnError.message}`, { cause: spawnError });
+        for (const w of waiters.splice(0)) w.reject(e);
+        reject(e);
+        return;
+      }
+      const ending = timedOut ? `timed out after ${TIMEOUT_MS / 1000} s` : code === 0 ? 'exited 0' : `failed (${signal ?? `exit ${code}`})`;
+      const detail = err.trim() || out.trim();
+      for (const w of waiters.splice(0)) w.reject(new BenchError('WASMBPF_BENCH_RUN', `${what} ${ending} before printing '${w.text.trim()}':\n${detail}`));
       if (code === 0) resolve(out);
-      else reject(new BenchError('WASMBPF_BENCH_RUN', `${what} failed (${signal ?? `exit ${code}`}):\n${err.trim() || out.trim()}`));
+      else reject(new BenchError('WASMBPF_BENCH_RUN', `${what} ${ending}:\n${detail}`));
     });
   });
   done.catch(() => {}); // observed through waitFor/await by the caller; never an unhandled rejection
   return {
     child,
-    stdout: () => out,
     waitFor: (text) => new Promise<number>((resolve, reject) => {
       if (out.includes(text)) resolve(performance.now());
-      else if (child.exitCode !== null || child.signalCode !== null) reject(new BenchError('WASMBPF_BENCH_RUN', `${what} ended before printing '${text}'`));
+      else if (!children.has(child)) done.then(() => reject(new BenchError('WASMBPF_BENCH_RUN', `${what} exited 0 before printing '${text.trim()}'`)), reject);
       else waiters.push({ text, resolve, reject });
     }),
     done,
