@@ -18,6 +18,8 @@ export interface Program {
 export interface Sample {
   ops: number;
   ns: number;
+  /** lookup/update: a sum over the values seen, equal on both sides when both did the same work. */
+  check?: string;
 }
 
 interface Started {
@@ -83,8 +85,10 @@ function start(program: Program, args: string[]): Started {
 function parseResult(stdout: string, workload: string, what: string): Sample {
   const m = stdout.match(new RegExp(`^result workload=${workload} ops=(\\d+) ns=(\\d+)`, 'm'));
   if (!m) throw new BenchError('WASMBPF_BENCH_OUTPUT', `${what} printed no 'result workload=${workload}' line:\n${stdout}`);
-  const sample = { ops: Number(m[1]), ns: Number(m[2]) };
+  const sample: Sample = { ops: Number(m[1]), ns: Number(m[2]) };
   if (!(sample.ops > 0 && sample.ns > 0)) throw new BenchError('WASMBPF_BENCH_OUTPUT', `${what} reported ${m[0]}`);
+  const check = stdout.match(new RegExp(`^result workload=${workload} .* check=(\\d+)`, 'm'))?.[1];
+  if (check !== undefined) sample.check = check;
   return sample;
 }
 

@@ -148,6 +148,8 @@ async function main(argv: string[]): Promise<number> {
         // Alternate which side goes first so a drift in machine load does not favour one.
         const order = i % 2 === 0 ? (['native', 'wasmbpf'] as const) : (['wasmbpf', 'native'] as const);
         for (const side of order) samples[side].push(await withRetry(`${w.name} ${side}`, () => w.run(side === 'native' ? native : wasm, programs)));
+        const [a, b] = [samples.native.at(-1)!, samples.wasmbpf.at(-1)!];
+        if (a.check !== b.check) throw new BenchError('WASMBPF_BENCH_MISMATCH', `${w.name}: native and wasmbpf did different work (check ${a.check} vs ${b.check})`);
         const last = (s: Sample[]) => formatTime(s.at(-1)!.ns / s.at(-1)!.ops);
         process.stderr.write(`bench: ${w.name} run ${i + 1}/${runs}: native ${last(samples.native)}/op, wasmbpf ${last(samples.wasmbpf)}/op\n`);
       }
