@@ -59,7 +59,10 @@ async function waitReady(url: string, proc: ChildProcess, log: string): Promise<
   throw new Error(`docker-registry did not come up at ${url}: ${await readFile(log, 'utf8').catch(() => '')}`);
 }
 
-export async function startRegistry(t: TestContext, options: { auth?: 'htpasswd' | 'token'; storage?: string } = {}): Promise<Registry> {
+export async function startRegistry(
+  t: TestContext,
+  options: { auth?: 'htpasswd' | 'token'; storage?: string; /** Listen address; default 127.0.0.1. */ address?: string } = {},
+): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-registry-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const storage = options.storage ?? join(dir, 'storage');
@@ -77,7 +80,7 @@ export async function startRegistry(t: TestContext, options: { auth?: 'htpasswd'
   const config = join(dir, 'config.yml');
   await writeFile(
     config,
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authYaml}`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: ${options.address ?? '127.0.0.1'}:${port}\n${authYaml}`,
   );
   const log = join(dir, 'registry.log');
   const fd = openSync(log, 'w');
@@ -90,9 +93,9 @@ export async function startRegistry(t: TestContext, options: { auth?: 'htpasswd'
       await exited;
     }
   });
-  await waitReady(`http://127.0.0.1:${port}/v2/`, proc, log);
+  await waitReady(`http://${options.address ?? '127.0.0.1'}:${port}/v2/`, proc, log);
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${options.address ?? '127.0.0.1'}:${port}`,
     storage,
     tokenRequests,
     blobDataPath: (digest) => {

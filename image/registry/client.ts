@@ -197,10 +197,10 @@ export class RegistryClient {
       return await fetch(url, { method: opts.method ?? 'GET', headers, ...(opts.body ? { body: opts.body as Uint8Array<ArrayBuffer> } : {}), redirect: 'follow' });
     } catch (cause) {
       const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
-      throw new RegistryUnreachableError(
-        `cannot reach the registry ${this.registry} at ${new URL(url).origin}: ${reason?.code ?? reason?.message ?? (cause as Error).message}`,
-        { cause },
-      );
+      const detail = reason?.code ?? reason?.message ?? (cause as Error).message;
+      // A TLS handshake with a plain-HTTP server fails with an SSL error: say what to do.
+      const hint = url.startsWith('https:') && /SSL|TLS|wrong version/i.test(`${detail} ${reason?.message ?? ''}`) ? ' (a plain-HTTP registry? pass --insecure)' : '';
+      throw new RegistryUnreachableError(`cannot reach the registry ${this.registry} at ${new URL(url).origin}: ${detail}${hint}`, { cause });
     }
   }
 
