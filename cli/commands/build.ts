@@ -1,6 +1,6 @@
 // `wasmbpf build DIR -t REF [-o IMAGE.tar]`: compile a tool folder and store it as an image.
 import { parseArgs } from 'node:util';
-import { ARCHES, normalizeArch, type Arch } from '../../oci-spec/arch.ts';
+import { ANNOTATION_OBJECT_ARCH, ARCHES, MEDIA_TYPE_WASMBPF_OBJECT, normalizeArch, type Arch } from '../../oci-spec/index.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const HELP = `Usage: wasmbpf build DIR -t REF [-o IMAGE.tar] [--arch ARCH]...
@@ -15,7 +15,8 @@ Options:
   -t, --tag REF        name of the image (e.g. 127.0.0.1:5000/execsnoop:v1)
   -o, --output FILE    also write an OCI image layout tarball (for \`ctr images import\`)
       --arch ARCH      build eBPF objects for ARCH instead of the build file's list
-                       (repeatable; ${ARCHES.join(', ')})
+                       (repeatable; ${ARCHES.join(', ')}; the build machine's
+                       architecture is always included)
       --json           print the result as JSON
 `;
 
@@ -43,12 +44,14 @@ const command: Command = {
     const { buildImage } = await import('../../image/build.ts');
     const { familiarName } = await import('../../image/reference.ts');
     const result = await buildImage(positionals[0]!, { tag: values.tag, ...(values.output ? { output: values.output } : {}), ...(arches ? { arches } : {}) });
-    const objects = result.image.blobs.filter((b) => b.descriptor.mediaType.includes('ebpf.object'));
+    const objectArches = result.image.blobs
+      .filter((b) => b.descriptor.mediaType === MEDIA_TYPE_WASMBPF_OBJECT)
+      .map((b) => b.descriptor.annotations?.[ANNOTATION_OBJECT_ARCH] ?? '?');
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ name: result.name, digest: result.descriptor.digest, output: result.output ?? null, arches: objects.map((o) => o.descriptor.annotations?.['org.wasmbpf.object.arch']) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ name: result.name, digest: result.descriptor.digest, output: result.output ?? null, arches: objectArches }, null, 2)}\n`);
       return 0;
     }
-    const archList = objects.map((o) => o.descriptor.annotations?.['org.wasmbpf.object.arch']).join(', ') || 'none';
+    const archList = objectArches.join(', ') || 'none';
     process.stdout.write(`built ${familiarName(result.name)} ${result.descriptor.digest} (eBPF objects: ${archList})\n`);
     if (result.output) process.stdout.write(`wrote ${result.output}\n`);
     return 0;
