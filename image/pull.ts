@@ -51,6 +51,7 @@ export async function pullImage(reference: string, options: TransferOptions = {}
   const credentials = await findCredentials(ref.registry, options.credentials);
   const client = new RegistryClient(ref.registry, ref.repository, { ...(options.insecure ? { insecure: true } : {}), ...(credentials ? { credentials } : {}) });
 
+  await store.sweepAbandoned();
   const top = await client.getManifest(ref.digest ?? ref.tag ?? 'latest');
   const expected = ref.digest ?? top.digest;
   const what = `manifest of ${name}`;

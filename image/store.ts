@@ -150,6 +150,23 @@ export class ImageStore implements ContentSource {
     });
   }
 
+  /**
+   * Removes temp files a killed process left behind (a pull interrupted by SIGKILL cannot clean
+   * up after itself). Only files older than `olderThanMs` go, so a concurrent write is never hit.
+   */
+  async sweepAbandoned(olderThanMs = 60 * 60 * 1000): Promise<number> {
+    let removed = 0;
+    for (const file of await this.pendingWrites()) {
+      const path = join(this.tmpDir, file);
+      const info = await stat(path).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > olderThanMs) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /** Files in tmp/ (in-flight or abandoned writes); tests use it to check nothing was left half-written. */
   async pendingWrites(): Promise<string[]> {
     try {

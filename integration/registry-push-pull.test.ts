@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildImage } from '../image/build.ts';
+import { buildImage, packTool } from '../image/build.ts';
 import { ImageLayout } from '../image/layout-tarball.ts';
 import { pullImage } from '../image/pull.ts';
 import { pushImage } from '../image/push.ts';
+import { RegistryClient } from '../image/registry/client.ts';
 import { resolveRunnable } from '../image/resolve.ts';
 import { ImageStore } from '../image/store.ts';
 import { MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_LAYER_TAR, MEDIA_TYPE_OCI_MANIFEST, sha256 } from '../oci-spec/index.ts';
+import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
 import { startRegistry, wasmbpf } from './registry-fixture.ts';
 
 const run = promisify(execFile);
@@ -167,3 +169,30 @@ async function tarOf(name: string, body: Buffer): Promise<Buffer> {
   for await (const c of pack) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
+
+test('a multi-platform index: pull picks the wasm manifest and stores it under the name', async (t) => {
+  const registry = await startRegistry(t);
+  const dir = await workdir(t);
+  const home = join(dir, 'home');
+  const wasmTool = await writeToolFiles('wasmside', ['x86_64', 'arm64']);
+  const otherTool = await writeToolFiles('otherside', ['x86_64']);
+  t.after(() => Promise.all([wasmTool.cleanup(), otherTool.cleanup()]));
+  const a = await packTool(wasmTool.tool, { tag: 'a:1', home });
+  const b = await packTool(otherTool.tool, { tag: 'b:1', home });
+  await pushImage(`${registry.host}/multi/tool:a`, { home, source: 'a:1' });
+  await pushImage(`${registry.host}/multi/tool:b`, { home, source: 'b:1' });
+  const index = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_OCI_INDEX,
+    manifests: [
+      { ...b.descriptor, platform: { os: 'linux', architecture: 'arm64' } },
+      { ...a.descriptor, platform: { os: 'wasip1', architecture: 'wasm' } },
+    ],
+  }));
+  await new RegistryClient(registry.host, 'multi/tool').putManifest('multi', index, MEDIA_TYPE_OCI_INDEX);
+  const name = `${registry.host}/multi/tool:multi`;
+  const pulled = await pullImage(name, { home: join(dir, 'clean') });
+  assert.equal(pulled.descriptor.digest, a.descriptor.digest);
+  const runnable = await resolveRunnable(name, { home: join(dir, 'clean') });
+  assert.equal(runnable.name, 'wasmside');
+});

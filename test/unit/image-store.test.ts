@@ -1,6 +1,6 @@
 // The local store: blobs by digest, verified reads, atomic streamed writes, names in index.json.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -80,4 +80,17 @@ test('hasVerified hashes the blob and drops a damaged one so it is fetched again
   assert.equal(await store.has(d), true, 'same size: the cheap check cannot tell');
   assert.equal(await store.hasVerified(d), false);
   assert.equal(await store.has(d), false, 'the damaged copy is gone');
+});
+
+test('sweepAbandoned removes old temp files only', async (t) => {
+  const store = await tempStore(t);
+  await mkdir(store.tmpDir, { recursive: true });
+  const old = join(store.tmpDir, 'old.tmp');
+  const fresh = join(store.tmpDir, 'fresh.tmp');
+  await writeFile(old, 'x');
+  await writeFile(fresh, 'y');
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600 * 1000);
+  await utimes(old, twoHoursAgo, twoHoursAgo);
+  assert.equal(await store.sweepAbandoned(), 1);
+  assert.deepEqual(await store.pendingWrites(), ['fresh.tmp']);
 });
