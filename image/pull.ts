@@ -83,19 +83,19 @@ export async function pullImage(reference: string, options: TransferOptions = {}
   for (const [i, blob] of [manifest.config, ...manifest.layers].entries()) {
     const label = i === 0 ? 'config' : `layer ${i - 1}`;
     const id = shortDigest(blob.digest);
+    progress.begin(id, `${id} ${label}`, blob.size);
     if (await store.hasVerified(blob)) {
       present.push(blob.digest);
-      progress.begin(id, `${id} ${label}`, blob.size);
       progress.end(id, 'already present');
-      continue;
+    } else {
+      const body = await client.getBlob(blob, `${label} ${blob.digest}`);
+      await store.writeStream(blob, body, `${label} ${blob.digest} of ${name}`, (n) => progress.advance(id, n));
+      progress.end(id, 'done');
+      fetchedDigests.push(blob.digest);
     }
-    progress.begin(id, `${id} ${label}`, blob.size);
-    const body = await client.getBlob(blob, `${label} ${blob.digest}`);
-    await store.writeStream(blob, body, `${label} ${blob.digest} of ${name}`, (n) => progress.advance(id, n));
-    progress.end(id, 'done');
-    fetchedDigests.push(blob.digest);
+    // The config comes first: a broken one stops the pull before any layer is downloaded.
+    if (i === 0) parseImageConfig(await store.read(manifest.config, 'config'), `config of ${name}`);
   }
-  parseImageConfig(await store.read(manifest.config, 'config'), `config of ${name}`);
   await store.write(manifestBytes, plainDescriptor.mediaType);
   await store.tag(name, plainDescriptor);
   return { name, descriptor: plainDescriptor, fetched: fetchedDigests, present };
