@@ -26,13 +26,15 @@ function runShim(flags: ShimFlags, bundle: string, id: string, action: 'start' |
   if (flags.debug) args.push('-debug');
   args.push(action);
   return new Promise((resolve, reject) => {
-    execFile(RUNC_SHIM, args, { cwd: bundle, encoding: 'buffer', env: { ...process.env, TTRPC_ADDRESS: flags.ttrpcAddress }, timeout: 60_000 }, (error, stdout, stderr) => {
+    const child = execFile(RUNC_SHIM, args, { cwd: bundle, encoding: 'buffer', env: { ...process.env, TTRPC_ADDRESS: flags.ttrpcAddress }, timeout: 60_000 }, (error, stdout, stderr) => {
       if (error) {
         reject(new ShimError('internal', 'WASMBPF_SHIM_RUNC', `${RUNC_SHIM} ${action} for ${id} failed: ${stderr.toString().trim() || stdout.toString().trim() || error.message}`, { cause: error }));
       } else {
         resolve({ stdout, stderr: stderr.toString() });
       }
     });
+    // `start` reads stdin to its end (runtime options, as containerd may pass them): give it none.
+    child.stdin?.end();
   });
 }
 

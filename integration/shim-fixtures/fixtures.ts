@@ -26,6 +26,22 @@ export function probeImage(name: string): string {
   return rootfsImage(name, join(FIXTURE_DIR, `${name.replace(/\W/g, '_')}.tar`), { 'probe.wasm': probeWasm() }, ['/probe.wasm']);
 }
 
+let native: Uint8Array | undefined;
+/** A static native executable (gcc -static): what the shim must hand to runc. */
+export function nativeBinary(): Uint8Array {
+  if (!native) {
+    const out = join(FIXTURE_DIR, 'native');
+    execFileSync('gcc', ['-static', '-O2', '-o', out, join(here, 'native.c')]);
+    native = readFileSync(out);
+  }
+  return native;
+}
+
+/** An ordinary native image: /native, Entrypoint ["/native"]. */
+export function nativeImage(name: string): string {
+  return rootfsImage(name, join(FIXTURE_DIR, `${name.replace(/\W/g, '_')}.tar`), { native: nativeBinary() }, ['/native']);
+}
+
 let execsnoop: string | undefined;
 /** examples/execsnoop built by `wasmbpf build`, in the shape `ctr run` on containerd 1.6 accepts. */
 export function execsnoopImage(name: string): string {
