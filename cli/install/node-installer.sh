@@ -73,11 +73,15 @@ uninstall() {
 case "${1:-run}" in
   run)
     install
-    trap 'uninstall; exit 0' TERM INT
+    sleeper=
+    # The sleep must not outlive us: it holds our stdout, and a reader waiting for its end
+    # (kubectl logs -f, a test) would wait for the whole hour.
+    trap 'if [ -n "$sleeper" ]; then kill "$sleeper" 2>/dev/null; fi; uninstall; exit 0' TERM INT
     # sleep in the background so the trap runs as soon as the signal arrives.
     while :; do
       sleep 3600 &
-      wait $! || true
+      sleeper=$!
+      wait "$sleeper" || true
     done
     ;;
   install) install ;;
