@@ -1,0 +1,142 @@
+// The Task service end to end over a real ttrpc connection, with the module runner replaced by
+// a controllable fake (the runtime has its own tests; this one is about the protocol, the state
+// machine and the event order). No root: the bundle's rootfs is a plain directory.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TtrpcClient, TtrpcServer, TtrpcError, Status } from '../../ttrpc/index.ts';
+import { TaskService, TASK_SERVICE } from '../../shim/task-service.ts';
+import { Task, Events, TaskStatus } from '../../shim/protos.ts';
+import { createLogger } from '../../shim/log.ts';
+import type { EventSink, Topic } from '../../shim/events.ts';
+import type { RuncDelegates } from '../../shim/runc-delegate.ts';
+import type { ContainerdApi } from '../../shim/containerd-api.ts';
+import type { ExitStatus, ModuleSpec, RunningModule, StopSignal } from '../../runtime/contract.ts';
+
+const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+
+function fakeRuntime() {
+  const started: ModuleSpec[] = [];
+  const stops: StopSignal[] = [];
+  let finish: ((s: ExitStatus) => void) | undefined;
+  const startModule = (spec: ModuleSpec): RunningModule => {
+    started.push(spec);
+    const exited = new Promise<ExitStatus>((resolve) => (finish = resolve));
+    return {
+      threadId: 1,
+      exited,
+      stop(signal) {
+        stops.push(signal);
+        finish!({ code: signal === 'SIGKILL' ? 137 : 143, signal });
+      },
+      async [Symbol.asyncDispose]() {},
+    };
+  };
+  return { startModule, started, stops, exit: (code: number) => finish!({ code }) };
+}
+
+async function setup(t: { after(fn: () => unknown): void }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shimsvc-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const bundle = path.join(dir, 'bundle');
+  fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
+  fs.writeFileSync(path.join(bundle, 'rootfs', 'bin', 'tool.wasm'), WASM);
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ process: { args: ['tool.wasm', '-v'], env: ['PATH=/bin', 'A=1'], cwd: '/' }, root: { path: 'rootfs' } }));
+  const events: { topic: Topic; type: string; payload: Uint8Array }[] = [];
+  const sink: EventSink = { publish: (topic, type, payload) => void events.push({ topic, type, payload }), close: async () => {} };
+  const runtime = fakeRuntime();
+  let idle = 0;
+  const delegates = { has: () => false, size: 0, shutdown: async () => {} } as unknown as RuncDelegates;
+  const service = new TaskService({
+    events: sink,
+    log: createLogger(() => {}),
+    delegates,
+    api: () => { throw new Error('the content store is not needed for rootfs modules') as unknown as ContainerdApi; },
+    startModule: runtime.startModule,
+    hostArch: 'x86_64',
+    onIdle: () => void idle++,
+  });
+  const server = new TtrpcServer({ log: () => {} });
+  server.register(TASK_SERVICE, service.handlers());
+  const sock = path.join(dir, 's.sock');
+  await server.listen(sock);
+  const client = await TtrpcClient.connect(sock);
+  t.after(async () => {
+    client.destroy();
+    server.destroy();
+  });
+  const call = (method: string, payload: Uint8Array) => client.call(TASK_SERVICE, method, payload);
+  return { bundle, events, runtime, call, idle: () => idle };
+}
+
+const status = (code: number) => (e: unknown) => e instanceof TtrpcError && e.status === code;
+
+test('create, start, state, kill, wait, delete, shutdown: states, statuses and event order', async (t) => {
+  const { bundle, events, runtime, call, idle } = await setup(t);
+  const created = Task.CreateTaskResponse.decode(await call('Create', Task.CreateTaskRequest.encode({ id: 't1', bundle })));
+  assert.equal(created.pid, process.pid);
+  await assert.rejects(call('Create', Task.CreateTaskRequest.encode({ id: 't1', bundle })), status(Status.AlreadyExists));
+  let state = Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 't1' })));
+  assert.equal(state.status, TaskStatus.Created);
+
+  await call('Start', Task.StartRequest.encode({ id: 't1' }));
+  assert.deepEqual(runtime.started[0]!.args, ['tool.wasm', '-v']);
+  assert.deepEqual(runtime.started[0]!.env, ['PATH=/bin', 'A=1']);
+  assert.deepEqual(Buffer.from(runtime.started[0]!.wasm), WASM);
+  await assert.rejects(call('Start', Task.StartRequest.encode({ id: 't1' })), (e: unknown) => status(Status.FailedPrecondition)(e) && /cannot start a task that is running/.test((e as Error).message));
+  await assert.rejects(call('Delete', Task.DeleteRequest.encode({ id: 't1' })), status(Status.FailedPrecondition));
+  state = Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 't1' })));
+  assert.equal(state.status, TaskStatus.Running);
+  assert.deepEqual(Task.PidsResponse.decode(await call('Pids', Task.PidsRequest.encode({ id: 't1' }))).processes.map((p) => p.pid), [process.pid]);
+
+  const waiting = call('Wait', Task.WaitRequest.encode({ id: 't1' }));
+  await assert.rejects(call('Kill', Task.KillRequest.encode({ id: 't1', signal: 10 })), status(Status.InvalidArgument));
+  await call('Kill', Task.KillRequest.encode({ id: 't1', signal: 15 }));
+  assert.deepEqual(runtime.stops, ['SIGTERM']);
+  assert.equal(Task.WaitResponse.decode(await waiting).exitStatus, 143);
+  await assert.rejects(call('Kill', Task.KillRequest.encode({ id: 't1', signal: 9 })), status(Status.NotFound));
+  state = Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 't1' })));
+  assert.equal(state.status, TaskStatus.Stopped);
+  assert.equal(state.exitStatus, 143); // kept until Delete
+
+  await call('Shutdown', Task.ShutdownRequest.encode({ id: 't1' }));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(idle(), 0, 'a shim with a task left does not exit');
+  const deleted = Task.DeleteResponse.decode(await call('Delete', Task.DeleteRequest.encode({ id: 't1' })));
+  assert.equal(deleted.exitStatus, 143);
+  await assert.rejects(call('State', Task.StateRequest.encode({ id: 't1' })), status(Status.NotFound));
+  await call('Shutdown', Task.ShutdownRequest.encode({ id: 't1' }));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(idle(), 1);
+
+  assert.deepEqual(events.map((e) => e.topic), ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
+  assert.deepEqual(events.map((e) => e.type), ['containerd.events.TaskCreate', 'containerd.events.TaskStart', 'containerd.events.TaskExit', 'containerd.events.TaskDelete']);
+  const exit = Events.TaskExit.decode(events[2]!.payload);
+  assert.equal(exit.containerId, 't1');
+  assert.equal(exit.exitStatus, 143);
+});
+
+test('a module that exits on its own; kill before start; unsupported calls answer clearly', async (t) => {
+  const { bundle, events, runtime, call } = await setup(t);
+  await call('Create', Task.CreateTaskRequest.encode({ id: 'a', bundle }));
+  await call('Start', Task.StartRequest.encode({ id: 'a' }));
+  runtime.exit(3);
+  assert.equal(Task.WaitResponse.decode(await call('Wait', Task.WaitRequest.encode({ id: 'a' }))).exitStatus, 3);
+  for (const method of ['Pause', 'Resume', 'Checkpoint', 'Exec']) {
+    await assert.rejects(call(method, Task.IdOnly.encode({ id: 'a' })), (e: unknown) => status(Status.Unimplemented)(e) && /not supported by the wasmbpf runtime/.test((e as Error).message));
+  }
+  await call('Delete', Task.DeleteRequest.encode({ id: 'a' }));
+
+  await call('Create', Task.CreateTaskRequest.encode({ id: 'b', bundle }));
+  await call('Kill', Task.KillRequest.encode({ id: 'b', signal: 9 }));
+  assert.equal(Task.WaitResponse.decode(await call('Wait', Task.WaitRequest.encode({ id: 'b' }))).exitStatus, 137);
+  await assert.rejects(call('Start', Task.StartRequest.encode({ id: 'b' })), status(Status.FailedPrecondition));
+  await call('Delete', Task.DeleteRequest.encode({ id: 'b' }));
+  assert.deepEqual(events.filter((e) => e.payload && Events.TaskExit.typeName === e.type).map((e) => Events.TaskExit.decode(e.payload).exitStatus), [3, 137]);
+
+  await assert.rejects(call('Create', Task.CreateTaskRequest.encode({ id: 'c', bundle, terminal: true })), (e: unknown) => status(Status.InvalidArgument)(e) && /terminal is not supported/.test((e as Error).message));
+  await assert.rejects(call('Create', Task.CreateTaskRequest.encode({ id: 'd', bundle: path.join(bundle, 'nope') })), (e: unknown) => status(Status.InvalidArgument)(e) && /config\.json/.test((e as Error).message));
+  await assert.rejects(call('Frobnicate', new Uint8Array()), status(Status.Unimplemented));
+});
