@@ -273,6 +273,12 @@ static inline int bpf_object__open_skeleton(struct bpf_object_skeleton *s,
         size_t off, size;
         uint32_t type;
         int err = wasmbpf__elf_section(obj->elf, obj->elf_sz, dot, &off, &size, &type);
+        if (err == -ENOENT && strcmp(dot, ".kconfig") == 0) {
+            /* __kconfig externs have no section: libbpf fills them in at load, out of the
+             * guest's sight, so there is nothing to map (skel->kconfig stays NULL). */
+            map->section = NULL;
+            continue;
+        }
         if (err) {
             fprintf(stderr, "libbpf-wasm: map '%s': section '%s' not found in the object\n",
                     ms->name, dot);
