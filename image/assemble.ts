@@ -8,8 +8,9 @@ import {
   ANNOTATION_OBJECT_NAME,
   ANNOTATION_TITLE,
   ARCHES,
+  EMPTY_LAYER_DIFF_ID,
+  MEDIA_TYPE_OCI_CONFIG,
   MEDIA_TYPE_OCI_MANIFEST,
-  MEDIA_TYPE_WASMBPF_CONFIG,
   MEDIA_TYPE_WASMBPF_OBJECT,
   MEDIA_TYPE_WASM_MODULE,
   isBpfElf,
@@ -76,19 +77,22 @@ export function assembleImage(input: ToolImageInput): AssembledImage {
     seen.add(key);
   }
 
-  const config: ImageConfig = {
-    architecture: 'wasm',
-    os: 'wasip1',
-    ...(input.created ? { created: input.created } : {}),
-    config: { Entrypoint: [input.name], Cmd: [...input.args], Env: [...(input.env ?? [])] },
-  };
-  const configBlob = blob(MEDIA_TYPE_WASMBPF_CONFIG, json(config));
   const moduleBlob = blob(MEDIA_TYPE_WASM_MODULE, input.wasm, { [ANNOTATION_TITLE]: `${input.name}.wasm` });
   // Canonical order (architecture as listed in ARCHES, then name) so the order the caller
   // compiled things in never changes the digest.
   const objects = [...input.objects]
     .sort((a, b) => ARCHES.indexOf(a.arch) - ARCHES.indexOf(b.arch) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((o) => blob(MEDIA_TYPE_WASMBPF_OBJECT, o.bytes, { [ANNOTATION_OBJECT_ARCH]: o.arch, [ANNOTATION_OBJECT_NAME]: o.name }));
+  // An OCI image config, so containerd's `ctr run` and CRI accept the image; see
+  // oci-spec/empty-layer.ts for why every diff_id is the empty layer's.
+  const config: ImageConfig = {
+    architecture: 'wasm',
+    os: 'wasip1',
+    ...(input.created ? { created: input.created } : {}),
+    config: { Entrypoint: [input.name], Cmd: [...input.args], Env: [...(input.env ?? [])] },
+    rootfs: { type: 'layers', diff_ids: [moduleBlob, ...objects].map(() => EMPTY_LAYER_DIFF_ID) },
+  };
+  const configBlob = blob(MEDIA_TYPE_OCI_CONFIG, json(config));
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPE_OCI_MANIFEST,

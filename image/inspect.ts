@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import {
   ANNOTATION_OBJECT_ARCH,
   ANNOTATION_OBJECT_NAME,
-  MEDIA_TYPE_WASMBPF_CONFIG,
+  MEDIA_TYPE_WASM_CONFIG,
   MEDIA_TYPE_WASM_MODULE,
   MEDIA_TYPE_WASMBPF_OBJECT,
   classifyLayers,
@@ -45,7 +45,7 @@ export interface ImageInfo {
   digest: string;
   mediaType: string;
   configMediaType: string;
-  /** wasmbpf: module + objects; wasm-artifact: module only (wasm-bpf/oci-distribution); rootfs: runwasi style. */
+  /** wasmbpf: image config, module + objects layers; wasm-artifact: wasm-bpf/oci-distribution artifact; rootfs: runwasi style. */
   format: 'wasmbpf' | 'wasm-artifact' | 'rootfs';
   command: string[];
   env: string[];
@@ -80,7 +80,7 @@ export function describeImage(image: LoadedImage, source: string): ImageInfo {
       ...(l.annotations && Object.keys(l.annotations).some((k) => k !== ANNOTATION_OBJECT_ARCH && k !== ANNOTATION_OBJECT_NAME) ? { annotations: l.annotations } : {}),
     } satisfies LayerInfo;
   });
-  const format = image.manifest.config.mediaType === MEDIA_TYPE_WASMBPF_CONFIG ? 'wasmbpf' : layers.kind === 'artifact' ? 'wasm-artifact' : 'rootfs';
+  const format = layers.kind === 'rootfs' ? 'rootfs' : image.manifest.config.mediaType === MEDIA_TYPE_WASM_CONFIG ? 'wasm-artifact' : 'wasmbpf';
   return {
     kind: 'image',
     name: image.name,

@@ -2,9 +2,9 @@
 // started by the test with its own root, state, socket and config; CRI disabled), and the way
 // back: `ctr images export` gives a tarball wasmbpf resolves to the same module and objects.
 //
-// --no-unpack: containerd 1.6 would otherwise try to unpack the image as a root filesystem,
-// which an artifact image (module and object layers, wasmbpf config) is not; it registers the
-// image and its content either way.
+// The test's containerd has the stream processor `wasmbpf install` adds (shim/containerd-config.ts),
+// so the import also unpacks the image (into the empty rootfs `ctr run` needs). Without it,
+// containerd 1.6 cannot unpack the module and object layers and `--no-unpack` is needed.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { packTool } from '../image/build.ts';
 import { resolveRunnable } from '../image/resolve.ts';
 import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
+import { streamProcessorToml } from '../shim/containerd-config.ts';
 import { wasmbpf } from './registry-fixture.ts';
 
 const run = promisify(execFile);
@@ -36,7 +37,7 @@ async function startContainerd(t: { after: (fn: () => unknown) => void }) {
       `  address = "${socket}"`,
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = "${join(dir, 'opt')}"`,
-      '',
+      streamProcessorToml(),
     ].join('\n'),
   );
   const log = join(dir, 'containerd.log');
@@ -65,7 +66,7 @@ async function startContainerd(t: { after: (fn: () => unknown) => void }) {
   return { dir, ctr };
 }
 
-test('ctr images import accepts the tarball; ctr images ls shows it; an export resolves back', async (t) => {
+test('ctr images import accepts and unpacks the tarball; ctr images ls shows it; an export resolves back', async (t) => {
   const { dir, ctr } = await startContainerd(t);
   const files = await writeToolFiles('importme', ['x86_64', 'arm64'], ['-v']);
   t.after(() => files.cleanup());
@@ -74,7 +75,8 @@ test('ctr images import accepts the tarball; ctr images ls shows it; an export r
   // Packed from compiled artifacts: this test is about the tarball, not the compiler.
   const built = await packTool(files.tool, { tag: name, output: tarball, home: join(dir, 'home') });
 
-  await ctr('images', 'import', '--no-unpack', tarball);
+  const imported = await ctr('images', 'import', tarball);
+  assert.match(imported.stdout, /unpacking 127\.0\.0\.1:5000\/tools\/importme:v1 \(sha256:[0-9a-f]{64}\)\.\.\.done/);
   const { stdout: list } = await ctr('images', 'ls');
   const row = list.split('\n').find((l) => l.startsWith(`${name} `));
   assert.ok(row, `ctr images ls lists ${name}:\n${list}`);

@@ -11,7 +11,7 @@ import { pullImage } from '../image/pull.ts';
 import { pushImage } from '../image/push.ts';
 import { RegistryClient } from '../image/registry/client.ts';
 import { ImageStore } from '../image/store.ts';
-import { MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_WASMBPF_CONFIG, MEDIA_TYPE_WASM_MODULE, sha256 } from '../oci-spec/index.ts';
+import { MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_WASM_MODULE, sha256 } from '../oci-spec/index.ts';
 import { tinyWasm, writeToolFiles } from '../test/unit/image-test-fixtures.ts';
 import { assertStoreClean, freePort, startRegistry, wasmbpf } from './registry-fixture.ts';
 
@@ -113,10 +113,10 @@ test('an unknown layer media type is refused before anything is downloaded', asy
   const odd = new TextEncoder().encode('what is this');
   const d = (mediaType: string, bytes: Uint8Array) => ({ mediaType, digest: sha256(bytes), size: bytes.length });
   const layers = [d(MEDIA_TYPE_WASM_MODULE, wasm), d('application/vnd.example.mystery.v1', odd)];
-  for (const [desc, bytes] of [[d(MEDIA_TYPE_WASMBPF_CONFIG, config), config], [layers[0]!, wasm], [layers[1]!, odd]] as const) {
+  for (const [desc, bytes] of [[d(MEDIA_TYPE_OCI_CONFIG, config), config], [layers[0]!, wasm], [layers[1]!, odd]] as const) {
     await client.pushBlob(desc, async (o, n) => bytes.subarray(o, o + n), { chunkSize: 1 << 20 });
   }
-  const manifest = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: d(MEDIA_TYPE_WASMBPF_CONFIG, config), layers }));
+  const manifest = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_MANIFEST, config: d(MEDIA_TYPE_OCI_CONFIG, config), layers }));
   await client.putManifest('v1', manifest, MEDIA_TYPE_OCI_MANIFEST);
   const name = `${registry.host}/tools/odd:v1`;
   await assert.rejects(pullImage(name, { home: clean }), {

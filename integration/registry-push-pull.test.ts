@@ -124,11 +124,12 @@ test('skopeo reads what we push; we pull what skopeo pushes', async (t) => {
   assert.equal(layout.select('v1').descriptor.digest, built.descriptor.digest, 'skopeo kept the manifest byte for byte');
   const fromSkopeo = await resolveRunnable(ociDir, { hostArch: 'arm64' });
   assert.equal(fromSkopeo.bpfObjects.length, 2);
-  // skopeo inspect: the raw manifest is ours (a full inspect needs an image config; ours is an artifact config).
+  // skopeo inspect: the raw manifest is ours, and the image config reads as one.
   const { stdout: raw } = await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${name}`]);
   assert.equal(sha256(raw), built.descriptor.digest);
-  const { stdout: config } = await run('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', `docker://${name}`]);
-  assert.deepEqual(JSON.parse(config).config.Entrypoint, ['execsnoop']);
+  const { stdout: inspected } = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${name}`]);
+  const info = JSON.parse(inspected) as { Digest: string; Architecture: string; Os: string; Layers: string[] };
+  assert.deepEqual([info.Digest, info.Architecture, info.Os, info.Layers.length], [built.descriptor.digest, 'wasm', 'wasip1', 3]);
 
   // skopeo pushes our tarball; wasmbpf pulls it into an empty store.
   const bySkopeo = `${registry.host}/by-skopeo/execsnoop:s1`;
@@ -153,8 +154,8 @@ test('skopeo reads what we push; we pull what skopeo pushes', async (t) => {
   await writeFile(join(plainDir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE_OCI_INDEX, manifests: [{ mediaType: MEDIA_TYPE_OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'p1' } }] }));
   const plain = `${registry.host}/plain/execsnoop:p1`;
   await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${plainDir}:p1`, `docker://${plain}`]);
-  const { stdout: inspected } = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${plain}`]);
-  assert.equal(JSON.parse(inspected).Architecture, 'amd64');
+  const { stdout: plainInspected } = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${plain}`]);
+  assert.equal(JSON.parse(plainInspected).Architecture, 'amd64');
   const plainRunnable = await resolveRunnable(plain, { home: join(dir, 'h3') });
   assert.deepEqual(Buffer.from(plainRunnable.wasm), wasm);
   assert.deepEqual(plainRunnable.args, ['/app/execsnoop.wasm', '-x']);

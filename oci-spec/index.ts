@@ -11,6 +11,7 @@
 export * from './arch.ts';
 export * from './annotations.ts';
 export * from './digest.ts';
+export * from './empty-layer.ts';
 export * from './ebpf-object.ts';
 export * from './errors.ts';
 export * from './media-types.ts';

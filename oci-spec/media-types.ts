@@ -1,6 +1,6 @@
 // Media types wasmbpf reads and writes. Three image shapes meet here:
-//  - wasmbpf images: config APPLICATION_WASMBPF_CONFIG, one Wasm module layer and one eBPF object
-//    layer per (architecture, object name);
+//  - wasmbpf images: an OCI image config (command line, one EMPTY_LAYER_DIFF_ID per layer), one
+//    Wasm module layer and one eBPF object layer per (architecture, object name);
 //  - wasm-bpf / oci-distribution artifacts: config application/vnd.wasm.config.v1+json and the
 //    module layer alone (what wasm-bpf's `ecli push` produces), so its images run unchanged;
 //  - ordinary OCI/Docker images whose rootfs tar layers hold a .wasm file named by the
@@ -23,17 +23,14 @@ export const MEDIA_TYPE_WASM_MODULE = 'application/vnd.wasm.content.layer.v1+was
 /** The config of wasm-bpf / oci-distribution Wasm artifacts (usually `{}`). */
 export const MEDIA_TYPE_WASM_CONFIG = 'application/vnd.wasm.config.v1+json';
 
-/** wasmbpf's config: an OCI image config document (Entrypoint, Cmd, Env) under its own type, so
- * containerd never tries to unpack the artifact layers as a root filesystem. */
-export const MEDIA_TYPE_WASMBPF_CONFIG = 'application/vnd.wasmbpf.config.v1+json';
 /** One eBPF ELF object for one CPU architecture (see annotations.ts for its annotations). */
 export const MEDIA_TYPE_WASMBPF_OBJECT = 'application/vnd.wasmbpf.ebpf.object.v1+elf';
 
 export const INDEX_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_DOCKER_MANIFEST_LIST];
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST];
-/** Configs whose images keep the module in a Wasm layer of its own. */
-export const ARTIFACT_CONFIG_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_WASMBPF_CONFIG, MEDIA_TYPE_WASM_CONFIG];
-/** Configs of ordinary container images (runwasi style: the module is a file in the rootfs). */
+/** Configs of images that are nothing but a Wasm artifact (no image config, no rootfs). */
+export const ARTIFACT_CONFIG_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_WASM_CONFIG];
+/** Image configs: wasmbpf's own images, and ordinary container images (runwasi style). */
 export const ROOTFS_CONFIG_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_DOCKER_CONFIG];
 export const ROOTFS_LAYER_MEDIA_TYPES: readonly string[] = [
   MEDIA_TYPE_OCI_LAYER_TAR,

@@ -51,9 +51,9 @@ export interface ExecutionConfig {
 }
 
 /**
- * An image config. wasmbpf's own config (application/vnd.wasmbpf.config.v1+json) is this same
- * document with architecture "wasm" and os "wasip1", no rootfs and no created time; the tool's
- * command line is Entrypoint followed by Cmd.
+ * An image config. wasmbpf images carry architecture "wasm", os "wasip1", no created time (unless
+ * SOURCE_DATE_EPOCH), one EMPTY_LAYER_DIFF_ID per layer; the tool's command line is Entrypoint
+ * followed by Cmd.
  */
 export interface ImageConfig {
   architecture?: string;

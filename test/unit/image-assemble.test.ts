@@ -2,13 +2,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  MEDIA_TYPE_WASMBPF_CONFIG,
+  EMPTY_LAYER_DIFF_ID,
+  MEDIA_TYPE_OCI_CONFIG,
   MEDIA_TYPE_WASMBPF_OBJECT,
   MEDIA_TYPE_WASM_MODULE,
   parseImageConfig,
   parseManifest,
   readObjectArch,
   selectForHost,
+  sha256,
   verifyBlob,
 } from '../../oci-spec/index.ts';
 import { assembleImage, createdFromEnv } from '../../image/assemble.ts';
@@ -45,7 +47,7 @@ test('the image: wasmbpf config with the command line, module first, objects ann
   for (const blob of image.blobs) verifyBlob(blob.descriptor, blob.bytes);
   const manifest = parseManifest(image.blobs[0]!.bytes);
   assert.equal(image.blobs[0]!.descriptor.digest, image.manifest.digest);
-  assert.equal(manifest.config.mediaType, MEDIA_TYPE_WASMBPF_CONFIG);
+  assert.equal(manifest.config.mediaType, MEDIA_TYPE_OCI_CONFIG);
   assert.deepEqual(manifest.layers.map((l) => l.mediaType), [MEDIA_TYPE_WASM_MODULE, MEDIA_TYPE_WASMBPF_OBJECT, MEDIA_TYPE_WASMBPF_OBJECT]);
   assert.deepEqual(manifest.layers.slice(1).map((l) => l.annotations), [
     { 'org.wasmbpf.object.arch': 'x86_64', 'org.wasmbpf.object.name': 'execsnoop.bpf.o' },
@@ -55,6 +57,8 @@ test('the image: wasmbpf config with the command line, module first, objects ann
   assert.deepEqual(config.config?.Entrypoint, ['execsnoop']);
   assert.deepEqual(config.config?.Cmd, ['-v']);
   assert.equal(config.created, undefined, 'no timestamp unless SOURCE_DATE_EPOCH');
+  assert.deepEqual(config.rootfs, { type: 'layers', diff_ids: [EMPTY_LAYER_DIFF_ID, EMPTY_LAYER_DIFF_ID, EMPTY_LAYER_DIFF_ID] }, 'one empty-layer diff_id per layer');
+  assert.equal(sha256(new Uint8Array(1024)), EMPTY_LAYER_DIFF_ID);
   assert.equal(selectForHost(manifest, 'arm64').hostObjects[0]!.descriptor.digest, manifest.layers[2]!.digest);
 });
 

@@ -9,7 +9,6 @@ import {
   MEDIA_TYPE_OCI_LAYER_TAR_GZIP,
   MEDIA_TYPE_OCI_MANIFEST,
   MEDIA_TYPE_WASM_CONFIG,
-  MEDIA_TYPE_WASMBPF_CONFIG,
   MEDIA_TYPE_WASMBPF_OBJECT,
   MEDIA_TYPE_WASM_MODULE,
   NoObjectForArchError,
@@ -29,7 +28,7 @@ const d = (mediaType: string, content: string, annotations?: Record<string, stri
 });
 const object = (arch: string, name = 'tool.bpf.o') =>
   d(MEDIA_TYPE_WASMBPF_OBJECT, `${arch}/${name}`, { [ANNOTATION_OBJECT_ARCH]: arch, [ANNOTATION_OBJECT_NAME]: name });
-const image = (layers: Descriptor[], config = MEDIA_TYPE_WASMBPF_CONFIG): Manifest => ({
+const image = (layers: Descriptor[], config = MEDIA_TYPE_OCI_CONFIG): Manifest => ({
   schemaVersion: 2,
   mediaType: MEDIA_TYPE_OCI_MANIFEST,
   config: d(config, '{}'),
@@ -92,14 +91,16 @@ test('bad object annotations and duplicates are refused with the layer named', (
 });
 
 test('an artifact image needs a module; unknown layer and config types are refused', () => {
-  assert.throws(() => classifyLayers(image([object('x86_64')])), { code: 'WASMBPF_OCI_INVALID', message: /no Wasm module layer/ });
+  assert.throws(() => classifyLayers(image([object('x86_64')], MEDIA_TYPE_WASM_CONFIG)), { code: 'WASMBPF_OCI_INVALID', message: /no Wasm module layer/ });
+  // With an image config and no module layer the image is an ordinary one, and needs a rootfs.
+  assert.throws(() => classifyLayers(image([object('x86_64')])), { code: 'WASMBPF_OCI_INVALID', message: /neither a Wasm module layer nor a root filesystem/ });
   assert.throws(() => classifyLayers(image([module, d('application/vnd.example.blob', 'b')])), {
     code: 'WASMBPF_OCI_MEDIA_TYPE',
     message: /layers\[1\]: unsupported layer media type "application\/vnd\.example\.blob"/,
   });
   assert.throws(() => classifyLayers(image([module], 'application/vnd.example.config+json')), { code: 'WASMBPF_OCI_MEDIA_TYPE', message: /config media type/ });
-  // Tar layers belong to ordinary images only.
-  assert.throws(() => classifyLayers(image([module, d(MEDIA_TYPE_OCI_LAYER_TAR_GZIP, 't')])), { code: 'WASMBPF_OCI_MEDIA_TYPE' });
+  // Tar layers do not belong in a wasm-bpf artifact.
+  assert.throws(() => classifyLayers(image([module, d(MEDIA_TYPE_OCI_LAYER_TAR_GZIP, 't')], MEDIA_TYPE_WASM_CONFIG)), { code: 'WASMBPF_OCI_MEDIA_TYPE' });
 });
 
 test('wasm-bpf artifacts and runwasi-style rootfs images classify', () => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import {
   MEDIA_TYPE_OCI_INDEX,
   MEDIA_TYPE_OCI_MANIFEST,
-  MEDIA_TYPE_WASMBPF_CONFIG,
+  MEDIA_TYPE_OCI_CONFIG,
   MEDIA_TYPE_WASM_MODULE,
   commandLine,
   parseImageConfig,
@@ -20,7 +20,7 @@ const d = (mediaType: string, content: string) => ({ mediaType, digest: sha256(c
 const manifest = {
   schemaVersion: 2,
   mediaType: MEDIA_TYPE_OCI_MANIFEST,
-  config: d(MEDIA_TYPE_WASMBPF_CONFIG, '{}'),
+  config: d(MEDIA_TYPE_OCI_CONFIG, '{}'),
   layers: [d(MEDIA_TYPE_WASM_MODULE, 'wasm')],
 };
 
