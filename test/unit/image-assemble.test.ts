@@ -42,7 +42,7 @@ test('same inputs give the same manifest digest, whatever the object order', () 
   assert.notEqual(assembleImage({ ...input(), args: [] }).manifest.digest, a.manifest.digest);
 });
 
-test('the image: wasmbpf config with the command line, module first, objects annotated in arch order', () => {
+test('the image: an OCI config with the command line, module first, objects annotated in arch order', () => {
   const image = assembleImage(input());
   for (const blob of image.blobs) verifyBlob(blob.descriptor, blob.bytes);
   const manifest = parseManifest(image.blobs[0]!.bytes);
