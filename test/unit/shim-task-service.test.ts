@@ -10,6 +10,7 @@ import { TtrpcClient, TtrpcServer, TtrpcError, Status } from '../../ttrpc/index.
 import { TaskService, TASK_SERVICE } from '../../shim/task-service.ts';
 import { Task, Events, TaskStatus } from '../../shim/protos.ts';
 import { createLogger } from '../../shim/log.ts';
+import { decodeMetrics } from '../../shim/task-metrics.ts';
 import type { EventSink, Topic } from '../../shim/events.ts';
 import type { RuncDelegates } from '../../shim/runc-delegate.ts';
 import type { ContainerdApi } from '../../shim/containerd-api.ts';
@@ -90,6 +91,11 @@ test('create, start, state, kill, wait, delete, shutdown: states, statuses and e
   state = Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 't1' })));
   assert.equal(state.status, TaskStatus.Running);
   assert.deepEqual(Task.PidsResponse.decode(await call('Pids', Task.PidsRequest.encode({ id: 't1' }))).processes.map((p) => p.pid), [process.pid]);
+
+  const stats = Task.StatsResponse.decode(await call('Stats', Task.StatsRequest.encode({ id: 't1' }))).stats!;
+  assert.match(stats.type_url, /^io\.containerd\.cgroups\.v[12]\.Metrics$/);
+  const metrics = decodeMetrics(stats) as { memory?: { usage?: unknown } };
+  assert.ok(metrics.memory?.usage, 'memory usage is reported');
 
   const waiting = call('Wait', Task.WaitRequest.encode({ id: 't1' }));
   await assert.rejects(call('Kill', Task.KillRequest.encode({ id: 't1', signal: 10 })), status(Status.InvalidArgument));
