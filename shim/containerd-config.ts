@@ -5,12 +5,12 @@
 // those media types into an empty tar (1024 zero bytes, the empty layer), so the image unpacks
 // into an empty rootfs and the shim reads the real layers from the content store. wasmbpf images
 // therefore list EMPTY_LAYER_DIFF_ID once per layer in their config.
-import { MEDIA_TYPE_WASM_MODULE, MEDIA_TYPE_WASMBPF_OBJECT } from '../oci-spec/index.ts';
+import { EMPTY_LAYER_DIFF_ID, MEDIA_TYPE_WASM_MODULE, MEDIA_TYPE_WASMBPF_OBJECT } from '../oci-spec/index.ts';
+
+export { EMPTY_LAYER_DIFF_ID };
 
 export const RUNTIME_TYPE = 'io.containerd.wasmbpf.v1';
 export const STREAM_PROCESSOR_ID = 'io.containerd.wasmbpf.layer.v1';
-/** sha256 of a tar archive holding nothing (two 512-byte zero blocks). */
-export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 export const ARTIFACT_LAYER_MEDIA_TYPES = [MEDIA_TYPE_WASM_MODULE, MEDIA_TYPE_WASMBPF_OBJECT] as const;
 
 /** The [stream_processors] table to add to a version 2 containerd config. */

@@ -1,8 +1,8 @@
 // Test images for containerd.
-//  - ctrRunnable(tarball): a `wasmbpf build -o` layout tarball in the shape containerd 1.6's
-//    `ctr run` accepts (OCI config media type, one empty-layer diff_id per layer; see
-//    shim/containerd-config.ts). A tarball already in that shape is returned unchanged, so
-//    once `wasmbpf build` writes it this helper is a no-op.
+//  - ctrRunnable(tarball): a layout tarball in the shape containerd 1.6's `ctr run` accepts (OCI
+//    config media type, one empty-layer diff_id per layer; see shim/containerd-config.ts).
+//    `wasmbpf build` writes that shape, so for its tarballs this is a copy; it converts images
+//    made by other tools (e.g. wasm-bpf artifacts) for the tests.
 //  - rootfsImage(files): an ordinary one-layer OCI image (runwasi style) from a map of paths.
 //  - artifactImage(parts): a hand-made artifact image, for the broken-image tests.
 import { createHash } from 'node:crypto';
