@@ -233,6 +233,23 @@ static inline int wasmbpf__elf_section(const uint8_t *elf, size_t sz, const char
     return -ENOENT;
 }
 
+/* ---- the loaded objects of this translation unit, to find a map's object by fd ----
+ * libbpf's ring_buffer__new and perf_buffer__new take only a map fd, while wasm_bpf's poll also
+ * wants the object's handle. Guests are one C file as a rule; a map loaded in another file
+ * is not found (-ENOENT). */
+#define WASMBPF__MAX_OBJECTS 16
+static struct bpf_object *wasmbpf__objects[WASMBPF__MAX_OBJECTS];
+
+static inline void wasmbpf__register(struct bpf_object *obj, bool add)
+{
+    for (int i = 0; i < WASMBPF__MAX_OBJECTS; i++) {
+        if (add ? wasmbpf__objects[i] == NULL : wasmbpf__objects[i] == obj) {
+            wasmbpf__objects[i] = add ? obj : NULL;
+            return;
+        }
+    }
+}
+
 /* ---- skeleton lifecycle ---- */
 static inline void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s);
 
@@ -330,6 +347,7 @@ static inline int bpf_object__load_skeleton(struct bpf_object_skeleton *s)
             return -(errno = EINVAL);
     }
     obj->loaded = true;
+    wasmbpf__register(obj, true);
     for (int i = 0; i < s->map_cnt; i++) {
         struct bpf_map *map = *WASMBPF__MAP_SKEL(s, i)->map;
         map->fd = wasmbpf__ret(wasm_bpf_map_fd_by_name(obj->handle, map->host_name));
@@ -402,8 +420,10 @@ static inline void bpf_object__destroy_skeleton(struct bpf_object_skeleton *s)
     if (!s)
         return;
     struct bpf_object *obj = s->obj ? *s->obj : NULL;
-    if (obj && obj->handle)
+    if (obj && obj->handle) {
         wasm_close_bpf_object(obj->handle);
+        wasmbpf__register(obj, false);
+    }
     for (int i = 0; s->maps && i < s->map_cnt; i++) {
         struct bpf_map_skeleton *ms = WASMBPF__MAP_SKEL(s, i);
         if (*ms->map)
@@ -599,6 +619,165 @@ static inline void bpf_buffer__free(struct bpf_buffer *b)
         return;
     free(b->records);
     free(b);
+}
+
+/* ---- libbpf's ring_buffer__* and perf_buffer__*, for code written against them ----
+ * Each record reaches sample_cb through a small trampoline that also counts it, so
+ * ring_buffer__poll returns the number of records, like libbpf. The host does not say which
+ * CPU a perf record came from: perf sample callbacks get cpu 0. Lost samples are reported by
+ * the host on stderr; lost_cb is not called. */
+typedef int (*ring_buffer_sample_fn)(void *ctx, void *data, size_t size);
+typedef void (*perf_buffer_sample_fn)(void *ctx, int cpu, void *data, __u32 size);
+typedef void (*perf_buffer_lost_fn)(void *ctx, int cpu, __u64 cnt);
+struct ring_buffer_opts { size_t sz; };
+struct perf_buffer_opts { size_t sz; };
+
+#define WASMBPF__MAX_RINGS 8
+
+struct wasmbpf__source {
+    wasm_bpf_handle handle;
+    int fd;
+    ring_buffer_sample_fn ring_fn;
+    perf_buffer_sample_fn perf_fn;
+    void *ctx;
+    int *count;
+};
+
+struct ring_buffer {
+    struct wasmbpf__source src[WASMBPF__MAX_RINGS];
+    int n;
+    int count;
+    char *records;
+};
+struct perf_buffer {
+    struct ring_buffer rb; /* the same machinery with a perf callback */
+};
+
+static inline int wasmbpf__ring_trampoline(void *ctx, void *data, size_t size)
+{
+    struct wasmbpf__source *src = ctx;
+    (*src->count)++;
+    return src->ring_fn(src->ctx, data, size);
+}
+
+static inline int wasmbpf__perf_trampoline(void *ctx, void *data, size_t size)
+{
+    struct wasmbpf__source *src = ctx;
+    (*src->count)++;
+    src->perf_fn(src->ctx, 0, data, (__u32)size);
+    return 0;
+}
+
+/* The object that owns map fd `fd` among this file's loaded objects; 0 if none. */
+static inline wasm_bpf_handle wasmbpf__handle_of_fd(int fd)
+{
+    for (int i = 0; i < WASMBPF__MAX_OBJECTS; i++) {
+        struct bpf_object *obj = wasmbpf__objects[i];
+        const struct bpf_object_skeleton *s = obj ? obj->skel : NULL;
+        for (int j = 0; s && j < s->map_cnt; j++)
+            if ((*WASMBPF__MAP_SKEL(s, j)->map)->fd == fd)
+                return obj->handle;
+    }
+    return 0;
+}
+
+static inline int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn sample_cb, void *ctx)
+{
+    if (!rb || !sample_cb)
+        return -(errno = EINVAL);
+    if (rb->n == WASMBPF__MAX_RINGS)
+        return -(errno = E2BIG);
+    wasm_bpf_handle h = wasmbpf__handle_of_fd(map_fd);
+    if (!h)
+        return -(errno = ENOENT);
+    struct wasmbpf__source *src = &rb->src[rb->n++];
+    *src = (struct wasmbpf__source){ .handle = h, .fd = map_fd, .ring_fn = sample_cb, .ctx = ctx, .count = &rb->count };
+    return 0;
+}
+
+static inline void ring_buffer__free(struct ring_buffer *rb)
+{
+    if (!rb)
+        return;
+    free(rb->records);
+    free(rb);
+}
+
+static inline struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb, void *ctx,
+                                                   const struct ring_buffer_opts *opts)
+{
+    (void)opts;
+    struct ring_buffer *rb = calloc(1, sizeof(*rb));
+    if (!rb || !(rb->records = malloc(WASMBPF_BUFFER_SIZE))) {
+        ring_buffer__free(rb);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (ring_buffer__add(rb, map_fd, sample_cb, ctx) < 0) {
+        int err = errno;
+        ring_buffer__free(rb);
+        errno = err;
+        return NULL;
+    }
+    return rb;
+}
+
+/* The number of records handed to the callbacks, or -errno (-EINTR: the host is stopping). */
+static inline int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms)
+{
+    rb->count = 0;
+    for (int i = 0; i < rb->n; i++) {
+        struct wasmbpf__source *src = &rb->src[i];
+        int32_t tramp = (int32_t)(uintptr_t)(src->perf_fn ? wasmbpf__perf_trampoline : wasmbpf__ring_trampoline);
+        /* Wait on the first source only; then take what the others already have. */
+        int err = wasmbpf__ret(wasm_bpf_buffer_poll(src->handle, src->fd, tramp, (uint32_t)(uintptr_t)src,
+                                                    rb->records, WASMBPF_BUFFER_SIZE, i == 0 ? timeout_ms : 0));
+        if (err < 0)
+            return err;
+    }
+    return rb->count;
+}
+
+static inline int ring_buffer__consume(struct ring_buffer *rb)
+{
+    return ring_buffer__poll(rb, 0);
+}
+
+static inline struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn sample_cb,
+                                                   perf_buffer_lost_fn lost_cb, void *ctx,
+                                                   const struct perf_buffer_opts *opts)
+{
+    (void)page_cnt; (void)lost_cb; (void)opts;
+    if (!sample_cb) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct perf_buffer *pb = calloc(1, sizeof(*pb));
+    wasm_bpf_handle h = wasmbpf__handle_of_fd(map_fd);
+    if (!pb || !h || !(pb->rb.records = malloc(WASMBPF_BUFFER_SIZE))) {
+        int err = !pb || h ? ENOMEM : ENOENT;
+        if (pb)
+            free(pb->rb.records);
+        free(pb);
+        errno = err;
+        return NULL;
+    }
+    pb->rb.src[0] = (struct wasmbpf__source){ .handle = h, .fd = map_fd, .perf_fn = sample_cb, .ctx = ctx, .count = &pb->rb.count };
+    pb->rb.n = 1;
+    return pb;
+}
+
+static inline int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)
+{
+    return ring_buffer__poll(&pb->rb, timeout_ms);
+}
+
+static inline void perf_buffer__free(struct perf_buffer *pb)
+{
+    if (!pb)
+        return;
+    free(pb->rb.records);
+    free(pb);
 }
 
 #endif /* WASMBPF_LIBBPF_WASM_H */
