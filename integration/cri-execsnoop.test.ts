@@ -18,7 +18,6 @@ import { CriClient } from './cri/cri-client.ts';
 import { CriContainerd } from './cri/cri-containerd.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const SHIM = join(REPO, 'bin', 'containerd-shim-wasmbpf-v1');
 const EXAMPLE = join(REPO, 'examples', 'execsnoop');
 
 /** The reason this machine or tree cannot run the test, or null when it can. */
@@ -65,10 +64,13 @@ function newBpfObjects(before: BpfIds): string[] {
   return out;
 }
 
-/** Processes whose cwd is inside this containerd's dirs: shims (cwd = bundle) and container inits. */
-function processesUnder(dir: string): string[] {
+/**
+ * Processes whose cwd is inside this containerd's dir, containerd itself aside: shims (cwd = the
+ * bundle) and container processes (cwd inside their rootfs).
+ */
+function processesUnder(dir: string, containerdPid: number): string[] {
   const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== containerdPid)) {
     try {
       if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) {
         out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
@@ -106,9 +108,10 @@ async function assertNothingLeft(cri: CriClient, containerd: CriContainerd, bpfB
   assert.deepEqual(pods.items, [], 'no pod sandbox is left');
   const containers = await cri.runtime<{ containers: unknown[] }>('ListContainers', {});
   assert.deepEqual(containers.containers, [], 'no container is left');
-  assert.equal(containerd.ctr(['tasks', 'ls', '-q']).stdout.trim(), '', 'no containerd task is left');
-  await until('the shim and the pod processes to exit', 10_000, () => processesUnder(containerd.dir).length === 0).catch(() => {
-    assert.deepEqual(processesUnder(containerd.dir), [], 'no shim or container process is left');
+  assert.equal((await containerd.containerd.ctrOk(['tasks', 'ls', '-q'])).trim(), '', 'no containerd task is left');
+  const { dir, pid } = containerd.containerd;
+  await until('the shim and the pod processes to exit', 10_000, () => processesUnder(dir, pid).length === 0).catch(() => {
+    assert.deepEqual(processesUnder(dir, pid), [], 'no shim or container process is left');
   });
   await until('the eBPF objects to be freed', 10_000, () => newBpfObjects(bpfBefore).length === 0).catch(() => {
     assert.deepEqual(newBpfObjects(bpfBefore), [], 'no eBPF program, map or link is left');
@@ -132,7 +135,7 @@ test('baseline: the CRI plugin runs a pod with runc here (pause image, CNI, test
     }
   }
   const bpfBefore = bpfIds();
-  const containerd = await CriContainerd.start({ shim: SHIM });
+  const containerd = await CriContainerd.start();
   const cri = new CriClient(containerd.socket);
   t.after(async () => {
     cri.close();
@@ -177,7 +180,7 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
   }
 
   const bpfBefore = bpfIds();
-  const containerd = await CriContainerd.start({ shim: SHIM });
+  const containerd = await CriContainerd.start();
   const cri = new CriClient(containerd.socket);
   t.after(async () => {
     cri.close();
@@ -187,8 +190,8 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
 
   const version = await cri.runtime<{ runtimeName: string; runtimeApiVersion: string }>('Version', { version: 'v1' });
   assert.equal(version.runtimeName, 'containerd');
-  containerd.importImage(built.tar);
-  const images = containerd.ctr(['images', 'ls', '-q']).stdout.split('\n');
+  await containerd.importImage(built.tar);
+  const images = (await containerd.containerd.ctrOk(['images', 'ls', '-q'])).split('\n');
   assert.ok(images.includes(ref), `ctr images import did not name the image ${ref}; it has: ${images.join(', ')}`);
 
   // What the kubelet sends for a pod `execsnoop` with runtimeClassName: wasmbpf.
@@ -243,6 +246,7 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
       throw new Error(`${(err as Error).message}\n--- ${logPath} ---\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(missing)'}${diag()}`, { cause: err });
     });
     assert.match(seen, new RegExp(probeName));
+    t.diagnostic(`execsnoop logged: ${seen}`);
 
     await cri.runtime('StopContainer', { containerId, timeout: 10 });
     const stopped = await cri.containerStatus(containerId);

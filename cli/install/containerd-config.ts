@@ -8,15 +8,24 @@
 // any other table; where it is not (the parents were written as inline tables), the parse of the
 // result catches it and the operator gets the snippet to add by hand.
 //
-// What the block holds: the CRI runtime entry for handler `wasmbpf`. `ctr`/`nerdctl` need no
-// config for `--runtime io.containerd.wasmbpf.v1` (containerd finds the shim on its PATH), but
-// the CRI plugin only runs handlers its config names. The block also lets `wasmbpf.io/*` pod and
-// container annotations through to the shim: they carry the eBPF policy knobs.
+// What the block holds:
+// - the CRI runtime entry for handler `wasmbpf`. `ctr`/`nerdctl` need no config for
+//   `--runtime io.containerd.wasmbpf.v1` (containerd finds the shim on its PATH), but the CRI
+//   plugin only runs handlers its config names. It lets the `wasmbpf.io/*` pod and container
+//   annotations through to the shim: they carry the eBPF policy knobs;
+// - the runc entry, when the config names no runtime of its own: containerd replaces its
+//   built-in runtimes table with the config's, so naming only `wasmbpf` would drop runc, the
+//   default runtime, and the CRI plugin would refuse to load ("no corresponding runtime
+//   configured ... default_runtime_name = runc"), taking every pod on the node down with it;
+// - the stream processor that lets containerd 1.6 unpack wasmbpf's artifact layers (see
+//   shim/containerd-config.ts), unless the config already has it.
 import { parse, TomlError } from 'smol-toml';
 import type { TomlTable, TomlValue } from 'smol-toml';
+import { STREAM_PROCESSOR_ID, streamProcessorToml } from '../../shim/containerd-config.ts';
 import { InstallError } from './errors.ts';
 
 export const RUNTIME_TYPE = 'io.containerd.wasmbpf.v1';
+const RUNC_RUNTIME_TYPE = 'io.containerd.runc.v2';
 export const CRI_HANDLER = 'wasmbpf';
 
 const BEGIN = '# BEGIN wasmbpf: added by `wasmbpf install`; `wasmbpf uninstall` removes this block.';
@@ -37,18 +46,22 @@ export interface ConfigEdit {
   readonly notes: readonly string[];
 }
 
+function runtimesPath(version: 2 | 3): string[] {
+  return ['plugins', CRI_PLUGIN[version], 'containerd', 'runtimes'];
+}
+
 function runtimeTablePath(version: 2 | 3): string[] {
-  return ['plugins', CRI_PLUGIN[version], 'containerd', 'runtimes', CRI_HANDLER];
+  return [...runtimesPath(version), CRI_HANDLER];
 }
 
-function tableHeader(version: 2 | 3): string {
-  return `[plugins."${CRI_PLUGIN[version]}".containerd.runtimes.${CRI_HANDLER}]`;
+function tableHeader(version: 2 | 3, runtime: string): string {
+  return `[plugins."${CRI_PLUGIN[version]}".containerd.runtimes.${runtime}]`;
 }
 
-/** The TOML we add (without markers), for messages that ask the operator to add it by hand. */
+/** The TOML we add for the handler, for messages that ask the operator to add it by hand. */
 export function runtimeSnippet(version: 2 | 3 = 2): string {
   return [
-    tableHeader(version),
+    tableHeader(version, CRI_HANDLER),
     `  runtime_type = "${RUNTIME_TYPE}"`,
     '  # Let the eBPF policy annotations (wasmbpf.io/*) through to the shim.',
     '  pod_annotations = ["wasmbpf.io/*"]',
@@ -56,14 +69,46 @@ export function runtimeSnippet(version: 2 | 3 = 2): string {
   ].join('\n');
 }
 
-function block(version: 2 | 3, opts: { withVersion: boolean; created: boolean }): string {
+interface BlockParts {
+  /** `version = N` first: the file sets nothing else, so containerd would read it as version 1. */
+  withVersion: boolean;
+  /** The marker saying install created the file (uninstall then deletes it when empty). */
+  created: boolean;
+  /** The runc runtime, because the config names no runtime of its own (see the top comment). */
+  withRunc: boolean;
+  withStreamProcessor: boolean;
+}
+
+function block(version: 2 | 3, parts: BlockParts): string {
   const lines = [BEGIN];
-  if (opts.created) lines.push(CREATED);
-  // A file with no tables yet (empty or comments only) has no version: containerd would read it
-  // as version 1. The key must precede every table header, which holds inside our block there.
-  if (opts.withVersion) lines.push(`version = ${version}`);
-  lines.push(runtimeSnippet(version), END);
+  if (parts.created) lines.push(CREATED);
+  // The key must precede every table header, which holds inside our block there.
+  if (parts.withVersion) lines.push(`version = ${version}`);
+  lines.push(runtimeSnippet(version));
+  if (parts.withRunc) {
+    lines.push(
+      '# containerd drops its built-in runtimes once the config names one: keep runc, the default.',
+      tableHeader(version, 'runc'),
+      `  runtime_type = "${RUNC_RUNTIME_TYPE}"`,
+    );
+  }
+  if (parts.withStreamProcessor) {
+    lines.push('# Unpack wasmbpf artifact layers (Wasm module, eBPF objects) as empty layers.', streamProcessorToml().trimEnd());
+  }
+  lines.push(END);
   return `${lines.join('\n')}\n`;
+}
+
+/** What the block must carry for a config whose other content parses to `rest`. */
+function blockParts(rest: TomlTable, version: 2 | 3, created: boolean): BlockParts {
+  const runtimes = lookup(rest, runtimesPath(version));
+  const namesAny = runtimes !== undefined && typeof runtimes === 'object' && runtimes !== null && Object.keys(runtimes).length > 0;
+  return {
+    withVersion: Object.keys(rest).length === 0,
+    created,
+    withRunc: !namesAny,
+    withStreamProcessor: lookup(rest, ['stream_processors', STREAM_PROCESSOR_ID]) === undefined,
+  };
 }
 
 function parseConfig(text: string, file: string): TomlTable {
@@ -157,6 +202,14 @@ function verify(text: string, file: string, version: 2 | 3): void {
   if (rt !== RUNTIME_TYPE) {
     throw new InstallError('WASMBPF_CONTAINERD_CONFIG_EDIT', `after the edit ${file} does not name ${RUNTIME_TYPE} for handler ${CRI_HANDLER}; nothing was changed`);
   }
+  // The CRI plugin refuses to load when its default runtime is not among the runtimes.
+  const defaultName = lookup(table, ['plugins', CRI_PLUGIN[version], 'containerd', 'default_runtime_name']) ?? 'runc';
+  if (typeof defaultName === 'string' && lookup(table, [...runtimesPath(version), defaultName]) === undefined) {
+    throw new InstallError(
+      'WASMBPF_CONTAINERD_CONFIG_EDIT',
+      `${file} sets default_runtime_name = "${defaultName}" but configures no runtime of that name; containerd's CRI plugin would not load. Fix that first; nothing was changed`,
+    );
+  }
 }
 
 /**
@@ -166,23 +219,31 @@ function verify(text: string, file: string, version: 2 | 3): void {
 export function addWasmbpfRuntime(original: string | null, file: string): ConfigEdit {
   const notes: string[] = [];
   if (original === null) {
-    const text = block(2, { withVersion: true, created: true });
+    const text = block(2, blockParts({}, 2, true));
     verify(text, file, 2);
     return { text, changed: true, notes: [`${file} does not exist: creating a minimal version 2 config`] };
   }
-  const table = parseConfig(original, file);
-  const version = configVersion(table, file);
+  const existing = findBlock(original, file);
+  // Decide from the config without our block, so a re-run computes the same block, and so a
+  // table the operator added since (say runc) and our block now duplicates gets fixed by
+  // rewriting the block rather than reported as a parse error.
+  const restText = existing ? original.slice(0, existing.start) + original.slice(existing.end) : original;
+  let rest: TomlTable;
+  try {
+    rest = parse(restText);
+  } catch {
+    parseConfig(original, file); // reports the error at its position in the file as it is
+    rest = parseConfig(restText, file);
+  }
+  const version = configVersion(rest, file);
   const v = version ?? 2;
-  if (version !== null && criPluginDisabled(table, v)) {
+  if (version !== null && criPluginDisabled(rest, v)) {
     notes.push(`the CRI plugin is listed in disabled_plugins in ${file}: Kubernetes cannot use handler "${CRI_HANDLER}" until it is enabled (ctr and nerdctl work regardless)`);
   }
 
-  const existing = findBlock(original, file);
   if (existing) {
     // Ours already: keep it if it is what we would write now, else rewrite it in place.
-    const created = existing.body.includes(CREATED);
-    const withVersion = /^version = /m.test(existing.body);
-    const wanted = block(v, { withVersion, created });
+    const wanted = block(v, blockParts(rest, v, existing.body.includes(CREATED)));
     if (existing.body === wanted) {
       return { text: original, changed: false, notes: [...notes, `${file} already has the wasmbpf runtime (handler "${CRI_HANDLER}")`] };
     }
@@ -191,9 +252,9 @@ export function addWasmbpfRuntime(original: string | null, file: string): Config
     return { text, changed: true, notes: [...notes, `updating the wasmbpf block in ${file}`] };
   }
 
-  const entry = lookup(table, runtimeTablePath(v));
+  const entry = lookup(rest, runtimeTablePath(v));
   if (entry !== undefined) {
-    const rt = lookup(table, [...runtimeTablePath(v), 'runtime_type']);
+    const rt = lookup(rest, [...runtimeTablePath(v), 'runtime_type']);
     if (rt === RUNTIME_TYPE) {
       return { text: original, changed: false, notes: [...notes, `${file} already configures handler "${CRI_HANDLER}" (written by hand, so uninstall will leave it)`] };
     }
@@ -206,7 +267,7 @@ export function addWasmbpfRuntime(original: string | null, file: string): Config
   // One '\n' before the block: a blank line after a file that ends with a newline, or the
   // missing final newline of one that does not. Either way uninstall removes that one character.
   const sep = original === '' ? '' : '\n';
-  const text = original + sep + block(v, { withVersion: version === null, created: false });
+  const text = original + sep + block(v, blockParts(rest, v, false));
   verify(text, file, v);
   return { text, changed: true, notes };
 }

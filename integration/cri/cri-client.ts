@@ -52,14 +52,16 @@ export class CriClient {
     if (!m) throw new Error(`runtime-v1.proto has no ${service}.${method}`);
     const reqType = this.#root.lookupType(`runtime.v1.${m.requestType}`);
     const resType = this.#root.lookupType(`runtime.v1.${m.responseType}`);
-    const bad = reqType.verify(request);
+    // fromObject takes enum names and decimal strings for int64; check what it built.
+    const message = reqType.fromObject(request);
+    const bad = reqType.verify(message);
     if (bad) throw new Error(`bad ${m.requestType}: ${bad}`);
     return new Promise<T>((resolve, reject) => {
-      this.#client.makeUnaryRequest<Message, T>(
+      this.#client.makeUnaryRequest<protobuf.Message, T>(
         `/runtime.v1.${service}/${method}`,
-        (v) => Buffer.from(reqType.encode(reqType.fromObject(v)).finish()),
+        (v) => Buffer.from(reqType.encode(v).finish()),
         (b) => resType.toObject(resType.decode(b), { longs: String, enums: String, defaults: true }) as T,
-        request,
+        message,
         { deadline: Date.now() + this.#timeoutMs },
         (err, res) => (err ? reject(new CriCallError(method, err)) : resolve(res as T)),
       );

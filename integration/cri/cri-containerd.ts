@@ -1,80 +1,95 @@
-// A private containerd with the CRI plugin on, for the CRI tests: its own root, state, sockets,
-// CNI config and log dir in a temp dir, the `wasmbpf` runtime handler pointing at this checkout's
-// shim, and a locally built pause image as the sandbox image.
-//
-// Separate from the shim tests' harness because the CRI plugin needs what they switch off: a CNI
-// config (a loopback network from Debian's containernetworking-plugins), a sandbox image imported
-// into the `k8s.io` namespace, and the runtime entry the kubelet's RuntimeClass names.
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+// A private containerd with the CRI plugin on, for the CRI tests: the shared integration harness
+// (integration/harness/containerd.ts: own root, state, sockets, this checkout's bin/ first on
+// containerd's PATH, the stream processor for artifact images) started in namespace `k8s.io`
+// with what the CRI plugin needs on top:
+//   - a CNI bridge network (Debian's containernetworking-plugins) whose config, IPAM leases and
+//     bridge device are this instance's own;
+//   - the runtime handler `wasmbpf` (runtime_type io.containerd.wasmbpf.v1) letting the
+//     wasmbpf.io/* policy annotations through, as `wasmbpf install` writes it;
+//   - a pause image built locally (pause-image.ts) as `sandbox_image`: no internet.
+// close() tears down leftover pods through the CRI API first, as the kubelet would, so a failed
+// test leaves no shim, container or network namespace behind.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Containerd } from '../harness/containerd.ts';
 import { CriClient } from './cri-client.ts';
 import { buildPauseImage } from './pause-image.ts';
 
 export const CNI_BIN_DIR = '/usr/lib/cni';
 export const K8S_NAMESPACE = 'k8s.io';
 
-export interface CriContainerdOptions {
-  /** Absolute path (or name on PATH) of the shim binary for handler `wasmbpf`. */
-  shim: string;
-}
-
 export class CriContainerd {
+  /** The harness's containerd (socket, dir, ctr, log). */
+  readonly containerd: Containerd;
+  /** Test files: CNI config, IPAM leases, the pause image, pod log dirs. */
   readonly dir: string;
-  readonly socket: string;
   readonly logDir: string;
   readonly pauseRef: string;
   /** The Linux bridge the CNI bridge plugin creates for pods; removed on close. */
   readonly bridge: string;
-  readonly #proc: ChildProcess;
-  readonly #log: string[];
+  readonly #cgroupsBefore: Set<string>;
   #closed = false;
 
-  readonly #cgroupsBefore: Set<string>;
-
-  private constructor(dir: string, proc: ChildProcess, log: string[], pauseRef: string, bridge: string, cgroupsBefore: Set<string>) {
-    this.bridge = bridge;
-    this.#cgroupsBefore = cgroupsBefore;
+  private constructor(containerd: Containerd, dir: string, pauseRef: string, bridge: string, cgroupsBefore: Set<string>) {
+    this.containerd = containerd;
     this.dir = dir;
-    this.socket = join(dir, 'c.sock');
     this.logDir = join(dir, 'pods');
     this.pauseRef = pauseRef;
-    this.#proc = proc;
-    this.#log = log;
+    this.bridge = bridge;
+    this.#cgroupsBefore = cgroupsBefore;
   }
 
-  /** containerd's own log so far, for failure messages. */
+  get socket(): string {
+    return this.containerd.socket;
+  }
+
   log(): string {
-    return this.#log.join('');
+    return this.containerd.log();
   }
 
-  static async start(opts: CriContainerdOptions): Promise<CriContainerd> {
-    // Short: the socket path must stay under ~100 bytes.
+  static async start(): Promise<CriContainerd> {
     const dir = mkdtempSync('/tmp/wbcri-');
     const pauseRef = `localhost/wasmbpf-test/pause:${process.pid}`;
-    const bridge = bridgeName();
+    const bridge = `wbcri${process.pid % 1_000_000}`;
+    // The CRI plugin creates its parent cgroup `k8s.io` in every hierarchy and never removes it;
+    // remember which existed so close() removes only ours.
+    const cgroupsBefore = new Set(existingCgroupParents());
+    let containerd: Containerd | undefined;
     try {
       mkdirSync(join(dir, 'cni'));
       mkdirSync(join(dir, 'pods'));
       writeFileSync(join(dir, 'cni', '10-wasmbpf-test.conflist'), cniConflist(dir, bridge));
-      writeFileSync(join(dir, 'config.toml'), configToml(dir, opts.shim, pauseRef));
+      containerd = await Containerd.start({
+        namespace: K8S_NAMESPACE,
+        cri: {
+          cniConfDir: join(dir, 'cni'),
+          cniBinDir: CNI_BIN_DIR,
+          extraToml: ['  pod_annotations = ["wasmbpf.io/*"]', '  container_annotations = ["wasmbpf.io/*"]'].join('\n'),
+        },
+        extraToml: [
+          '[plugins."io.containerd.grpc.v1.cri"]',
+          `  sandbox_image = "${pauseRef}"`,
+          // The kubelet's sandboxes ask for oom_score_adj -998; lowering it needs
+          // CAP_SYS_RESOURCE, which containers and CI runners often lack. Clamp, don't fail.
+          '  restrict_oom_score_adj = true',
+          // containerd drops its built-in runtimes once the config names one (wasmbpf, above):
+          // runc must be named too, or the CRI plugin refuses to load.
+          '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+          '  runtime_type = "io.containerd.runc.v2"',
+          '',
+        ].join('\n'),
+      });
     } catch (err) {
-      rmSync(dir, { recursive: true, force: true });
+      await containerd?.stop();
+      cleanupHost(dir, bridge, cgroupsBefore);
       throw err;
     }
-    // The CRI plugin creates its parent cgroup `k8s.io` in every v1 hierarchy and never removes
-    // it; remember which ones were there so close() removes only ours.
-    const cgroupsBefore = new Set(existingCgroupParents());
-    const log: string[] = [];
-    const proc = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout?.on('data', (b: Buffer) => log.push(b.toString()));
-    proc.stderr?.on('data', (b: Buffer) => log.push(b.toString()));
-    const c = new CriContainerd(dir, proc, log, pauseRef, bridge, cgroupsBefore);
+    const c = new CriContainerd(containerd, dir, pauseRef, bridge, cgroupsBefore);
     try {
-      await c.#waitReady();
-      await c.importPauseImage();
+      await c.#waitCri();
+      await c.importImage(await buildPauseImage(dir, pauseRef));
     } catch (err) {
       await c.close();
       throw err;
@@ -82,30 +97,28 @@ export class CriContainerd {
     return c;
   }
 
-  async #waitReady(): Promise<void> {
+  /** containerd answers `ctr version` before the CRI plugin serves; wait for the CRI API. */
+  async #waitCri(): Promise<void> {
+    const cri = new CriClient(this.socket, { timeoutMs: 2000 });
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (this.#proc.exitCode !== null) throw new Error(`containerd exited with ${this.#proc.exitCode}:\n${this.log()}`);
-      // The CRI plugin is up when its gRPC service answers; `ctr version` only proves containerd.
-      if (existsSync(this.socket) && this.log().includes('Start cri plugin') && this.ctr(['version']).status === 0) return;
-      await sleep(50);
+    try {
+      for (;;) {
+        try {
+          await cri.runtime('Version', { version: 'v1' });
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw new Error(`the CRI plugin did not answer within 20 s: ${String(err)}\n${this.log().slice(-4000)}`, { cause: err });
+          await sleep(100);
+        }
+      }
+    } finally {
+      cri.close();
     }
-    throw new Error(`containerd did not come up within 20 s:\n${this.log()}`);
   }
 
-  /** Runs `ctr` against this containerd in the k8s.io namespace (where the CRI plugin looks). */
-  ctr(args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('ctr', ['--address', this.socket, '--namespace', K8S_NAMESPACE, ...args], { encoding: 'utf8', timeout: 120_000 });
-    return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
-  }
-
-  importImage(tar: string): void {
-    const r = this.ctr(['images', 'import', tar]);
-    if (r.status !== 0) throw new Error(`ctr images import ${tar} failed: ${r.stderr}`);
-  }
-
-  async importPauseImage(): Promise<void> {
-    this.importImage(await buildPauseImage(this.dir, this.pauseRef));
+  /** `ctr images import` into the k8s.io namespace, where the CRI plugin finds images. */
+  async importImage(tar: string): Promise<void> {
+    await this.containerd.ctrOk(['images', 'import', tar], { timeoutMs: 120_000 });
   }
 
   async #removeAllPods(): Promise<void> {
@@ -124,23 +137,18 @@ export class CriContainerd {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#proc.exitCode === null && this.#proc.signalCode === null) {
-      // A test that failed midway leaves pods running: remove them as the kubelet would, so their
-      // shims, containers and network namespaces do not outlive this containerd.
-      await this.#removeAllPods().catch((err: unknown) => this.#log.push(`cleanup: ${String(err)}\n`));
-      const exited = new Promise((resolve) => this.#proc.once('exit', resolve));
-      this.#proc.kill('SIGTERM');
-      const timer = setTimeout(() => this.#proc.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    // Snapshots may still be mounted if a test failed midway; unmount before removing the dir.
-    const mounts = spawnSync('sh', ['-c', `grep -o ' ${this.dir}[^ ]*' /proc/self/mounts | sort -r`], { encoding: 'utf8' }).stdout.trim();
-    for (const m of mounts.split('\n').filter(Boolean)) spawnSync('umount', ['-l', m.trim()]);
-    spawnSync('ip', ['link', 'delete', this.bridge], { stdio: 'ignore' });
-    for (const cg of existingCgroupParents()) if (!this.#cgroupsBefore.has(cg)) spawnSync('rmdir', [cg], { stdio: 'ignore' });
-    rmSync(this.dir, { recursive: true, force: true });
+    // Pods a failed test left: removed as the kubelet would, so their shims, containers and
+    // network namespaces do not outlive this containerd. Errors here must not hide the test's.
+    await this.#removeAllPods().catch(() => undefined);
+    await this.containerd.stop();
+    cleanupHost(this.dir, this.bridge, this.#cgroupsBefore);
   }
+}
+
+function cleanupHost(dir: string, bridge: string, cgroupsBefore: Set<string>): void {
+  spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
+  for (const cg of existingCgroupParents()) if (!cgroupsBefore.has(cg)) spawnSync('rmdir', [cg], { stdio: 'ignore' });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 function existingCgroupParents(): string[] {
@@ -153,11 +161,6 @@ function existingCgroupParents(): string[] {
   } catch {
     return [];
   }
-}
-
-/** A bridge name unique to this process; Linux caps interface names at 15 bytes. */
-function bridgeName(): string {
-  return `wbcri${process.pid % 1_000_000}`;
 }
 
 /**
@@ -180,42 +183,4 @@ function cniConflist(dir: string, bridge: string): string {
       { type: 'loopback' },
     ],
   });
-}
-
-function configToml(dir: string, shim: string, pauseRef: string): string {
-  return `version = 2
-root = "${dir}/root"
-state = "${dir}/state"
-
-[grpc]
-  address = "${dir}/c.sock"
-
-[ttrpc]
-  address = "${dir}/c.sock.ttrpc"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "${dir}/opt"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${pauseRef}"
-  # The kubelet's pods ask for oom_score_adj -998 for the sandbox; lowering it needs
-  # CAP_SYS_RESOURCE, which containers and CI runners often lack. Clamp instead of failing.
-  restrict_oom_score_adj = true
-  # The test talks to the CRI socket only; no streaming server on the network.
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  enable_selinux = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "${CNI_BIN_DIR}"
-    conf_dir = "${dir}/cni"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmbpf]
-      runtime_type = "${shim}"
-      pod_annotations = ["wasmbpf.io/*"]
-      container_annotations = ["wasmbpf.io/*"]
-`;
 }

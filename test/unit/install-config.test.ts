@@ -177,3 +177,58 @@ test('uninstall on a config without the block or without a file changes nothing'
   assert.equal(none.changed, false);
   assert.match(none.notes.join('\n'), /does not exist/);
 });
+
+// Debian's packaged /etc/containerd/config.toml: CNI paths only, no runtimes of its own.
+const DEBIAN_DEFAULT = `version = 2
+
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "/usr/lib/cni"
+      conf_dir = "/etc/cni/net.d"
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "/var/lib/containerd/opt"
+`;
+
+function streamProcessors(text: string): TomlTable {
+  return (parse(text) as TomlTable).stream_processors as TomlTable;
+}
+
+test('a config that names no runtime keeps runc: containerd would otherwise drop its built-in runtimes', () => {
+  const text = roundTrip(DEBIAN_DEFAULT);
+  const rts = criRuntimes(text);
+  assert.deepEqual(Object.keys(rts).sort(), ['runc', 'wasmbpf']);
+  assert.equal(rts.runc?.runtime_type, 'io.containerd.runc.v2');
+  // A config with runtimes of its own gets no second runc.
+  assert.deepEqual(Object.keys(criRuntimes(roundTrip(WITH_RUNTIMES))).sort(), ['kata', 'runc', 'wasmbpf']);
+  const fresh = addWasmbpfRuntime(null, FILE).text;
+  assert.ok(fresh);
+  assert.ok(criRuntimes(fresh).runc, 'a created config keeps runc too');
+});
+
+test('the stream processor for artifact layers is added once, and not when the config has it', () => {
+  const text = roundTrip(WITH_RUNTIMES);
+  const sp = streamProcessors(text)['io.containerd.wasmbpf.layer.v1'] as TomlTable;
+  assert.ok(sp, 'stream processor added');
+  assert.equal(sp.returns, 'application/vnd.oci.image.layer.v1.tar');
+  const withSp = `${WITH_RUNTIMES}\n[stream_processors."io.containerd.wasmbpf.layer.v1"]\n  accepts = ["x"]\n  returns = "application/vnd.oci.image.layer.v1.tar"\n  path = "/bin/true"\n`;
+  const added = roundTrip(withSp);
+  assert.deepEqual((streamProcessors(added)['io.containerd.wasmbpf.layer.v1'] as TomlTable).accepts, ['x'], "the operator's own stays");
+});
+
+test('a runc table the operator adds after install is resolved by rewriting our block, not reported as broken', () => {
+  const installed = addWasmbpfRuntime(DEBIAN_DEFAULT, FILE).text;
+  assert.ok(installed);
+  const edited = `${installed}\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n`;
+  assert.throws(() => parse(edited), 'the duplicate runc table makes the file invalid until the block is rewritten');
+  const fixed = addWasmbpfRuntime(edited, FILE);
+  assert.equal(fixed.changed, true);
+  assert.ok(fixed.text);
+  assert.equal(criRuntimes(fixed.text).runc?.runtime_type, 'io.containerd.runc.v2');
+  assert.equal(addWasmbpfRuntime(fixed.text, FILE).changed, false);
+});
+
+test('a default runtime the config does not define is reported before anything is written', () => {
+  const broken = `${WITH_RUNTIMES.replace('default_runtime_name = "runc"', 'default_runtime_name = "crun"')}`;
+  assertInstallError(() => addWasmbpfRuntime(broken, FILE), 'WASMBPF_CONTAINERD_CONFIG_EDIT', /default_runtime_name = "crun".*no runtime of that name/);
+});
