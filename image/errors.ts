@@ -34,3 +34,8 @@ export class TargetError extends Error {
 export class StoreLockError extends Error {
   readonly code = 'WASMBPF_STORE_LOCKED';
 }
+
+/** A pull or push stopped by the user (Ctrl-C); whatever was in flight was discarded. */
+export class TransferInterruptedError extends Error {
+  readonly code = 'WASMBPF_INTERRUPTED';
+}

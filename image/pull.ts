@@ -31,6 +31,8 @@ export interface TransferOptions {
   progress?: Progress;
   /** For picking a manifest out of a multi-platform index. */
   hostArch?: Arch;
+  /** Stops the transfer; a blob being written is discarded (its temp file removed). */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -44,12 +46,26 @@ export interface PullResult {
 }
 
 export async function pullImage(reference: string, options: TransferOptions = {}): Promise<PullResult> {
+  try {
+    return await pull(reference, options);
+  } catch (err) {
+    // An abort surfaces as whatever the fetch or stream was doing; report it as what it is.
+    if (options.signal?.aborted) throw options.signal.reason ?? err;
+    throw err;
+  }
+}
+
+async function pull(reference: string, options: TransferOptions): Promise<PullResult> {
   const ref = parseReference(reference);
   const name = formatReference(ref);
   const store = ImageStore.open(options.home);
   const progress = options.progress ?? silentProgress;
   const credentials = await findCredentials(ref.registry, options.credentials);
-  const client = new RegistryClient(ref.registry, ref.repository, { ...(options.insecure ? { insecure: true } : {}), ...(credentials ? { credentials } : {}) });
+  const client = new RegistryClient(ref.registry, ref.repository, {
+    ...(options.insecure ? { insecure: true } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 
   await store.sweepAbandoned();
   const top = await client.getManifest(ref.digest ?? ref.tag ?? 'latest');

@@ -31,6 +31,15 @@ export interface PushResult {
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
 
 export async function pushImage(reference: string, options: PushOptions = {}): Promise<PushResult> {
+  try {
+    return await push(reference, options);
+  } catch (err) {
+    if (options.signal?.aborted) throw options.signal.reason ?? err;
+    throw err;
+  }
+}
+
+async function push(reference: string, options: PushOptions): Promise<PushResult> {
   const ref = parseReference(reference);
   const name = formatReference(ref);
   const sourceName = options.source ? formatReference(parseReference(options.source)) : name;
@@ -39,7 +48,11 @@ export async function pushImage(reference: string, options: PushOptions = {}): P
   if (!root) throw new ImageNotFoundError(`${familiarName(sourceName)} is not in the local store (${store.root}); build or pull it first`);
   const progress = options.progress ?? silentProgress;
   const credentials = await findCredentials(ref.registry, options.credentials);
-  const client = new RegistryClient(ref.registry, ref.repository, { ...(options.insecure ? { insecure: true } : {}), ...(credentials ? { credentials } : {}) });
+  const client = new RegistryClient(ref.registry, ref.repository, {
+    ...(options.insecure ? { insecure: true } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
 
   const blobs = await imageBlobs(store, root);

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
 import { pushImage } from '../image/push.ts';
+import { TransferInterruptedError } from '../image/errors.ts';
 import { RegistryClient } from '../image/registry/client.ts';
 import { ImageStore } from '../image/store.ts';
 import { MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_WASM_MODULE, sha256 } from '../oci-spec/index.ts';
@@ -125,4 +126,18 @@ test('an unknown layer media type is refused before anything is downloaded', asy
   });
   await assertStoreClean(clean, name);
   assert.deepEqual(await ImageStore.open(clean).blobs(), []);
+});
+
+test('an interrupted pull (Ctrl-C) stops with WASMBPF_INTERRUPTED and keeps nothing partial', async (t) => {
+  const registry = await startRegistry(t);
+  const { home, clean } = await setup(t);
+  const name = `${registry.host}/tools/broken:v1`;
+  await pushImage(name, { home, source: 'broken:v1' });
+  const stop = new AbortController();
+  // Abort as soon as the first layer starts arriving, the way the CLI's SIGINT handler does.
+  const progress = { begin() {}, advance() { stop.abort(new TransferInterruptedError('interrupted')); }, end() {} };
+  await assert.rejects(pullImage(name, { home: clean, progress, signal: stop.signal }), { code: 'WASMBPF_INTERRUPTED' });
+  await assertStoreClean(clean, name);
+  // And the next pull completes.
+  assert.equal((await pullImage(name, { home: clean })).name, name);
 });

@@ -40,11 +40,28 @@ const command: Command = {
     const { pullImage } = await import('../../image/pull.ts');
     const { terminalProgress } = await import('../../image/progress.ts');
     const { familiarName } = await import('../../image/reference.ts');
-    const result = await pullImage(positionals[0]!, {
-      ...(values.insecure ? { insecure: true } : {}),
-      credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
-      progress: terminalProgress(),
-    });
+    const { TransferInterruptedError } = await import('../../image/errors.ts');
+    // Ctrl-C aborts the transfer so the blob in flight is discarded, not left in the store's tmp/.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort(new TransferInterruptedError('interrupted; nothing partial was kept'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let result;
+    try {
+      result = await pullImage(positionals[0]!, {
+        ...(values.insecure ? { insecure: true } : {}),
+        credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
+        progress: terminalProgress(),
+        signal: stop.signal,
+      });
+    } catch (err) {
+      if (!(err instanceof TransferInterruptedError)) throw err;
+      process.stderr.write(`wasmbpf pull: ${err.message}\n`);
+      return 130;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     process.stdout.write(
       `pulled ${familiarName(result.name)} ${result.descriptor.digest} (${result.fetched.length} blobs downloaded, ${result.present.length} already present)\n`,
     );

@@ -41,14 +41,30 @@ const command: Command = {
     const { pushImage } = await import('../../image/push.ts');
     const { terminalProgress } = await import('../../image/progress.ts');
     const { familiarName } = await import('../../image/reference.ts');
+    const { TransferInterruptedError } = await import('../../image/errors.ts');
     const progress = terminalProgress();
-    const result = await pushImage(target!, {
-      ...(source ? { source } : {}),
-      ...(values.insecure ? { insecure: true } : {}),
-      ...(chunkSize ? { chunkSize } : {}),
-      credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
-      progress,
-    });
+    const stop = new AbortController();
+    const onSignal = () => stop.abort(new TransferInterruptedError('interrupted (an unfinished upload is never committed as a blob)'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let result;
+    try {
+      result = await pushImage(target!, {
+        ...(source ? { source } : {}),
+        ...(values.insecure ? { insecure: true } : {}),
+        ...(chunkSize ? { chunkSize } : {}),
+        credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
+        progress,
+        signal: stop.signal,
+      });
+    } catch (err) {
+      if (!(err instanceof TransferInterruptedError)) throw err;
+      process.stderr.write(`wasmbpf push: ${err.message}\n`);
+      return 130;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     if (!process.stderr.isTTY) {
       for (const d of result.skipped) process.stderr.write(`skipped ${d} (already in the registry)\n`);
       for (const d of result.pushed) process.stderr.write(`pushed ${d}\n`);

@@ -17,6 +17,8 @@ export interface RegistryClientOptions {
   /** Allow plain HTTP to a registry that is not on loopback. */
   insecure?: boolean;
   credentials?: Credentials;
+  /** Aborts every request of this client (and the body of a blob being read). */
+  signal?: AbortSignal;
 }
 
 type Action = 'pull' | 'pull,push';
@@ -47,6 +49,7 @@ export class RegistryClient {
   readonly repository: string;
   readonly base: string;
   readonly #credentials: Credentials | undefined;
+  readonly #signal: AbortSignal | undefined;
   readonly #tokens = new Map<Action, string>();
 
   constructor(registry: string, repository: string, options: RegistryClientOptions = {}) {
@@ -55,6 +58,7 @@ export class RegistryClient {
     const scheme = options.insecure || isLoopbackRegistry(registry) ? 'http' : 'https';
     this.base = `${scheme}://${registryApiHost(registry)}`;
     this.#credentials = options.credentials;
+    this.#signal = options.signal;
   }
 
   get #where(): string {
@@ -194,8 +198,15 @@ export class RegistryClient {
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...opts.headers };
     if (authorization) headers.Authorization = authorization;
     try {
-      return await fetch(url, { method: opts.method ?? 'GET', headers, ...(opts.body ? { body: opts.body as Uint8Array<ArrayBuffer> } : {}), redirect: 'follow' });
+      return await fetch(url, {
+        method: opts.method ?? 'GET',
+        headers,
+        ...(opts.body ? { body: opts.body as Uint8Array<ArrayBuffer> } : {}),
+        ...(this.#signal ? { signal: this.#signal } : {}),
+        redirect: 'follow',
+      });
     } catch (cause) {
+      if (this.#signal?.aborted) throw this.#signal.reason;
       const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
       const detail = reason?.code ?? reason?.message ?? (cause as Error).message;
       // A TLS handshake with a plain-HTTP server fails with an SSL error: say what to do.
