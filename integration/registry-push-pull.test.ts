@@ -56,6 +56,13 @@ test('build, push, pull into an empty store: the same bytes; a second push skips
   const pulled = await wasmbpf(['pull', name], { WASMBPF_HOME: cleanHome });
   assert.equal(pulled.code, 0, pulled.stderr);
   assert.match(pulled.stdout, new RegExp(`pulled ${name} ${built.descriptor.digest} \\(4 blobs downloaded, 0 already present\\)`));
+  assert.ok(!pulled.stderr.includes('\x1b['), 'no progress drawing when stderr is not a terminal');
+  // On a terminal (script(1) gives it one), progress is drawn per blob.
+  const bin = new URL('../bin/wasmbpf', import.meta.url).pathname;
+  const { stdout: tty } = await run('script', ['-qec', `${bin} pull ${name}`, '/dev/null'], {
+    env: { ...process.env, WASMBPF_DEV: '1', WASMBPF_HOME: join(dir, 'tty') },
+  });
+  assert.match(tty, /\x1b\[2K[0-9a-f]{12} layer 0 {2}done/);
   const store = ImageStore.open(cleanHome);
   assert.equal((await store.resolve(name))?.digest, built.descriptor.digest);
   for (const blob of built.image.blobs) assert.deepEqual(Buffer.from(await store.read(blob.descriptor)), Buffer.from(blob.bytes));
