@@ -31,7 +31,7 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_OCI_MANIFEST,
 /** Configs of images that are nothing but a Wasm artifact (no image config, no rootfs). */
 export const ARTIFACT_CONFIG_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_WASM_CONFIG];
 /** Image configs: wasmbpf's own images, and ordinary container images (runwasi style). */
-export const ROOTFS_CONFIG_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_DOCKER_CONFIG];
+export const IMAGE_CONFIG_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_DOCKER_CONFIG];
 export const ROOTFS_LAYER_MEDIA_TYPES: readonly string[] = [
   MEDIA_TYPE_OCI_LAYER_TAR,
   MEDIA_TYPE_OCI_LAYER_TAR_GZIP,

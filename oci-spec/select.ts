@@ -20,7 +20,7 @@ import {
   ARTIFACT_CONFIG_MEDIA_TYPES,
   MEDIA_TYPE_WASM_MODULE,
   MEDIA_TYPE_WASMBPF_OBJECT,
-  ROOTFS_CONFIG_MEDIA_TYPES,
+  IMAGE_CONFIG_MEDIA_TYPES,
   ROOTFS_LAYER_MEDIA_TYPES,
   isManifestMediaType,
 } from './media-types.ts';
@@ -75,9 +75,9 @@ function objectLayer(layer: Descriptor, path: string): ObjectLayer {
 export function classifyLayers(manifest: Manifest, what = 'manifest'): ImageLayers {
   const configType = manifest.config.mediaType;
   const artifact = ARTIFACT_CONFIG_MEDIA_TYPES.includes(configType);
-  if (!artifact && !ROOTFS_CONFIG_MEDIA_TYPES.includes(configType)) {
+  if (!artifact && !IMAGE_CONFIG_MEDIA_TYPES.includes(configType)) {
     throw new UnsupportedMediaTypeError(
-      `${what}.config: unsupported config media type ${JSON.stringify(configType)} (expected one of ${[...ARTIFACT_CONFIG_MEDIA_TYPES, ...ROOTFS_CONFIG_MEDIA_TYPES].join(', ')})`,
+      `${what}.config: unsupported config media type ${JSON.stringify(configType)} (expected one of ${[...ARTIFACT_CONFIG_MEDIA_TYPES, ...IMAGE_CONFIG_MEDIA_TYPES].join(', ')})`,
       configType,
     );
   }
