@@ -137,3 +137,21 @@ test('a layout missing a layer blob names the blob', async (t) => {
   await layoutDir(dir, { schemaVersion: 2, config: desc(MEDIA_TYPE_WASM_CONFIG, config), layers: [desc(MEDIA_TYPE_WASM_MODULE, wasm)] }, [config]);
   await assert.rejects(resolveRunnable(dir), { code: 'WASMBPF_BLOB_MISSING', message: new RegExp(sha256(wasm)) });
 });
+
+test('inspect describes layers, roles, architectures and the command line', async (t) => {
+  const { out } = await imageTar(t, ['x86_64', 'arm64'], ['-t']);
+  const info = await inspectTarget(out, { hostArch: 'x86_64' });
+  assert.equal(info.kind, 'image');
+  if (info.kind !== 'image') return;
+  assert.equal(info.format, 'wasmbpf');
+  assert.equal(info.name, 'docker.io/library/execsnoop:test');
+  assert.deepEqual(info.command, ['execsnoop', '-t']);
+  assert.deepEqual(info.arches, ['x86_64', 'arm64']);
+  assert.deepEqual(info.layers.map((l) => [l.role, l.arch ?? '-', l.objectName ?? '-']), [
+    ['module', '-', '-'],
+    ['ebpf-object', 'x86_64', 'execsnoop.bpf.o'],
+    ['ebpf-object', 'arm64', 'execsnoop.bpf.o'],
+  ]);
+  const layerBytes = info.layers.reduce((n, l) => n + l.size, 0);
+  assert.ok(info.size > layerBytes && info.size < layerBytes + 4096, 'layers plus a small manifest and config');
+});
