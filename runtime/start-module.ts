@@ -8,9 +8,11 @@ import { closeLogSink, installLibbpfLogRouter, openLogSink } from './bpf/libbpf-
 import { ResourceLedger } from './bpf/resource-ledger.ts';
 import { StopSignal } from './wasm/stop-signal.ts';
 import type { ExitStatus, ModuleSpec, RunningModule, StopSignal as StopName } from './contract.ts';
-import type { WorkerExit, WorkerInit } from './worker-protocol.ts';
+import type { WorkerExit, WorkerInit, WorkerMessage } from './worker-protocol.ts';
 
 const SIGNAL_NUMBERS: Record<StopName, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+/** How long a kill waits for the guest to reach a host call (where it unwinds) before terminating the thread. */
+const KILL_FALLBACK_MS = 1000;
 const WORKER_URL = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 export class RuntimeError extends Error {
@@ -50,21 +52,43 @@ export function startModule(spec: ModuleSpec): RunningModule {
   let result: WorkerExit | undefined;
   let stoppedBy: StopName | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  let started = false;
+  let terminateWhenStarted = false;
 
-  worker.on('message', (m: WorkerExit) => {
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'started') {
+      started = true;
+      if (terminateWhenStarted) void worker.terminate();
+      return;
+    }
     result = m;
   });
   worker.on('error', (err) => {
     result ??= { code: 1, error: `runtime error: ${err instanceof Error ? err.message : String(err)}` };
   });
 
+  // Last resort, for a guest that makes no host call (a busy loop). Never while the worker is
+  // still loading its FFI modules: terminating it inside koffi aborts the whole process.
+  const terminate = () => {
+    if (started) void worker.terminate();
+    else terminateWhenStarted = true;
+  };
+  // A kill first asks nicely at the machine level: the next host import throws and the guest's
+  // frames unwind on its own thread, which then frees everything itself.
+  const kill = () => {
+    stop.kill();
+    killTimer ??= setTimeout(terminate, KILL_FALLBACK_MS).unref();
+  };
+
   const exited = new Promise<ExitStatus>((resolve) => {
     worker.once('exit', () => {
       if (graceTimer) clearTimeout(graceTimer);
+      if (killTimer) clearTimeout(killTimer);
       const leaked = ledger.reap();
       closeLogSink(sink);
       let status: ExitStatus;
-      if (result) {
+      if (result && !result.killed) {
         status = { code: result.code };
         if (result.error) status.error = result.error;
       } else {
@@ -91,15 +115,13 @@ export function startModule(spec: ModuleSpec): RunningModule {
       if (result) return;
       if (signal === 'SIGKILL') {
         stoppedBy = 'SIGKILL';
-        stop.request();
-        void worker.terminate();
+        kill();
         return;
       }
       if (stoppedBy) return;
       stoppedBy = signal;
       stop.request();
-      graceTimer = setTimeout(() => void worker.terminate(), spec.gracePeriodMs ?? 3000);
-      graceTimer.unref();
+      graceTimer = setTimeout(kill, spec.gracePeriodMs ?? 3000).unref();
     },
     async [Symbol.asyncDispose]() {
       running.stop('SIGKILL');

@@ -22,4 +22,8 @@ export interface WorkerInit {
 export interface WorkerExit {
   code: number;
   error?: string;
+  /** Ended by a kill (SIGKILL or the grace period running out). */
+  killed?: boolean;
 }
+
+export type WorkerMessage = { type: 'started' } | ({ type: 'exit' } & WorkerExit);

@@ -7,12 +7,14 @@ import { LibbpfLogClient } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
 import { ObjectSelector } from './object-selector.ts';
 import { GuestWasi } from './wasm/wasi.ts';
-import { StopSignal } from './wasm/stop-signal.ts';
+import { GuestKilled, StopSignal } from './wasm/stop-signal.ts';
 import { WasmBpfHost } from './wasm/wasm-bpf-host.ts';
 import type { WorkerInit, WorkerExit } from './worker-protocol.ts';
 
 /** Exit code for a guest trap: like a process that aborted (128 + SIGABRT). */
 const TRAP_EXIT_CODE = 134;
+/** Killed (SIGKILL, or a stop whose grace period ran out): 128 + SIGKILL. */
+const KILLED_EXIT_CODE = 137;
 
 function describe(err: unknown): string {
   if (err instanceof WebAssembly.RuntimeError) return `wasm trap: ${err.message}`;
@@ -45,11 +47,15 @@ async function run(init: WorkerInit): Promise<WorkerExit> {
     phase = 'run';
     return { code: wasi.start(instance) };
   } catch (err) {
+    if (err instanceof GuestKilled || stop.killing) return { code: KILLED_EXIT_CODE, killed: true };
     return { code: phase === 'run' ? TRAP_EXIT_CODE : 1, error: describe(err) };
   } finally {
     host.close();
   }
 }
 
+// Tell the controller the FFI modules are loaded: from here on the worker may be terminated as a
+// last resort; before, terminating it inside koffi's initialisation would abort the process.
+parentPort!.postMessage({ type: 'started' });
 const result = await run(workerData as WorkerInit);
-parentPort!.postMessage(result);
+parentPort!.postMessage({ type: 'exit', ...result });

@@ -6,8 +6,8 @@ import { isNull, koffi, lastErrno, lib, PerfLostFn, PerfSampleFn, RingSampleFn, 
 import { MapType } from './map-types.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
 
-/** Called for each record with a view of libbpf's memory (valid only during the call); returns the guest's verdict. */
-export type RecordHandler = (record: Uint8Array) => number;
+/** Called for each record with libbpf's pointer to it (valid only during the call) and its size; returns the guest's verdict. */
+export type RecordHandler = (data: Pointer, size: number) => number;
 
 const PERF_BUFFER_PAGES = 64;
 
@@ -54,9 +54,8 @@ export class EventBuffer {
   private onRecord(data: Pointer, size: number): number {
     if (this.failure !== undefined || !this.handler) return -1;
     try {
-      const view = size > 0 ? new Uint8Array(koffi.view(data, size)) : new Uint8Array(0);
       this.delivered++;
-      return this.handler(view);
+      return this.handler(data, size);
     } catch (err) {
       // A trap in the guest: stop consuming (ring buffers honour a negative return), rethrow after the poll.
       this.failure = err;

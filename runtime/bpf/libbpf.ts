@@ -119,6 +119,18 @@ export function isNull(p: Pointer): boolean {
 
 export { koffi };
 
+/**
+ * Hot paths with raw guest addresses (the Wasm memory's base + a bounds-checked offset), which
+ * skip making a typed-array view per call (DESIGN.md section 8: 1.20x native instead of 1.65x).
+ */
+export const libRaw = {
+  map_lookup: libbpf.func('int bpf_map_lookup_elem_flags(int fd, uintptr_t key, uintptr_t value, uint64_t flags)'),
+  map_update: libbpf.func('int bpf_map_update_elem(int fd, uintptr_t key, uintptr_t value, uint64_t flags)'),
+  map_delete: libbpf.func('int bpf_map_delete_elem_flags(int fd, uintptr_t key, uint64_t flags)'),
+  map_get_next_key: libbpf.func('int bpf_map_get_next_key(int fd, uintptr_t key, uintptr_t next_key)'),
+  memcpy_to: libc.func('void *memcpy(uintptr_t dst, const void *src, size_t n)'),
+};
+
 export const libExtra = {
   map_initial_value: libbpf.func('void *bpf_map__initial_value(bpf_map_t map, _Out_ size_t *psize)'),
   map_set_initial_value: libbpf.func('int bpf_map__set_initial_value(bpf_map_t map, const void *data, size_t size)'),

@@ -3,6 +3,15 @@
 // crash or a read of host memory. Views are re-made on every call because memory.grow() detaches
 // the old ArrayBuffer.
 
+let addressOfBuffer: (b: ArrayBuffer) => bigint = () => {
+  throw new Error('raw guest addresses need setAddressResolver()');
+};
+
+/** Injected by the host (it owns the FFI): how to get an ArrayBuffer's native address. */
+export function setAddressResolver(fn: (b: ArrayBuffer) => bigint): void {
+  addressOfBuffer = fn;
+}
+
 export class GuestFault extends Error {
   readonly code = 'WASMBPF_GUEST_FAULT';
 }
@@ -17,7 +26,26 @@ export function toOffset(value: number | bigint): number {
 }
 
 export class GuestMemory {
+  private baseBuffer: ArrayBuffer | undefined;
+  private base = 0n;
+
   constructor(private readonly memory: WebAssembly.Memory) {}
+
+  /**
+   * The host address of [ptr, ptr+len) for native calls, after the same bounds check as bytes().
+   * The base is re-read whenever memory.buffer changes (memory.grow may move it).
+   */
+  address(ptr: number | bigint, len: number): bigint {
+    const at = toOffset(ptr);
+    const buffer = this.memory.buffer;
+    if (!Number.isInteger(len) || len < 0) throw new GuestFault(`length ${len} is invalid`);
+    if (at + len > buffer.byteLength) throw new GuestFault(`[${at}, ${at + len}) is outside guest memory (${buffer.byteLength} bytes)`);
+    if (buffer !== this.baseBuffer) {
+      this.baseBuffer = buffer;
+      this.base = addressOfBuffer(buffer);
+    }
+    return this.base + BigInt(at);
+  }
 
   get size(): number {
     return this.memory.buffer.byteLength;

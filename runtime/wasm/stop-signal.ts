@@ -4,6 +4,19 @@
 
 const RUNNING = 0;
 const STOPPING = 1;
+const KILLING = 2;
+
+/**
+ * Thrown by a host import when the module is being killed: a plain JS exception unwinds the
+ * guest's Wasm frames and the worker cleans up on its own thread. (worker.terminate() is only
+ * the last resort: terminating a thread in the middle of a koffi call aborts the process.)
+ */
+export class GuestKilled extends Error {
+  readonly code = 'WASMBPF_KILLED';
+  constructor() {
+    super('killed');
+  }
+}
 
 export class StopSignal {
   private readonly word: Int32Array;
@@ -18,9 +31,23 @@ export class StopSignal {
     return Atomics.load(this.word, 0) !== RUNNING;
   }
 
+  get killing(): boolean {
+    return Atomics.load(this.word, 0) === KILLING;
+  }
+
   request(): void {
-    Atomics.store(this.word, 0, STOPPING);
+    Atomics.compareExchange(this.word, 0, RUNNING, STOPPING);
     Atomics.notify(this.word, 0);
+  }
+
+  kill(): void {
+    Atomics.store(this.word, 0, KILLING);
+    Atomics.notify(this.word, 0);
+  }
+
+  /** Host imports call this first: throws GuestKilled once the module is being killed. */
+  check(): void {
+    if (Atomics.load(this.word, 0) === KILLING) throw new GuestKilled();
   }
 
   /**
@@ -29,15 +56,19 @@ export class StopSignal {
    * it is terminated.
    */
   sleep(ms: number): boolean {
+    this.check();
     if (this.stopping) {
       if (!this.sleepInterrupted) {
         this.sleepInterrupted = true;
         return false;
       }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
+      // Told once already: sleep on, but still wake for a kill.
+      Atomics.wait(this.word, 0, STOPPING, Math.max(0, ms));
+      this.check();
       return true;
     }
     const r = Atomics.wait(this.word, 0, RUNNING, Math.max(0, ms));
+    this.check();
     if (r === 'timed-out') return true;
     this.sleepInterrupted = true;
     return false;

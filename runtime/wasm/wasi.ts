@@ -59,8 +59,16 @@ export class GuestWasi {
 
   imports(): Record<string, ImportFn> {
     const base = this.wasi.wasiImport as Record<string, ImportFn>;
+    const stop = this.opts.stop;
+    const checked: Record<string, ImportFn> = {};
+    for (const [name, fn] of Object.entries(base)) {
+      checked[name] = (...args) => {
+        stop.check();
+        return fn(...args);
+      };
+    }
     return {
-      ...base,
+      ...checked,
       fd_fdstat_get: (fd, statPtr) => {
         if (fd === 1 || fd === 2) return this.ttyFdstat(statPtr as number);
         return base.fd_fdstat_get!(fd, statPtr);

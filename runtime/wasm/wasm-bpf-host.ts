@@ -8,11 +8,13 @@
 import fs from 'node:fs';
 import { BpfError } from '../bpf/errors.ts';
 import { AttachKind, BpfObject, type AttachOptions, type LogRunner } from '../bpf/bpf-object.ts';
-import { lib, libcFns, lastErrno } from '../bpf/libbpf.ts';
+import { koffi, lib, libcFns, libRaw, lastErrno } from '../bpf/libbpf.ts';
 import { valueBufferSize } from '../bpf/map-types.ts';
 import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
-import { GuestFault, GuestMemory, toOffset } from './guest-memory.ts';
+import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
+
+setAddressResolver((buffer) => koffi.address(buffer));
 import type { StopSignal } from './stop-signal.ts';
 import { guestErrno } from './wasi-errno.ts';
 
@@ -63,6 +65,23 @@ export class WasmBpfHost {
   }
 
   imports(): WebAssembly.Imports {
+    const modules = this.rawImports();
+    const stop = this.deps.stop;
+    const out: WebAssembly.Imports = {};
+    for (const [mod, fns] of Object.entries(modules)) {
+      const wrapped: Record<string, (...a: never[]) => unknown> = {};
+      for (const [name, fn] of Object.entries(fns as Record<string, (...a: never[]) => unknown>)) {
+        wrapped[name] = (...args: never[]) => {
+          stop.check();
+          return fn(...args);
+        };
+      }
+      out[mod] = wrapped;
+    }
+    return out;
+  }
+
+  private rawImports(): Record<string, Record<string, (...a: never[]) => unknown>> {
     return {
       wasm_bpf: {
         wasm_load_bpf_object: (buf: Ptr, len: number) => this.loadObject(buf, len, true),
@@ -187,7 +206,7 @@ export class WasmBpfHost {
       message = `bad pointer: ${err.message}`;
       this.lastError = message;
     } else {
-      throw err; // a trap in a guest callback, or a host bug: end the instance
+      throw err; // a trap in a guest callback, a kill, or a host bug: end the instance
     }
     this.writeStderr(`wasmbpf: ${what}: ${message}\n`);
     return guestErrno(errno);
@@ -236,17 +255,17 @@ export class WasmBpfHost {
     let r: number;
     switch (cmd) {
       case CMD_LOOKUP:
-        r = lib.map_lookup(fd, m.bytes(key, info.keySize), m.bytes(value, valueLen), flags) as number;
+        r = libRaw.map_lookup(fd, m.address(key, info.keySize), m.address(value, valueLen), flags) as number;
         break;
       case CMD_UPDATE:
-        r = lib.map_update(fd, m.bytes(key, info.keySize), m.bytes(value, valueLen), flags) as number;
+        r = libRaw.map_update(fd, m.address(key, info.keySize), m.address(value, valueLen), flags) as number;
         break;
       case CMD_DELETE:
-        r = lib.map_delete(fd, m.bytes(key, info.keySize), flags) as number;
+        r = libRaw.map_delete(fd, m.address(key, info.keySize), flags) as number;
         break;
       case CMD_GET_NEXT_KEY:
         // A NULL key asks for the first key, as in the kernel's BPF_MAP_GET_NEXT_KEY.
-        r = lib.map_get_next_key(fd, toOffset(key) === 0 ? null : m.bytes(key, info.keySize), m.bytes(nextKey, info.keySize)) as number;
+        r = libRaw.map_get_next_key(fd, toOffset(key) === 0 ? 0n : m.address(key, info.keySize), m.address(nextKey, info.keySize)) as number;
         break;
       default:
         throw new BpfError('WASMBPF_BPF_MAP_CMD', `map command ${cmd} is not one of 1 lookup, 2 update, 3 delete, 4 get_next_key`, EINVAL);
@@ -286,12 +305,13 @@ export class WasmBpfHost {
       const buffer = o.buffer(fd);
       const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
       for (;;) {
+        this.deps.stop.check();
         if (this.deps.stop.stopping) return guestErrno(EINTR);
         const slice = Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now()));
-        const r = buffer.poll(slice, (record) => {
-          const n = Math.min(record.length, len);
-          this.mem().bytes(dataAt, n).set(record.subarray(0, n));
-          return callback(ctx, dataAt, record.length);
+        const r = buffer.poll(slice, (data, size) => {
+          const n = Math.min(size, len);
+          if (n > 0) libRaw.memcpy_to(this.mem().address(dataAt, n), data, n);
+          return callback(ctx, dataAt, size);
         });
         const lost = buffer.takeLost();
         if (lost > 0n) this.writeStderr(`wasmbpf: lost ${lost} perf buffer samples on map fd ${fd}\n`);
