@@ -77,11 +77,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bootstrap: failed to load and verify the BPF skeleton: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	err = bootstrap_bpf__attach(skel);
-	if (err) {
-		fprintf(stderr, "bootstrap: failed to attach the BPF skeleton: %s\n", strerror(-err));
-		goto cleanup;
-	}
 	rb = bpf_buffer__new(skel->maps.rb, NULL);
 	if (!rb) {
 		err = -errno;
@@ -90,6 +85,13 @@ int main(int argc, char **argv)
 	err = bpf_buffer__open(rb, handle_event, NULL, NULL);
 	if (err) {
 		fprintf(stderr, "bootstrap: failed to open the ring buffer: %s\n", strerror(-err));
+		goto cleanup;
+	}
+
+	/* Attached once the buffer is open, so no record can come before the header. */
+	err = bootstrap_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "bootstrap: failed to attach the BPF skeleton: %s\n", strerror(-err));
 		goto cleanup;
 	}
 

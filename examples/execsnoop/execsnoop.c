@@ -71,11 +71,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "execsnoop: failed to load the BPF object: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	err = execsnoop_bpf__attach(skel);
-	if (err) {
-		fprintf(stderr, "execsnoop: failed to attach: %s\n", strerror(-err));
-		goto cleanup;
-	}
 	buf = bpf_buffer__new(skel->maps.events, NULL);
 	if (!buf) {
 		err = -errno;
@@ -84,6 +79,13 @@ int main(int argc, char **argv)
 	err = bpf_buffer__open(buf, handle_event, NULL, NULL);
 	if (err) {
 		fprintf(stderr, "execsnoop: failed to open the ring buffer: %s\n", strerror(-err));
+		goto cleanup;
+	}
+
+	/* Attached once the buffer is open, so no record can come before the header. */
+	err = execsnoop_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "execsnoop: failed to attach: %s\n", strerror(-err));
 		goto cleanup;
 	}
 

@@ -83,15 +83,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "opensnoop: failed to load the BPF object: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	err = opensnoop_bpf__attach(obj);
-	if (err) {
-		fprintf(stderr, "opensnoop: failed to attach the BPF programs: %s\n", strerror(-err));
-		goto cleanup;
-	}
 	pb = bpf_buffer__new(obj->maps.events, NULL);
 	err = pb ? bpf_buffer__open(pb, handle_event, NULL, NULL) : -errno;
 	if (err) {
 		fprintf(stderr, "opensnoop: failed to open the perf buffer: %s\n", strerror(-err));
+		goto cleanup;
+	}
+
+	/* Attached once the buffer is open, so no record can come before the header. */
+	err = opensnoop_bpf__attach(obj);
+	if (err) {
+		fprintf(stderr, "opensnoop: failed to attach the BPF programs: %s\n", strerror(-err));
 		goto cleanup;
 	}
 

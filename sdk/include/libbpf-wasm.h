@@ -598,7 +598,12 @@ static inline int bpf_buffer__open(struct bpf_buffer *b, bpf_buffer_sample_fn sa
     b->fd = fd;
     b->sample_fn = sample_cb;
     b->ctx = ctx;
-    return 0;
+    /* The host makes its buffer for a map at the first poll, and a perf event array drops
+     * what is written while no buffer is open: poll once now (records already there reach
+     * sample_cb), so nothing emitted after open is lost. */
+    int err = wasmbpf__ret(wasm_bpf_buffer_poll(b->events->obj->handle, fd, (int32_t)(uintptr_t)sample_cb,
+                                                (uint32_t)(uintptr_t)ctx, b->records, WASMBPF_BUFFER_SIZE, 0));
+    return err < 0 ? err : 0;
 }
 
 /* Waits up to timeout_ms and calls sample_cb for every record; 0 or -errno. -EINTR means the
@@ -681,6 +686,15 @@ static inline wasm_bpf_handle wasmbpf__handle_of_fd(int fd)
     return 0;
 }
 
+/* One poll that waits for nothing: the host opens its buffer for the map now (see bpf_buffer__open). */
+static inline int wasmbpf__prime(struct wasmbpf__source *src, char *records)
+{
+    int32_t tramp = (int32_t)(uintptr_t)(src->perf_fn ? wasmbpf__perf_trampoline : wasmbpf__ring_trampoline);
+    int err = wasmbpf__ret(wasm_bpf_buffer_poll(src->handle, src->fd, tramp, (uint32_t)(uintptr_t)src,
+                                                records, WASMBPF_BUFFER_SIZE, 0));
+    return err < 0 ? err : 0;
+}
+
 static inline int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn sample_cb, void *ctx)
 {
     if (!rb || !sample_cb)
@@ -692,7 +706,7 @@ static inline int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buff
         return -(errno = ENOENT);
     struct wasmbpf__source *src = &rb->src[rb->n++];
     *src = (struct wasmbpf__source){ .handle = h, .fd = map_fd, .ring_fn = sample_cb, .ctx = ctx, .count = &rb->count };
-    return 0;
+    return wasmbpf__prime(src, rb->records);
 }
 
 static inline void ring_buffer__free(struct ring_buffer *rb)
@@ -743,6 +757,14 @@ static inline int ring_buffer__consume(struct ring_buffer *rb)
     return ring_buffer__poll(rb, 0);
 }
 
+static inline void perf_buffer__free(struct perf_buffer *pb)
+{
+    if (!pb)
+        return;
+    free(pb->rb.records);
+    free(pb);
+}
+
 static inline struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn sample_cb,
                                                    perf_buffer_lost_fn lost_cb, void *ctx,
                                                    const struct perf_buffer_opts *opts)
@@ -764,6 +786,12 @@ static inline struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, 
     }
     pb->rb.src[0] = (struct wasmbpf__source){ .handle = h, .fd = map_fd, .perf_fn = sample_cb, .ctx = ctx, .count = &pb->rb.count };
     pb->rb.n = 1;
+    int err = wasmbpf__prime(&pb->rb.src[0], pb->rb.records);
+    if (err < 0) {
+        perf_buffer__free(pb);
+        errno = -err;
+        return NULL;
+    }
     return pb;
 }
 
@@ -772,12 +800,5 @@ static inline int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms)
     return ring_buffer__poll(&pb->rb, timeout_ms);
 }
 
-static inline void perf_buffer__free(struct perf_buffer *pb)
-{
-    if (!pb)
-        return;
-    free(pb->rb.records);
-    free(pb);
-}
 
 #endif /* WASMBPF_LIBBPF_WASM_H */

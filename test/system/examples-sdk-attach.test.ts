@@ -37,8 +37,8 @@ int count_egress(struct __sk_buff *skb)
 char LICENSE[]`);
   const guest = path.join(dir, 'attach.c');
   edit(guest, '#include "libbpf-wasm.h"', '#include "wasmbpf.h"');
-  edit(guest, `	if (!err)
-		err = attach_bpf__attach(skel);`, `	if (!err && !bpf_program__attach_tracepoint(skel->progs.handle_exec, "sched", "sched_process_exec"))
+  edit(guest, `	err = attach_bpf__attach(skel);`, `	err = 0;
+	if (!bpf_program__attach_tracepoint(skel->progs.handle_exec, "sched", "sched_process_exec"))
 		err = -errno;
 	if (!err && !wasmbpf_attach_cgroup(skel->progs.count_egress, getenv("CGROUP")))
 		err = -errno;`);

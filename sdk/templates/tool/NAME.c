@@ -41,16 +41,20 @@ int main(int argc, char **argv)
 	}
 	skel->rodata->targ_ppid = (__u32)ppid;
 	err = __IDENT___bpf__load(skel);
-	if (!err)
-		err = __IDENT___bpf__attach(skel);
 	if (err) {
-		fprintf(stderr, "__NAME__: failed to load or attach: %s\n", strerror(-err));
+		fprintf(stderr, "__NAME__: failed to load the BPF object: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	buf = bpf_buffer__new(skel->maps.events, NULL);
 	err = buf ? bpf_buffer__open(buf, handle_event, NULL, NULL) : -errno;
 	if (err) {
 		fprintf(stderr, "__NAME__: failed to open the ring buffer: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	/* Attached once the buffer is open, so no record can come before the header. */
+	err = __IDENT___bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "__NAME__: failed to attach: %s\n", strerror(-err));
 		goto cleanup;
 	}
 
