@@ -28,7 +28,9 @@ function fakeNode(t: { after: (fn: () => void) => void }) {
   mkdirSync(join(app, 'lib'));
   cpSync(join(REPO, 'package.json'), join(app, 'package.json'));
   cpSync(join(REPO, 'bin'), join(app, 'bin'), { recursive: true });
-  cpSync(join(REPO, 'cli'), join(app, 'cli'), { recursive: true });
+  // The sources the built image would hold as dist/ (the CLI imports across layers).
+  const { include } = JSON.parse(readFileSync(join(REPO, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  for (const d of include) cpSync(join(REPO, d), join(app, d), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'));
   writeFileSync(join(app, 'dist/shim/main.js'), '');
   writeFileSync(join(app, 'lib/libbpf.so.1'), '');
