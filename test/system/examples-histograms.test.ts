@@ -29,9 +29,9 @@ test('runqlat prints a run queue latency histogram with counts', { timeout: 6000
   await run.waitFor(/^\s+usecs\s+: count\s+distribution$/m, 10000);
   await run.waitFor(/^\s+\d+ -> \d+\s+: [1-9]\d*\s+\|/m);
   const r = rows(run.stdout);
-  assert.ok(r.length > 0);
-  for (const [low, high] of r) assert.ok(low <= high && ((high + 1) & high) === 0, `log2 bucket ${low} -> ${high}`);
-  assert.ok(r.reduce((sum, [, , c]) => sum + c, 0) > 0, 'the histogram counts something');
+  assert.ok(r.length > 0, run.stdout);
+  for (const [low, high] of r) assert.ok(low <= high && ((high + 1) & high) === 0, `log2 bucket ${low} -> ${high}\n${run.stdout}`);
+  assert.ok(r.reduce((sum, [, , c]) => sum + c, 0) > 0, `the histogram counts something\n${run.stdout}`);
   await run.stopAndCheck();
 });
 
