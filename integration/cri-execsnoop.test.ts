@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CriClient } from './cri/cri-client.ts';
 import { CriContainerd } from './cri/cri-containerd.ts';
+import { shimPids } from './shim-observe.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = join(REPO, 'examples', 'execsnoop');
@@ -102,8 +103,14 @@ function criLogLines(path: string, stream: 'stdout' | 'stderr'): string[] {
     .map((m) => m[2] ?? '');
 }
 
-/** After the pod is gone: no sandbox, container, task, shim or container process, eBPF object. */
-async function assertNothingLeft(cri: CriClient, containerd: CriContainerd, bpfBefore: BpfIds): Promise<void> {
+/** The network namespaces the CRI plugin creates for pods (cni-<uuid> under /var/run/netns). */
+function podNetns(): Set<string> {
+  return new Set(existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.startsWith('cni-')) : []);
+}
+
+/** After the pod is gone: no sandbox, container, task, shim or container process, eBPF object, netns. */
+async function assertNothingLeft(cri: CriClient, containerd: CriContainerd, bpfBefore: BpfIds, netnsBefore: Set<string>): Promise<void> {
+  assert.deepEqual([...podNetns()].filter((n) => !netnsBefore.has(n)), [], "the pod's network namespace is removed");
   const pods = await cri.runtime<{ items: unknown[] }>('ListPodSandbox', {});
   assert.deepEqual(pods.items, [], 'no pod sandbox is left');
   const containers = await cri.runtime<{ containers: unknown[] }>('ListContainers', {});
@@ -135,6 +142,7 @@ test('baseline: the CRI plugin runs a pod with runc here (pause image, CNI, test
     }
   }
   const bpfBefore = bpfIds();
+  const netnsBefore = podNetns();
   const containerd = await CriContainerd.start();
   const cri = new CriClient(containerd.socket);
   t.after(async () => {
@@ -161,7 +169,7 @@ test('baseline: the CRI plugin runs a pod with runc here (pause image, CNI, test
   await cri.runtime('RemoveContainer', { containerId });
   await cri.runtime('StopPodSandbox', { podSandboxId });
   await cri.runtime('RemovePodSandbox', { podSandboxId });
-  await assertNothingLeft(cri, containerd, bpfBefore);
+  await assertNothingLeft(cri, containerd, bpfBefore, netnsBefore);
 });
 
 test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin and leaves nothing behind', { timeout: 600_000 }, async (t) => {
@@ -180,6 +188,7 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
   }
 
   const bpfBefore = bpfIds();
+  const netnsBefore = podNetns();
   const containerd = await CriContainerd.start();
   const cri = new CriClient(containerd.socket);
   t.after(async () => {
@@ -228,6 +237,9 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
     const running = await cri.containerStatus(containerId);
     assert.equal(running.state, 'CONTAINER_RUNNING', `container is ${running.state}: ${running.reason} ${running.message}\n${readFileSync(logPath, 'utf8')}`);
     assert.equal(running.logPath, logPath);
+    // The pod's sandbox (handed to runc) and its Wasm container share the pod's one shim server,
+    // grouped by the io.kubernetes.cri.sandbox-id annotation the CRI plugin sets.
+    assert.equal(shimPids(containerd.socket).length, 1, 'one wasmbpf shim server for the pod');
 
     // Cause exec events with a name nobody else uses (comm holds 15 bytes), until execsnoop,
     // which attaches asynchronously after StartContainer returns, has reported one.
@@ -270,5 +282,5 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
     }
   }
 
-  await assertNothingLeft(cri, containerd, bpfBefore);
+  await assertNothingLeft(cri, containerd, bpfBefore, netnsBefore);
 });
