@@ -3,6 +3,7 @@
 // ctr events, exit statuses, traps, and runwasi-style images whose rootfs holds the module.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
@@ -85,4 +86,25 @@ test('exit 3 gives status 3; a trap gives a non-zero status and its error on std
   assert.equal(plain.code, 0, plain.stderr);
   assert.match(plain.stdout, /probe argc=1 \[\/probe.wasm\]/);
   assert.match(plain.stderr, /probe stderr line/);
+});
+
+test('the spec\'s cgroup and memory limit hold the shim running the task, and go away with it', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
+  await ctd.ctrOk(run(ctd, '-d', '--memory-limit', String(512 << 20), 'localhost/wasmbpf-test/probe:v1', 'cg1', '/probe.wasm', 'sleep'));
+  const [pid] = shimPids(ctd.socket);
+  assert.ok(pid);
+  const memoryLine = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /:memory:|^0::/.test(l)) ?? '';
+  const cgroupPath = memoryLine.split(':')[2]!;
+  assert.match(cgroupPath, new RegExp(`/${ctd.namespace}/cg1$`));
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const dir = v2 ? `/sys/fs/cgroup${cgroupPath}` : `/sys/fs/cgroup/memory${cgroupPath}`;
+  assert.equal(readFileSync(`${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`, 'utf8').trim(), String(512 << 20));
+  const metrics = await ctd.ctrOk(['task', 'metrics', 'cg1']);
+  assert.match(metrics, /memory/);
+  await ctd.ctrOk(['task', 'kill', '-s', 'SIGKILL', 'cg1']);
+  await waitFor('cg1 stopped', async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => /^cg1\s.*STOPPED/.test(l)) || undefined);
+  await ctd.ctrOk(['task', 'delete', 'cg1']);
+  await ctd.ctrOk(['containers', 'delete', 'cg1']);
+  assert.equal(existsSync(dir), false, `${dir} removed`);
 });

@@ -6,6 +6,7 @@
 import { deleteDelegated } from './runc-delegate.ts';
 import { readSpec, rootfsPath, unmount } from './bundle.ts';
 import { Task, timestamp } from './protos.ts';
+import { removeTaskCgroup } from './cgroup.ts';
 import type { ShimFlags } from './flags.ts';
 
 const SIGKILL_STATUS = 128 + 9;
@@ -16,7 +17,9 @@ export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
   if (delegated) return delegated;
   let rootfs = `${bundle}/rootfs`;
   try {
-    rootfs = rootfsPath(bundle, readSpec(bundle));
+    const spec = readSpec(bundle);
+    rootfs = rootfsPath(bundle, spec);
+    removeTaskCgroup(spec.linux?.cgroupsPath); // the dead server's, now empty
   } catch {
     // config.json gone: the default place is all we can clean
   }

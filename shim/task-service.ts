@@ -12,6 +12,7 @@ import { ANNOTATION_CONTAINER_TYPE, mountRootfs, readSpec, rootfsPath, unmount }
 import { resolveModule } from './module-source.ts';
 import { TaskStdio } from './stdio.ts';
 import { processMetrics } from './task-metrics.ts';
+import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
 import type { EventSink } from './events.ts';
@@ -38,6 +39,8 @@ export class TaskService {
   /** Wasm tasks by id. Event-loop only; #creating reserves ids while Create awaits. */
   readonly #tasks = new Map<string, WasmTask>();
   readonly #creating = new Set<string>();
+  /** The Wasm task whose cgroup the shim process is in (cgroup.ts): at most one per process. */
+  #cgroup: { id: string; cgroup: TaskCgroup } | undefined;
 
   constructor(deps: TaskServiceDeps) {
     this.#deps = deps;
@@ -121,6 +124,10 @@ export class TaskService {
     const rootfs = rootfsPath(bundle, spec);
     if (req.rootfs.length > 0) await mountRootfs(req.rootfs, rootfs);
     const release = async () => {
+      if (this.#cgroup?.id === req.id) {
+        this.#cgroup.cgroup.leave();
+        this.#cgroup = undefined;
+      }
       if (req.rootfs.length > 0) await unmount(rootfs);
     };
     let stdio: TaskStdio | undefined;
@@ -132,6 +139,12 @@ export class TaskService {
       }
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
       stdio = TaskStdio.open(req);
+      if (!this.#cgroup) {
+        const cgroup = TaskCgroup.join(spec.linux?.cgroupsPath, spec.linux?.resources as LinuxResources | undefined, log);
+        if (cgroup) this.#cgroup = { id: req.id, cgroup };
+      } else if (spec.linux?.cgroupsPath) {
+        log.info('Wasm task shares the shim process and its cgroup', { cgroup: this.#cgroup.cgroup.path });
+      }
       const task = new WasmTask({
         id: req.id,
         bundle,
@@ -234,8 +247,17 @@ export class TaskService {
   async #update(payload: Uint8Array): Promise<Uint8Array> {
     const req = Task.UpdateTaskRequest.decode(payload);
     this.#get(req.id);
-    // Wasm tasks share the shim's cgroup (the pod's, for CRI): resource changes apply there, not per task.
-    this.#deps.log.info('update accepted; Wasm tasks have no cgroup of their own', { id: req.id, resources: req.resources?.type_url ?? 'none' });
+    // containerd marshals the OCI LinuxResources (not a protobuf message) as JSON inside the Any.
+    let resources: LinuxResources | undefined;
+    if (req.resources?.value.length) {
+      try {
+        resources = JSON.parse(Buffer.from(req.resources.value).toString('utf8')) as LinuxResources;
+      } catch (error) {
+        throw invalidArgument(`task ${req.id}: Update resources (${req.resources.type_url}) are not LinuxResources JSON`, error);
+      }
+    }
+    if (this.#cgroup?.id === req.id) this.#cgroup.cgroup.update(resources);
+    else this.#deps.log.info('update: this Wasm task shares the shim process; its cgroup is another task\'s or none', { id: req.id });
     return Task.Empty.encode({});
   }
 

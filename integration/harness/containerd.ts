@@ -12,7 +12,7 @@
 // their shims exit), stops containerd, unmounts what is left under its root and removes the dir.
 // Shims are run from sources (WASMBPF_DEV=1), so a stale dist/ never hides a change.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -156,6 +156,7 @@ export class Containerd {
         await Promise.race([exited, sleep(10_000).then(() => this.#proc.kill('SIGKILL'))]);
       }
       unmountUnder(this.dir);
+      removeNamespaceCgroups(this.namespace);
       rmSync(this.dir, { recursive: true, force: true });
     })();
     return this.#stopped;
@@ -176,6 +177,19 @@ export class Containerd {
         throw new Error(`containerd did not start (log ${log}):\n${text}`);
       }
       await sleep(50);
+    }
+  }
+}
+
+/** Removes the empty /<namespace> cgroups that runc and the shim leave as parents of task cgroups. */
+export function removeNamespaceCgroups(namespace: string): void {
+  const root = '/sys/fs/cgroup';
+  const dirs = existsSync(join(root, 'cgroup.controllers')) ? [root] : readdirSync(root).map((d) => join(root, d));
+  for (const dir of dirs) {
+    try {
+      rmdirSync(join(dir, namespace));
+    } catch {
+      // absent, or still in use by something that is not ours
     }
   }
 }
