@@ -43,9 +43,11 @@ export interface CompileOptions {
   outDir?: string;
 }
 
-
-/** Where libbpf-dev puts the eBPF-side headers' multiarch asm/ types on the build machine. */
-const MULTIARCH_INCLUDE = '/usr/include/x86_64-linux-gnu';
+/** Debian's multiarch include folder of the build machine (asm/types.h for the UAPI headers). */
+const MULTIARCH: Partial<Record<Arch, string>> = {
+  x86_64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', s390x: 's390x-linux-gnu',
+  riscv64: 'riscv64-linux-gnu', ppc64le: 'powerpc64le-linux-gnu',
+};
 
 /** Architectures whose pt_regs need a definition the build machine's vmlinux.h lacks. */
 const PT_REGS_COMPAT: Partial<Record<Arch, string>> = { arm64: 'bpf-compat/arm64-pt-regs.h' };
@@ -63,7 +65,7 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
   const args = [
     '-g', '-O2', '-target', 'bpf', `-D${targetArchDefine(arch)}`,
     '-Wall', '-Wno-unused-function',
-    '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', MULTIARCH_INCLUDE,
+    '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', `/usr/include/${MULTIARCH[hostArch] ?? 'x86_64-linux-gnu'}`,
   ];
   const compat = PT_REGS_COMPAT[arch];
   if (compat && arch !== hostArch) args.push('-include', path.join(sdkInclude(), compat));
