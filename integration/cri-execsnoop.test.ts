@@ -240,6 +240,14 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
     // The pod's sandbox (handed to runc) and its Wasm container share the pod's one shim server,
     // grouped by the io.kubernetes.cri.sandbox-id annotation the CRI plugin sets.
     assert.equal(shimPids(containerd.socket).length, 1, 'one wasmbpf shim server for the pod');
+    // The runtime entry's pod_annotations let the policy annotations through to the shim: they
+    // are in the container's OCI spec next to the CRI plugin's own.
+    const spec = JSON.parse(readFileSync(join(containerd.containerd.state, 'io.containerd.runtime.v2.task', 'k8s.io', containerId, 'config.json'), 'utf8')) as {
+      annotations?: Record<string, string>;
+    };
+    assert.equal(spec.annotations?.['wasmbpf.io/allowed-program-types'], 'tracepoint');
+    assert.equal(spec.annotations?.['io.kubernetes.cri.sandbox-id'], sandboxId);
+    assert.equal(spec.annotations?.['io.kubernetes.cri.container-type'], 'container');
 
     // Cause exec events with a name nobody else uses (comm holds 15 bytes), until execsnoop,
     // which attaches asynchronously after StartContainer returns, has reported one.

@@ -102,3 +102,13 @@ test('SIGTERM to the running installer uninstalls: config byte for byte, no laun
   assert.ok(!existsSync(node.env.WASMBPF_READY_FILE));
   assert.match(out, /uninstalled/);
 });
+
+test('the script is valid POSIX sh and rejects an unknown mode with exit 2', (t) => {
+  const syntax = spawnSync('sh', ['-n', SCRIPT], { encoding: 'utf8' });
+  assert.equal(syntax.status, 0, syntax.stderr);
+  const node = fakeNode(t);
+  const bad = spawnSync('sh', [SCRIPT, 'bogus'], { env: node.env, encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /usage: .* \[run\|install\|uninstall\]/);
+  assert.ok(!existsSync(node.launcher), 'nothing installed');
+});
