@@ -202,14 +202,24 @@ function verify(text: string, file: string, version: 2 | 3): void {
   if (rt !== RUNTIME_TYPE) {
     throw new InstallError('WASMBPF_CONTAINERD_CONFIG_EDIT', `after the edit ${file} does not name ${RUNTIME_TYPE} for handler ${CRI_HANDLER}; nothing was changed`);
   }
-  // The CRI plugin refuses to load when its default runtime is not among the runtimes.
-  const defaultName = lookup(table, ['plugins', CRI_PLUGIN[version], 'containerd', 'default_runtime_name']) ?? 'runc';
-  if (typeof defaultName === 'string' && lookup(table, [...runtimesPath(version), defaultName]) === undefined) {
+  const missing = missingDefaultRuntime(table, version);
+  if (missing !== null) {
     throw new InstallError(
       'WASMBPF_CONTAINERD_CONFIG_EDIT',
-      `${file} sets default_runtime_name = "${defaultName}" but configures no runtime of that name; containerd's CRI plugin would not load. Fix that first; nothing was changed`,
+      `${file} sets default_runtime_name = "${missing}" but configures no runtime of that name; containerd's CRI plugin would not load. Fix that first; nothing was changed`,
     );
   }
+}
+
+/**
+ * The CRI plugin refuses to load when the config names runtimes but not its default one (then
+ * containerd's built-in runc is gone). Returns that default's name, or null when all is well.
+ */
+function missingDefaultRuntime(table: TomlTable, version: 2 | 3): string | null {
+  const runtimes = lookup(table, runtimesPath(version));
+  if (runtimes === undefined || typeof runtimes !== 'object' || runtimes === null || Object.keys(runtimes).length === 0) return null;
+  const name = lookup(table, ['plugins', CRI_PLUGIN[version], 'containerd', 'default_runtime_name']) ?? 'runc';
+  return typeof name === 'string' && lookup(table, [...runtimesPath(version), name]) === undefined ? name : null;
 }
 
 /**
@@ -299,10 +309,20 @@ export function removeWasmbpfRuntime(original: string | null, file: string): Con
   }
   if (text === original) return { text, changed: false, notes: [] };
   // Never write what does not parse, even though we only removed lines we own.
+  let table: TomlTable;
   try {
-    parse(text);
+    table = parse(text);
   } catch (err) {
     throw new InstallError('WASMBPF_CONTAINERD_CONFIG_EDIT', `removing the wasmbpf block from ${file} would leave invalid TOML; nothing was changed. Remove it by hand`, { cause: err });
+  }
+  // The block may carry the runc entry; if runtimes were added by hand since, removing it would
+  // leave runtimes without the default one, and containerd's CRI plugin would not load.
+  const missing = missingDefaultRuntime(table, table.version === 3 ? 3 : 2);
+  if (missing !== null) {
+    throw new InstallError(
+      'WASMBPF_CONTAINERD_CONFIG_EDIT',
+      `removing the wasmbpf block from ${file} would leave CRI runtimes without "${missing}", the default runtime (the block defined it); add a "${missing}" runtime outside the block first. Nothing was changed`,
+    );
   }
   return { text, changed: true, notes: [] };
 }

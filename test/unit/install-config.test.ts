@@ -232,3 +232,10 @@ test('a default runtime the config does not define is reported before anything i
   const broken = `${WITH_RUNTIMES.replace('default_runtime_name = "runc"', 'default_runtime_name = "crun"')}`;
   assertInstallError(() => addWasmbpfRuntime(broken, FILE), 'WASMBPF_CONTAINERD_CONFIG_EDIT', /default_runtime_name = "crun".*no runtime of that name/);
 });
+
+test('uninstall refuses to remove the runc it added when runtimes were added by hand since', () => {
+  const installed = addWasmbpfRuntime(DEBIAN_DEFAULT, FILE).text;
+  assert.ok(installed);
+  const withKata = `${installed}\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata]\n  runtime_type = "io.containerd.kata.v2"\n`;
+  assertInstallError(() => removeWasmbpfRuntime(withKata, FILE), 'WASMBPF_CONTAINERD_CONFIG_EDIT', /without "runc", the default runtime.*Nothing was changed/);
+});
