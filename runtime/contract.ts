@@ -1,6 +1,7 @@
 // The one interface the layers above (cli/, shim/) use to run a module. The runtime knows
 // nothing of containerd, ttrpc or images: callers resolve an image into these bytes first.
 import type { Arch } from '../oci-spec/arch.ts';
+import type { EbpfPolicy } from './policy.ts';
 
 /** An eBPF object the image carries beside the module, for one architecture. */
 export interface BpfObjectCandidate {
@@ -27,6 +28,8 @@ export interface ModuleSpec {
   bpfObjects?: BpfObjectCandidate[];
   /** Defaults to the running machine's architecture. */
   hostArch?: Arch;
+  /** The module's eBPF policy (program types, attach targets, map types); absent lists allow everything. */
+  policy?: EbpfPolicy;
   /** How long a graceful stop waits for the guest's own loop to end before terminating it. Default 3000 ms. */
   gracePeriodMs?: number;
 }

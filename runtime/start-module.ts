@@ -43,6 +43,7 @@ export function startModule(spec: ModuleSpec): RunningModule {
     preopens: spec.preopens ?? {},
     bpfObjects: spec.bpfObjects ?? [],
     hostArch: spec.hostArch ?? hostArch(),
+    policy: spec.policy ?? {},
     stop: stop.sab,
     ledger: ledger.sab,
     log,

@@ -2,6 +2,7 @@
 import type { Arch } from '../oci-spec/arch.ts';
 import type { LibbpfLogShared, LibbpfLogSink } from './bpf/libbpf-log.ts';
 import type { BpfObjectCandidate } from './contract.ts';
+import type { EbpfPolicy } from './policy.ts';
 
 export interface WorkerInit {
   wasm: Uint8Array;
@@ -13,6 +14,7 @@ export interface WorkerInit {
   preopens: Record<string, string>;
   bpfObjects: BpfObjectCandidate[];
   hostArch: Arch;
+  policy: EbpfPolicy;
   stop: SharedArrayBuffer;
   ledger: SharedArrayBuffer;
   log: LibbpfLogShared;

@@ -33,6 +33,7 @@ async function run(init: WorkerInit): Promise<WorkerExit> {
     ledger,
     stop,
     selector: new ObjectSelector(init.hostArch, init.bpfObjects),
+    policy: init.policy,
   });
   const wasi = new GuestWasi({
     args: init.args, env: init.env, stdin: init.stdin, stdout: init.stdout, stderr: init.stderr,

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalizeArch } from '../../oci-spec/arch.ts';
-import { startModule } from '../../runtime/index.ts';
+import { POLICY_ANNOTATIONS, policyFromAnnotations, startModule } from '../../runtime/index.ts';
 import type { BpfObjectCandidate, ModuleSpec } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
 
@@ -21,6 +21,11 @@ Options:
       --arch ARCH          pick eBPF objects for ARCH instead of this machine's
       --grace-period MS    how long a stop waits for the module to end (default 3000)
       --insecure           allow plain HTTP to a registry when pulling REF
+      --allow-program-types LIST   eBPF policy: program types the module may load
+                                   (tracepoint,kprobe,uprobe,tp_btf,xdp,tc,socket,...)
+      --allow-attach-targets LIST  eBPF policy: attach targets, globs allowed
+                                   (tracepoint:sched/*,interface:lo,cgroup:/sys/fs/cgroup/x,...)
+      --allow-map-types LIST       eBPF policy: map types it may create (hash,array,ringbuf,...)
   -h, --help               show this help
 `;
 
@@ -63,7 +68,8 @@ const command: Command = {
   help: HELP,
   async run(argv) {
     // Options end at the first positional: everything after the target belongs to the module.
-    const firstPositional = argv.findIndex((a, i) => !a.startsWith('-') && !['-e', '--env', '--dir', '--arch', '--grace-period'].includes(argv[i - 1] ?? ''));
+    const valued = ['-e', '--env', '--dir', '--arch', '--grace-period', '--allow-program-types', '--allow-attach-targets', '--allow-map-types'];
+    const firstPositional = argv.findIndex((a, i) => !a.startsWith('-') && !valued.includes(argv[i - 1] ?? ''));
     if (firstPositional < 0) throw new UsageError('missing MODULE.wasm, IMAGE.tar or REF');
     const { values } = parseArgs({
       args: argv.slice(0, firstPositional),
@@ -73,6 +79,9 @@ const command: Command = {
         arch: { type: 'string' },
         'grace-period': { type: 'string' },
         insecure: { type: 'boolean' },
+        'allow-program-types': { type: 'string' },
+        'allow-attach-targets': { type: 'string' },
+        'allow-map-types': { type: 'string' },
       },
       strict: true,
     });
@@ -99,6 +108,11 @@ const command: Command = {
       bpfObjects: resolved.bpfObjects,
       ...(hostArch ? { hostArch } : {}),
       gracePeriodMs: grace,
+      policy: policyFromAnnotations({
+        [POLICY_ANNOTATIONS.programTypes]: values['allow-program-types'],
+        [POLICY_ANNOTATIONS.attachTargets]: values['allow-attach-targets'],
+        [POLICY_ANNOTATIONS.mapTypes]: values['allow-map-types'],
+      }),
     });
     let interrupts = 0;
     const onSigint = () => running.stop(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');

@@ -79,6 +79,24 @@ export class BpfObject {
     return names;
   }
 
+  /** Programs with their section and whether they will be loaded. */
+  programs(): { name: string; section: string; autoload: boolean }[] {
+    const out = [];
+    for (let p = lib.object_next_program(this.obj, null); !isNull(p); p = lib.object_next_program(this.obj, p)) {
+      out.push({ name: lib.program_name(p) as string, section: lib.program_section(p) as string, autoload: lib.program_autoload(p) as boolean });
+    }
+    return out;
+  }
+
+  /** Maps with their kernel map type; valid before load. */
+  mapTypes(): { name: string; type: number }[] {
+    const out = [];
+    for (let m = lib.object_next_map(this.obj, null); !isNull(m); m = lib.object_next_map(this.obj, m)) {
+      out.push({ name: lib.map_name(m) as string, type: lib.map_type(m) as number });
+    }
+    return out;
+  }
+
   mapNames(): string[] {
     const names: string[] = [];
     for (let m = lib.object_next_map(this.obj, null); !isNull(m); m = lib.object_next_map(this.obj, m)) {

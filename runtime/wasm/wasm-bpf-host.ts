@@ -12,6 +12,7 @@ import { koffi, lib, libcFns, libRaw, lastErrno } from '../bpf/libbpf.ts';
 import { valueBufferSize } from '../bpf/map-types.ts';
 import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
+import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, PolicyError, type EbpfPolicy } from '../policy.ts';
 import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
 
 setAddressResolver((buffer) => koffi.address(buffer));
@@ -32,6 +33,7 @@ export interface HostDeps {
   ledger: ResourceLedger;
   stop: StopSignal;
   selector: ObjectSelector;
+  policy: EbpfPolicy;
 }
 
 interface GuestExports {
@@ -86,7 +88,11 @@ export class WasmBpfHost {
       wasm_bpf: {
         wasm_load_bpf_object: (buf: Ptr, len: number) => this.loadObject(buf, len, true),
         wasm_attach_bpf_program: (obj: bigint, name: Ptr, target: Ptr) => this.guard('attach', () => {
-          this.object(obj).attachCompat(this.mem().cString(name, 256), this.mem().optionalCString(target));
+          const o = this.object(obj);
+          const prog = this.mem().cString(name, 256);
+          const t = this.mem().optionalCString(target);
+          checkAttachTarget(this.deps.policy, prog, this.compatTarget(o, prog, t));
+          o.attachCompat(prog, t);
           return 0;
         }),
         wasm_bpf_buffer_poll: (obj: bigint, fd: number, sampleFn: number, ctx: Ptr, buf: Ptr, len: number, timeout: number) =>
@@ -116,11 +122,15 @@ export class WasmBpfHost {
           return 0;
         }),
         load_object: (obj: bigint) => this.guard('load_object', () => {
-          this.object(obj).load();
+          this.loadChecked(this.object(obj));
           return 0;
         }),
         attach: (obj: bigint, prog: Ptr, opts: Ptr, optsLen: number) => this.guard('attach', () => {
-          this.object(obj).attach(this.mem().cString(prog, 256), this.attachOptions(opts, optsLen));
+          const o = this.object(obj);
+          const name = this.mem().cString(prog, 256);
+          const options = this.attachOptions(opts, optsLen);
+          checkAttachTarget(this.deps.policy, name, this.optionsTarget(o, name, options));
+          o.attach(name, options);
           return 0;
         }),
         open_raw_socket: (ifname: Ptr) => this.guard('open_raw_socket', () => this.openRawSocket(this.mem().cString(ifname, 64))),
@@ -201,6 +211,10 @@ export class WasmBpfHost {
       errno = err.errno;
       message = err.message;
       this.lastError = err.log ? `${message}\n${err.log}` : message;
+    } else if (err instanceof PolicyError) {
+      errno = EPERM;
+      message = err.message;
+      this.lastError = message;
     } else if (err instanceof GuestFault) {
       errno = EFAULT;
       message = `bad pointer: ${err.message}`;
@@ -234,7 +248,7 @@ export class WasmBpfHost {
       const guestBytes = this.mem().bytes(buf, len);
       const object = this.deps.selector.open(guestBytes, this.deps.runLogged, this.deps.ledger);
       try {
-        if (load) object.load();
+        if (load) this.loadChecked(object);
       } catch (err) {
         object.close();
         throw err;
@@ -245,6 +259,40 @@ export class WasmBpfHost {
     } catch (err) {
       this.fail(load ? 'load eBPF object' : 'open eBPF object', err);
       return 0n;
+    }
+  }
+
+  /** Loads an object after checking its programs and maps against the module's policy. */
+  private loadChecked(object: BpfObject): void {
+    const policy = this.deps.policy;
+    for (const p of object.programs()) if (p.autoload) checkProgramType(policy, p.name, p.section);
+    for (const m of object.mapTypes()) checkMapType(policy, m.name, m.type);
+    object.load();
+  }
+
+  /** What wasm_attach_bpf_program with this target reaches, in policy notation. */
+  private compatTarget(o: BpfObject, prog: string, target: string | undefined): string {
+    const section = o.sectionOf(prog);
+    if (!target) return autoAttachTarget(section);
+    if (section.startsWith('xdp') || section.startsWith('tc') || section.startsWith('classifier')) return `interface:${target}`;
+    if (section.startsWith('cgroup') || section.startsWith('sockops')) return `cgroup:${target}`;
+    return autoAttachTarget(section);
+  }
+
+  private optionsTarget(o: BpfObject, prog: string, opts: AttachOptions): string {
+    const t = opts.target ?? '';
+    switch (opts.kind) {
+      case AttachKind.UPROBE:
+      case AttachKind.URETPROBE: return `uprobe:${t}:${opts.func ?? `+${opts.offset ?? 0n}`}`;
+      case AttachKind.XDP:
+      case AttachKind.TC_INGRESS:
+      case AttachKind.TC_EGRESS: return `interface:${t}`;
+      case AttachKind.CGROUP: return `cgroup:${t}`;
+      case AttachKind.KPROBE:
+      case AttachKind.KRETPROBE: return `kprobe:${t}`;
+      case AttachKind.TRACEPOINT: return `tracepoint:${t.replace(':', '/')}`;
+      case AttachKind.SOCKET: return 'socket';
+      default: return autoAttachTarget(o.sectionOf(prog));
     }
   }
 

@@ -1,0 +1,123 @@
+// The eBPF policy of one module (DESIGN.md section 7): which program types it may load, which
+// attach targets it may use and which map types it may create. Lists come from pod/image
+// annotations, capped by the node's own policy; a request outside them fails with EPERM and a
+// message naming the rule. An absent list allows everything of that kind.
+
+export interface EbpfPolicy {
+  /** Program types by libbpf section prefix: tracepoint, raw_tracepoint, tp_btf, kprobe, uprobe, usdt, perf_event, xdp, tc, socket, cgroup_skb, ... */
+  programTypes?: string[];
+  /** Attach targets: tracepoint:CATEGORY/NAME, raw_tracepoint:NAME, tp_btf:NAME, kprobe:FUNCTION, uprobe:BINARY:FUNCTION, cgroup:PATH, interface:NAME, socket, perf_event. `*` matches anything. */
+  attachTargets?: string[];
+  /** Map types: hash, array, percpu_hash, percpu_array, lru_hash, ringbuf, perf_event_array, ... (globals such as .rodata are always allowed). */
+  mapTypes?: string[];
+}
+
+export const POLICY_ANNOTATIONS = {
+  programTypes: 'wasmbpf.io/allowed-program-types',
+  attachTargets: 'wasmbpf.io/allowed-attach-targets',
+  mapTypes: 'wasmbpf.io/allowed-map-types',
+} as const;
+
+const PROGRAM_TYPE_ALIASES: Record<string, string> = {
+  tp: 'tracepoint', raw_tp: 'raw_tracepoint', kretprobe: 'kprobe', uretprobe: 'uprobe',
+  'kprobe.multi': 'kprobe', 'kretprobe.multi': 'kprobe', 'uprobe.s': 'uprobe', 'uretprobe.s': 'uprobe',
+  classifier: 'tc', tcx: 'tc', 'xdp.frags': 'xdp', socket_filter: 'socket',
+};
+
+const MAP_TYPE_NAMES: Record<number, string> = {
+  1: 'hash', 2: 'array', 3: 'prog_array', 4: 'perf_event_array', 5: 'percpu_hash', 6: 'percpu_array',
+  7: 'stack_trace', 8: 'cgroup_array', 9: 'lru_hash', 10: 'lru_percpu_hash', 11: 'lpm_trie',
+  12: 'array_of_maps', 13: 'hash_of_maps', 14: 'devmap', 15: 'sockmap', 16: 'cpumap', 17: 'xskmap',
+  18: 'sockhash', 19: 'cgroup_storage', 20: 'reuseport_sockarray', 21: 'percpu_cgroup_storage',
+  22: 'queue', 23: 'stack', 24: 'sk_storage', 25: 'devmap_hash', 26: 'struct_ops', 27: 'ringbuf',
+  28: 'inode_storage', 29: 'task_storage', 30: 'bloom_filter', 31: 'user_ringbuf', 32: 'cgrp_storage',
+};
+
+export class PolicyError extends Error {
+  readonly code = 'WASMBPF_POLICY';
+  readonly errno = 1; // EPERM
+}
+
+export function mapTypeName(type: number): string {
+  return MAP_TYPE_NAMES[type] ?? `map_type_${type}`;
+}
+
+/** The program type of a libbpf section name ("tracepoint/sched/x" -> "tracepoint"). */
+export function programTypeOf(section: string): string {
+  const head = section.split('/')[0]!;
+  return PROGRAM_TYPE_ALIASES[head] ?? head.replace(/\.s$/, '');
+}
+
+/** The attach target an auto-attach of this section reaches, in policy notation. */
+export function autoAttachTarget(section: string): string {
+  const type = programTypeOf(section);
+  const rest = section.includes('/') ? section.slice(section.indexOf('/') + 1) : '';
+  return rest ? `${type}:${rest}` : type;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function policyFromAnnotations(annotations: Record<string, string | undefined>): EbpfPolicy {
+  const p: EbpfPolicy = {};
+  const programTypes = list(annotations[POLICY_ANNOTATIONS.programTypes]);
+  const attachTargets = list(annotations[POLICY_ANNOTATIONS.attachTargets]);
+  const mapTypes = list(annotations[POLICY_ANNOTATIONS.mapTypes]);
+  if (programTypes) p.programTypes = programTypes;
+  if (attachTargets) p.attachTargets = attachTargets;
+  if (mapTypes) p.mapTypes = mapTypes;
+  return p;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+function matches(patterns: string[], value: string): boolean {
+  return patterns.some((p) => globToRegExp(p).test(value));
+}
+
+/**
+ * The module's policy capped by the node's: a module may only narrow what the node allows.
+ * Entries of the module's list that the node does not allow are dropped.
+ */
+export function capPolicy(requested: EbpfPolicy, node: EbpfPolicy): EbpfPolicy {
+  const cap = (req: string[] | undefined, allowed: string[] | undefined): string[] | undefined => {
+    if (!allowed) return req;
+    if (!req) return allowed;
+    return req.filter((r) => matches(allowed, r));
+  };
+  const out: EbpfPolicy = {};
+  const programTypes = cap(requested.programTypes, node.programTypes);
+  const attachTargets = cap(requested.attachTargets, node.attachTargets);
+  const mapTypes = cap(requested.mapTypes, node.mapTypes);
+  if (programTypes) out.programTypes = programTypes;
+  if (attachTargets) out.attachTargets = attachTargets;
+  if (mapTypes) out.mapTypes = mapTypes;
+  return out;
+}
+
+export function checkProgramType(policy: EbpfPolicy, program: string, section: string): void {
+  if (!policy.programTypes) return;
+  const type = programTypeOf(section);
+  if (!matches(policy.programTypes, type)) {
+    throw new PolicyError(`policy: program '${program}' is of type '${type}' (SEC("${section}")), not in ${POLICY_ANNOTATIONS.programTypes}=${policy.programTypes.join(',')}`);
+  }
+}
+
+export function checkMapType(policy: EbpfPolicy, map: string, type: number): void {
+  if (!policy.mapTypes || map.includes('.')) return; // globals (.rodata, .bss, ...) are the program's own variables
+  const name = mapTypeName(type);
+  if (!matches(policy.mapTypes, name)) {
+    throw new PolicyError(`policy: map '${map}' is a ${name}, not in ${POLICY_ANNOTATIONS.mapTypes}=${policy.mapTypes.join(',')}`);
+  }
+}
+
+export function checkAttachTarget(policy: EbpfPolicy, program: string, target: string): void {
+  if (!policy.attachTargets) return;
+  if (!matches(policy.attachTargets, target)) {
+    throw new PolicyError(`policy: program '${program}' may not attach to '${target}', not in ${POLICY_ANNOTATIONS.attachTargets}=${policy.attachTargets.join(',')}`);
+  }
+}
