@@ -5,7 +5,7 @@
 // replaced by write-to-temp + rename in its own directory, so containerd never reads a half-written
 // config and a running shim's launcher is never truncated under it. The config keeps its mode and
 // owner.
-import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { addWasmbpfRuntime, removeWasmbpfRuntime } from './containerd-config.ts';
@@ -48,7 +48,10 @@ async function readOrNull(path: string): Promise<string | null> {
   }
 }
 
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
+async function writeAtomic(link: string, text: string, mode: number): Promise<void> {
+  // A config managed as a symlink (to a file elsewhere) is edited where it points: renaming
+  // over the link would silently replace it with a copy.
+  const path = await realpath(link).catch(() => link);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.wasmbpf-${process.pid}.tmp`);
   try {

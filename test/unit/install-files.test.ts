@@ -4,7 +4,7 @@
 // command line exits non-zero with a clear message on bad input.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -194,4 +194,20 @@ test('the command line: bad flags exit 2, a bad config exits 1 with its message 
   const u = spawnSync(join(REPO, 'bin/wasmbpf'), ['install', '--config', v1, '--bin-dir', join(dir, 'bin')], { env, encoding: 'utf8' });
   assert.equal(u.status, 1);
   assert.match(u.stderr, /WASMBPF|version = 1/);
+});
+
+test('a config that is a symlink is edited where it points, the link stays', async (t) => {
+  const dir = tempDir(t);
+  const installation = fakeInstallation(dir);
+  const real = join(dir, 'managed/config.toml');
+  mkdirSync(join(dir, 'managed'));
+  writeFileSync(real, CONFIG);
+  const link = join(dir, 'config.toml');
+  symlinkSync(real, link);
+  await install({ binDir: join(dir, 'bin'), configFile: link, dryRun: false, withCli: false, installation }, capture());
+  assert.ok(lstatSync(link).isSymbolicLink());
+  assert.match(readFileSync(real, 'utf8'), /io\.containerd\.wasmbpf\.v1/);
+  await uninstall({ binDir: join(dir, 'bin'), configFile: link, dryRun: false }, capture());
+  assert.ok(lstatSync(link).isSymbolicLink());
+  assert.equal(readFileSync(real, 'utf8'), CONFIG);
 });
