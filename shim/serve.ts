@@ -13,7 +13,27 @@ import type { ShimFlags } from './flags.ts';
 
 const READY_FD = 3;
 
+/** Tells `start` (waiting on fd 3) how startup went: "ready", or "error: why". */
+function report(line: string): void {
+  try {
+    fs.writeSync(READY_FD, `${line}\n`);
+    fs.closeSync(READY_FD);
+  } catch {
+    // started by hand, without the readiness pipe
+  }
+}
+
 export async function serve(flags: ShimFlags): Promise<void> {
+  try {
+    await listen(flags);
+  } catch (error) {
+    report(`error: ${(error as Error).message}`);
+    throw error;
+  }
+  report('ready');
+}
+
+async function listen(flags: ShimFlags): Promise<void> {
   const logFd = openBundleLog(process.cwd());
   const log = fdLogger(logFd, { runtime: 'io.containerd.wasmbpf.v1', namespace: flags.namespace, pid: process.pid }, flags.debug);
   const events = new EventPublisher(flags.ttrpcAddress, flags.namespace, log);
@@ -46,15 +66,12 @@ export async function serve(flags: ShimFlags): Promise<void> {
   await server.listen(flags.socket);
   log.info('shim server listening', { socket: flags.socket, id: flags.id });
 
-  // A module's stray rejection must not kill every task of the group: log it and carry on.
+  // Crash-only on a bug: state after an uncaught exception cannot be trusted, and containerd
+  // cleans up a dead shim (`delete`) and reports its tasks stopped. Log it where containerd looks.
+  process.on('uncaughtException', (error) => {
+    log.error('uncaught exception; the shim server exits', { error: error.stack ?? String(error) });
+    process.exit(1);
+  });
   process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: String(reason) }));
-  process.on('uncaughtException', (error) => log.error('uncaught exception', { error: error.stack ?? String(error) }));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void exit(0));
-
-  try {
-    fs.writeSync(READY_FD, 'ready\n');
-    fs.closeSync(READY_FD);
-  } catch {
-    // started by hand, without the readiness pipe
-  }
 }

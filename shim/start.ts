@@ -38,30 +38,34 @@ export async function start(flags: ShimFlags): Promise<string> {
   const child = spawn(process.execPath, args, {
     cwd: bundle,
     detached: true,
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    // No pipes of ours on its stdio: it outlives us, and a write to a closed pipe would fail.
+    // It reports on fd 3 ("ready" or "error: why") and logs to the bundle's log FIFO.
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
     env: { ...process.env, TTRPC_ADDRESS: flags.ttrpcAddress },
   });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
-    child.stdio[3]!.once('data', () => {
-      clearTimeout(timer);
-      resolve(true);
+  const status = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+  let report = '';
+  const line = await new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve(`error: not ready within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    status.on('data', (chunk: Buffer) => {
+      report += chunk.toString();
+      if (report.includes('\n')) {
+        clearTimeout(timer);
+        resolve(report.split('\n')[0]!);
+      }
     });
-    child.once('exit', () => {
+    child.once('exit', (code) => {
       clearTimeout(timer);
-      resolve(false);
+      resolve(report.split('\n')[0] || `error: exited with status ${code} before it was ready`);
     });
   });
-  if (!ready) {
+  status.destroy();
+  if (line !== 'ready') {
     // Two starts of one pod can race; the loser's server fails to listen, the winner serves.
     if (child.exitCode === null) child.kill('SIGKILL');
     if (await isLive(socket)) return address;
-    throw new ShimError('internal', 'WASMBPF_SHIM_START', `the shim server did not start: ${stderr.trim() || 'no output'}`);
+    throw new ShimError('internal', 'WASMBPF_SHIM_START', `the shim server did not start: ${line.replace(/^error: /, '')}`);
   }
-  child.stderr!.destroy();
-  (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
   child.unref();
   return address;
 }

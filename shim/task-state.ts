@@ -30,6 +30,11 @@ export class TaskStateMachine {
     return MOVES[this.#state][action] !== undefined;
   }
 
+  /** Throws IllegalTransitionError unless the action is allowed now (check before side effects). */
+  check(action: TaskAction): void {
+    if (!this.can(action)) throw new IllegalTransitionError(this.id, this.#state, action);
+  }
+
   /** Moves to the next state, or throws IllegalTransitionError and stays. */
   move(action: TaskAction): TaskState {
     const next = MOVES[this.#state][action];

@@ -83,7 +83,7 @@ export class WasmTask {
   }
 
   start(): number {
-    if (!this.#state.can('start')) this.#state.move('start'); // throws the precise error
+    this.#state.check('start');
     const { module, stdio } = this.#opts;
     let running: RunningModule;
     try {
