@@ -70,6 +70,15 @@ test('an image without an eBPF object for this CPU fails ctr run naming the arch
     new RegExp(`no eBPF object for the host architecture ${host}; it has objects for ${foreign}`));
 });
 
+test('the eBPF policy in the container\'s annotations is enforced: execsnoop may not load a tracepoint', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', execsnoopImage('localhost/wasmbpf-test/execsnoop:shim')]);
+  const result = await ctd.ctr(run(ctd, '--annotation', 'wasmbpf.io/allowed-program-types=kprobe', 'localhost/wasmbpf-test/execsnoop:shim', 'pol1'));
+  assert.notEqual(result.code, 0, result.stdout);
+  assert.match(result.stderr, /policy: program 'handle_exec' is of type 'tracepoint'.*wasmbpf\.io\/allowed-program-types=kprobe/);
+  await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
+});
+
 test('kill -9 of the shim server: the task is reported stopped, task delete works, nothing stays loaded', async (t) => {
   const ctd = await containerd(t);
   const before = bpfObjects('handle_exec', 'execsnoo');

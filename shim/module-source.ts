@@ -26,6 +26,8 @@ export interface ResolvedModule {
   bpfObjects: BpfObjectCandidate[];
   /** For the log: where the module came from. */
   origin: string;
+  /** The image manifest's annotations (artifact images), for the eBPF policy. */
+  annotations?: Record<string, string>;
 }
 
 export interface ModuleLookup {
@@ -84,6 +86,7 @@ async function resolveFromImage(lookup: ModuleLookup, args: string[], env: strin
       env,
       bpfObjects,
       origin: `image ${name} (${selection.hostObjects.length} eBPF object(s) for ${lookup.hostArch})`,
+      ...(image.manifest.annotations ? { annotations: image.manifest.annotations } : {}),
     };
   } catch (error) {
     if (error instanceof ModuleSourceError) throw error;

@@ -12,6 +12,7 @@ import { ANNOTATION_CONTAINER_TYPE, mountRootfs, readSpec, rootfsPath, unmount }
 import { resolveModule } from './module-source.ts';
 import { TaskStdio } from './stdio.ts';
 import { processMetrics } from './task-metrics.ts';
+import { nodeConfigPath, readNodePolicy, taskPolicy } from './node-policy.ts';
 import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
@@ -28,6 +29,8 @@ export interface TaskServiceDeps {
   api: () => ContainerdApi;
   startModule: StartModule;
   hostArch: Arch;
+  /** The node config used when Create carries no runtime options naming one (node-policy.ts). */
+  nodeConfig?: string;
   /** Called after a Shutdown that found no task left: the server then exits. */
   onIdle: () => void;
 }
@@ -138,6 +141,7 @@ export class TaskService {
         return await delegate(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
       }
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
+      const policy = taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfigPath(req.options, this.#deps.nodeConfig)));
       stdio = TaskStdio.open(req);
       if (!this.#cgroup) {
         const cgroup = TaskCgroup.join(spec.linux?.cgroupsPath, spec.linux?.resources as LinuxResources | undefined, log);
@@ -151,6 +155,7 @@ export class TaskService {
         stdioPaths: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr },
         stdio,
         module,
+        policy,
         hostArch: this.#deps.hostArch,
         events: this.#deps.events,
         log,
@@ -158,7 +163,7 @@ export class TaskService {
         release,
       });
       this.#tasks.set(req.id, task);
-      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' ') });
+      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy) });
       this.#deps.events.publish('/tasks/create', Events.TaskCreate.typeName, Events.TaskCreate.encode({
         containerId: req.id, bundle, rootfs: req.rootfs,
         io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, pid: task.pid,

@@ -6,6 +6,7 @@
 // the move it guards), so the state machine is the only guard needed.
 import type { ExitStatus, ModuleSpec, RunningModule, StopSignal } from '../runtime/contract.ts';
 import type { Arch } from '../oci-spec/arch.ts';
+import type { EbpfPolicy } from '../runtime/index.ts';
 import { Events, TaskStatus, timestamp, type Timestamp } from './protos.ts';
 import { ShimError, invalidArgument, notFound } from './errors.ts';
 import { TaskStateMachine, type TaskState } from './task-state.ts';
@@ -51,6 +52,7 @@ export interface WasmTaskOptions {
   stdioPaths: StdioPaths;
   stdio: TaskStdio;
   module: ResolvedModule;
+  policy: EbpfPolicy;
   hostArch: Arch;
   events: EventSink;
   log: Logger;
@@ -96,6 +98,7 @@ export class WasmTask {
         stderr: stdio.stderr,
         bpfObjects: module.bpfObjects,
         hostArch: this.#opts.hostArch,
+        policy: this.#opts.policy,
       });
     } catch (error) {
       throw new ShimError('internal', 'WASMBPF_SHIM_START', `task ${this.id}: the module did not start: ${(error as Error).message}`, { cause: error });

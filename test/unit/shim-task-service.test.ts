@@ -57,6 +57,7 @@ async function setup(t: { after(fn: () => unknown): void }) {
     api: () => { throw new Error('the content store is not needed for rootfs modules') as unknown as ContainerdApi; },
     startModule: runtime.startModule,
     hostArch: 'x86_64',
+    nodeConfig: '/nonexistent/wasmbpf-shim.toml',
     onIdle: () => void idle++,
   });
   const server = new TtrpcServer({ log: () => {} });
@@ -86,6 +87,7 @@ test('create, start, state, kill, wait, delete, shutdown: states, statuses and e
   assert.deepEqual(runtime.started[0]!.args, ['tool.wasm', '-v']);
   assert.deepEqual(runtime.started[0]!.env, ['PATH=/bin', 'A=1']);
   assert.deepEqual(Buffer.from(runtime.started[0]!.wasm), WASM);
+  assert.deepEqual(runtime.started[0]!.policy, {}, 'no annotations, no node config: nothing restricted');
   await assert.rejects(call('Start', Task.StartRequest.encode({ id: 't1' })), (e: unknown) => status(Status.FailedPrecondition)(e) && /cannot start a task that is running/.test((e as Error).message));
   await assert.rejects(call('Delete', Task.DeleteRequest.encode({ id: 't1' })), status(Status.FailedPrecondition));
   state = Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 't1' })));

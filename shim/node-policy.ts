@@ -1,0 +1,72 @@
+// The eBPF policy a Wasm task runs under (DESIGN.md section 7): what the container asks for,
+// capped by what the node allows.
+//  - Requested: the container's annotations (`ctr run --annotation`, or pod annotations the CRI
+//    plugin passes through), else the image manifest's annotations (the tool author's
+//    declaration); keys are runtime/policy.ts POLICY_ANNOTATIONS.
+//  - Node: a TOML file named by the runtime options containerd sends with Create (CRI:
+//    `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmbpf.options] ConfigPath =
+//    "/etc/wasmbpf/shim.toml"`), else /etc/wasmbpf/shim.toml when it exists, else no cap:
+//      [policy]
+//      allowed-program-types = ["tracepoint", "kprobe"]
+//      allowed-attach-targets = ["tracepoint:sched/*"]
+//      allowed-map-types = ["ringbuf", "hash", "array"]
+// A node file that exists but cannot be read or parsed fails the Create: running a tool with no
+// cap because of a typo in the cap would be the wrong way to fail.
+import fs from 'node:fs';
+import protobuf from 'protobufjs';
+import { parse } from 'smol-toml';
+import { capPolicy, policyFromAnnotations, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/index.ts';
+import { invalidArgument } from './errors.ts';
+import type { Any } from './protos.ts';
+
+export const DEFAULT_NODE_CONFIG = '/etc/wasmbpf/shim.toml';
+
+// containerd/pkg/runtimeoptions/v1 Options {1 type_url, 2 config_path}; CRI sends it as the Any
+// `runtimeoptions.v1.Options` (no type.googleapis.com/ prefix).
+const RuntimeOptions = protobuf.Root.fromJSON({
+  nested: { Options: { fields: { typeUrl: { type: 'string', id: 1 }, configPath: { type: 'string', id: 2 } } } },
+}).lookupType('Options');
+
+/** The node config file: from the runtime options, else the default path if present. */
+export function nodeConfigPath(options: Any | null | undefined, fallback = DEFAULT_NODE_CONFIG): string | undefined {
+  if (options?.type_url.endsWith('runtimeoptions.v1.Options')) {
+    const decoded = RuntimeOptions.toObject(RuntimeOptions.decode(options.value)) as { configPath?: string };
+    if (decoded.configPath) return decoded.configPath;
+  }
+  return fs.existsSync(fallback) ? fallback : undefined;
+}
+
+export function readNodePolicy(file: string | undefined): EbpfPolicy {
+  if (!file) return {};
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw invalidArgument(`the node's wasmbpf config ${file} cannot be read: ${(error as Error).message}`, error);
+  }
+  const section = (doc.policy ?? {}) as Record<string, unknown>;
+  const list = (key: string): string[] | undefined => {
+    const value = section[key];
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+      throw invalidArgument(`${file}: policy.${key} must be a list of strings`);
+    }
+    return value as string[];
+  };
+  const policy: EbpfPolicy = {};
+  const programTypes = list('allowed-program-types');
+  const attachTargets = list('allowed-attach-targets');
+  const mapTypes = list('allowed-map-types');
+  if (programTypes) policy.programTypes = programTypes;
+  if (attachTargets) policy.attachTargets = attachTargets;
+  if (mapTypes) policy.mapTypes = mapTypes;
+  return policy;
+}
+
+/** The container's policy keys if it sets any, else the image's; then capped by the node. */
+export function taskPolicy(specAnnotations: Record<string, string> | undefined, imageAnnotations: Record<string, string> | undefined, node: EbpfPolicy): EbpfPolicy {
+  const keys = Object.values(POLICY_ANNOTATIONS) as string[];
+  const fromSpec = Object.keys(specAnnotations ?? {}).some((k) => keys.includes(k));
+  const requested = policyFromAnnotations((fromSpec ? specAnnotations : imageAnnotations) ?? {});
+  return capPolicy(requested, node);
+}
