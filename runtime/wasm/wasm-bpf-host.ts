@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { BpfError } from '../bpf/errors.ts';
 import { AttachKind, BpfObject, type AttachOptions, type LogRunner } from '../bpf/bpf-object.ts';
 import { koffi, lib, libcFns, libRaw, lastErrno } from '../bpf/libbpf.ts';
-import { valueBufferSize } from '../bpf/map-types.ts';
+import { MapType, valueBufferSize } from '../bpf/map-types.ts';
 import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
 import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, PolicyError, type EbpfPolicy } from '../policy.ts';
@@ -19,7 +19,7 @@ setAddressResolver((buffer) => koffi.address(buffer));
 import type { StopSignal } from './stop-signal.ts';
 import { guestErrno } from './wasi-errno.ts';
 
-const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, ENOEXEC = 8;
+const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, ENOEXEC = 8, EOPNOTSUPP = 95;
 const POLL_SLICE_MS = 100;
 const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
@@ -92,7 +92,17 @@ export class WasmBpfHost {
           const prog = this.mem().cString(name, 256);
           const t = this.mem().optionalCString(target);
           checkAttachTarget(this.deps.policy, prog, this.compatTarget(o, prog, t));
-          o.attachCompat(prog, t);
+          try {
+            o.attachCompat(prog, t);
+          } catch (err) {
+            // Skeletons auto-attach every program and skip those libbpf cannot auto-attach (xdp,
+            // tc, socket filters) on EOPNOTSUPP, as libbpf's own skeleton does: no stderr noise.
+            if (!t && err instanceof BpfError && err.errno === EOPNOTSUPP) {
+              this.lastError = err.message;
+              return guestErrno(EOPNOTSUPP);
+            }
+            throw err;
+          }
           return 0;
         }),
         wasm_bpf_buffer_poll: (obj: bigint, fd: number, sampleFn: number, ctx: Ptr, buf: Ptr, len: number, timeout: number) =>
@@ -268,6 +278,18 @@ export class WasmBpfHost {
     for (const p of object.programs()) if (p.autoload) checkProgramType(policy, p.name, p.section);
     for (const m of object.mapTypes()) checkMapType(policy, m.name, m.type);
     object.load();
+    // The kernel drops perf event output while no perf buffer is open (a ring buffer keeps it),
+    // and guests open theirs at the first poll, after attaching: open them now so no record
+    // emitted between attach and that poll is lost.
+    for (const info of object.maps.values()) {
+      if (info.type !== MapType.PERF_EVENT_ARRAY) continue;
+      try {
+        object.buffer(info.fd);
+      } catch {
+        // Not every perf event array is an output channel (e.g. counters read with
+        // bpf_perf_event_read); the guest gets any error when it polls the map.
+      }
+    }
   }
 
   /** What wasm_attach_bpf_program with this target reaches, in policy notation. */
