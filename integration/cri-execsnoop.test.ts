@@ -9,17 +9,18 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CriClient } from './cri/cri-client.ts';
 import { CriContainerd } from './cri/cri-containerd.ts';
+import { bpfIds, criLogLines, newBpfObjects, podNetns, processesUnder, until } from './cri/cri-observe.ts';
+import type { BpfIds } from './cri/cri-observe.ts';
+import { buildExample, EXAMPLE } from './cri/example-image.ts';
 import { shimPids } from './shim-observe.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const EXAMPLE = join(REPO, 'examples', 'execsnoop');
 
 /** The reason this machine or tree cannot run the test, or null when it can. */
 function missingPrerequisite(): string | null {
@@ -31,81 +32,6 @@ function missingPrerequisite(): string | null {
   if (!existsSync(join(REPO, 'shim', 'main.ts'))) return 'shim/main.ts does not exist in this tree yet (the containerd shim, issue 5)';
   if (!existsSync(EXAMPLE)) return 'examples/execsnoop does not exist in this tree yet';
   return null;
-}
-
-/** `wasmbpf build examples/execsnoop` into an OCI tarball; a placeholder command is a skip reason. */
-function buildExample(dir: string, ref: string): { tar: string } | { skip: string } {
-  const tar = join(dir, 'execsnoop.tar');
-  // A private image store: the build must not touch the user's ~/.wasmbpf.
-  const env = { ...process.env, WASMBPF_HOME: join(dir, 'wasmbpf-home') };
-  const r = spawnSync(join(REPO, 'bin', 'wasmbpf'), ['build', EXAMPLE, '-t', ref, '-o', tar], { encoding: 'utf8', timeout: 300_000, env });
-  if (r.status !== 0 && /not available in this build yet/.test(r.stderr)) return { skip: '`wasmbpf build` is not implemented in this tree yet' };
-  assert.equal(r.status, 0, `wasmbpf build ${EXAMPLE} failed:\n${r.stdout}${r.stderr}`);
-  assert.ok(existsSync(tar), `wasmbpf build did not write ${tar}`);
-  return { tar };
-}
-
-type BpfIds = { prog: Set<number>; map: Set<number>; link: Set<number> };
-
-function bpfIds(): BpfIds {
-  const ids = (kind: string) => {
-    const r = spawnSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `bpftool ${kind} show: ${r.stderr}`);
-    return new Set((JSON.parse(r.stdout || '[]') as { id: number }[]).map((o) => o.id));
-  };
-  return { prog: ids('prog'), map: ids('map'), link: ids('link') };
-}
-
-function newBpfObjects(before: BpfIds): string[] {
-  const now = bpfIds();
-  const out: string[] = [];
-  for (const kind of ['prog', 'map', 'link'] as const) {
-    for (const id of now[kind]) if (!before[kind].has(id)) out.push(`${kind} ${id}`);
-  }
-  return out;
-}
-
-/**
- * Processes whose cwd is inside this containerd's dir, containerd itself aside: shims (cwd = the
- * bundle) and container processes (cwd inside their rootfs).
- */
-function processesUnder(dir: string, containerdPid: number): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== containerdPid)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) {
-        out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
-      }
-    } catch {
-      // The process ended while we looked, or is not ours to read.
-    }
-  }
-  return out;
-}
-
-async function until<T>(what: string, timeoutMs: number, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** CRI log lines ("<RFC3339Nano> <stream> <P|F> <text>") of one stream. */
-function criLogLines(path: string, stream: 'stdout' | 'stderr'): string[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((l) => /^\S+ (stdout|stderr) [PF] (.*)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null && m[1] === stream)
-    .map((m) => m[2] ?? '');
-}
-
-/** The network namespaces the CRI plugin creates for pods (cni-<uuid> under /var/run/netns). */
-function podNetns(): Set<string> {
-  return new Set(existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.startsWith('cni-')) : []);
 }
 
 /** After the pod is gone: no sandbox, container, task, shim or container process, eBPF object, netns. */

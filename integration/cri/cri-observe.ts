@@ -1,0 +1,69 @@
+// What the CRI tests look at from outside: eBPF objects, processes under a containerd's dir, the
+// pods' network namespaces, CRI log files; and a polling helper.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type BpfIds = { prog: Set<number>; map: Set<number>; link: Set<number> };
+
+export function bpfIds(): BpfIds {
+  const ids = (kind: string) => {
+    const r = spawnSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `bpftool ${kind} show: ${r.stderr}`);
+    return new Set((JSON.parse(r.stdout || '[]') as { id: number }[]).map((o) => o.id));
+  };
+  return { prog: ids('prog'), map: ids('map'), link: ids('link') };
+}
+
+export function newBpfObjects(before: BpfIds): string[] {
+  const now = bpfIds();
+  const out: string[] = [];
+  for (const kind of ['prog', 'map', 'link'] as const) {
+    for (const id of now[kind]) if (!before[kind].has(id)) out.push(`${kind} ${id}`);
+  }
+  return out;
+}
+
+/**
+ * Processes whose cwd is inside this containerd's dir, containerd itself aside: shims (cwd = the
+ * bundle) and container processes (cwd inside their rootfs).
+ */
+export function processesUnder(dir: string, containerdPid: number): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== containerdPid)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) {
+        out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
+      }
+    } catch {
+      // The process ended while we looked, or is not ours to read.
+    }
+  }
+  return out;
+}
+
+export async function until<T>(what: string, timeoutMs: number, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** CRI log lines ("<RFC3339Nano> <stream> <P|F> <text>") of one stream. */
+export function criLogLines(path: string, stream: 'stdout' | 'stderr'): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => /^\S+ (stdout|stderr) [PF] (.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null && m[1] === stream)
+    .map((m) => m[2] ?? '');
+}
+
+/** The network namespaces the CRI plugin creates for pods (cni-<uuid> under /var/run/netns). */
+export function podNetns(): Set<string> {
+  return new Set(existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.startsWith('cni-')) : []);
+}
