@@ -104,7 +104,13 @@ export class ToolRun {
     const { code, signal } = await this.exited;
     assert.equal(signal, null, `killed by ${signal}\nstderr:\n${this.stderr}`);
     assert.equal(code, 0, `exit code ${code}\nstderr:\n${this.stderr}`);
-    const left = progs().filter((p) => this.seenProgIds.has(p.id));
+    // tp_btf/fentry programs go with their trampoline after an RCU-tasks grace period, not at
+    // once: give the kernel a few seconds before calling a program left behind.
+    let left = progs().filter((p) => this.seenProgIds.has(p.id));
+    for (const deadline = Date.now() + 5000; left.length && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = progs().filter((p) => this.seenProgIds.has(p.id));
+    }
     assert.deepEqual(left, [], 'eBPF programs of the tool are still loaded after it exited');
   }
 
