@@ -113,3 +113,19 @@ test('kill -9 of the shim server: the task is reported stopped, task delete work
   assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
   assert.doesNotMatch(ctd.log(), /level=error.*k9.*(mount|umount)/);
 });
+
+test('a containerd restart reconnects to the running shim; the task carries on and ends normally', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
+  await ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, 'localhost/wasmbpf-test/probe:v1', 'rs1', '/probe.wasm', 'sleep']);
+  const [pid] = shimPids(ctd.socket);
+  await ctd.restart();
+  const row = await waitFor('the task after the restart', async () => (await ctd.ctr(['task', 'ls'])).stdout.split('\n').find((l) => l.startsWith('rs1 ')));
+  assert.match(row, new RegExp(`^rs1\\s+${pid}\\s+RUNNING`));
+  assert.deepEqual(shimPids(ctd.socket), [pid]);
+  await ctd.ctrOk(['task', 'kill', 'rs1']);
+  await waitFor('rs1 stopped', async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => /^rs1\s.*STOPPED/.test(l)) || undefined);
+  await ctd.ctrOk(['task', 'delete', 'rs1']);
+  await ctd.ctrOk(['containers', 'delete', 'rs1']);
+  await waitFor('the shim to exit', () => shimPids(ctd.socket).length === 0 || undefined);
+});

@@ -25,12 +25,25 @@ export function groupOf(id: string, annotations: Record<string, string> | undefi
   return annotations?.[ANNOTATION_SANDBOX_ID] || id;
 }
 
+/**
+ * containerd reads <bundle>/address when it restarts, to reconnect to its running shims (it
+ * kills what it cannot reconnect to), so the address is written there too, atomically.
+ */
+function writeAddressFile(bundle: string, address: string): void {
+  const tmp = path.join(bundle, `.address.${process.pid}`);
+  fs.writeFileSync(tmp, address);
+  fs.renameSync(tmp, path.join(bundle, 'address'));
+}
+
 export async function start(flags: ShimFlags): Promise<string> {
   const bundle = process.cwd();
   const spec = readSpec(bundle);
   const socket = socketPath(flags, groupOf(flags.id, spec.annotations));
   const address = `unix://${socket}`;
-  if (await isLive(socket)) return address;
+  if (await isLive(socket)) {
+    writeAddressFile(bundle, address);
+    return address;
+  }
   fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o711 });
 
   const args = [...process.execArgv, process.argv[1]!, '-namespace', flags.namespace, '-address', flags.address,
@@ -63,9 +76,13 @@ export async function start(flags: ShimFlags): Promise<string> {
   if (line !== 'ready') {
     // Two starts of one pod can race; the loser's server fails to listen, the winner serves.
     if (child.exitCode === null) child.kill('SIGKILL');
-    if (await isLive(socket)) return address;
+    if (await isLive(socket)) {
+      writeAddressFile(bundle, address);
+      return address;
+    }
     throw new ShimError('internal', 'WASMBPF_SHIM_START', `the shim server did not start: ${line.replace(/^error: /, '')}`);
   }
   child.unref();
+  writeAddressFile(bundle, address);
   return address;
 }

@@ -44,7 +44,7 @@ export class Containerd {
   readonly namespace: string;
   readonly root: string;
   readonly state: string;
-  readonly #proc: ChildProcess;
+  #proc: ChildProcess;
   readonly #logFile: string;
   #stopped: Promise<void> | undefined;
 
@@ -86,18 +86,18 @@ export class Containerd {
     if (options.extraToml) lines.push(options.extraToml);
     writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
     mkdirSync(join(dir, 'fifo'));
-    const log = join(dir, 'containerd.log');
-    // containerd logs to stderr; the file is opened here so it outlives a crashed test process
-    const logFd = openSync(log, 'w');
-    const proc = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'debug'], {
-      cwd: dir,
-      stdio: ['ignore', logFd, logFd],
-      env: { ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_DEV: '1' },
-    });
-    closeSync(logFd);
-    const ctd = new Containerd(dir, namespace, proc);
-    await ctd.#waitReady(log);
+    const ctd = new Containerd(dir, namespace, spawnContainerd(dir, 'w'));
+    await ctd.#waitReady(join(dir, 'containerd.log'));
     return ctd;
+  }
+
+  /** Stops containerd alone (its shims and tasks keep running) and starts it again on the same state. */
+  async restart(): Promise<void> {
+    const exited = new Promise<void>((r) => this.#proc.once('exit', () => r()));
+    this.#proc.kill('SIGTERM');
+    await exited;
+    this.#proc = spawnContainerd(this.dir, 'a');
+    await this.#waitReady(this.#logFile);
   }
 
   /** containerd's pid (to watch its fds). */
@@ -179,6 +179,18 @@ export class Containerd {
       await sleep(50);
     }
   }
+}
+
+function spawnContainerd(dir: string, logMode: 'w' | 'a'): ChildProcess {
+  // containerd logs to stderr; the file is opened here so it outlives a crashed test process
+  const logFd = openSync(join(dir, 'containerd.log'), logMode);
+  const proc = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'debug'], {
+    cwd: dir,
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_DEV: '1' },
+  });
+  closeSync(logFd);
+  return proc;
 }
 
 /** Removes the empty /<namespace> cgroups that runc and the shim leave as parents of task cgroups. */
