@@ -3,6 +3,8 @@
 // until a reader arrives, which would stall the ttrpc server, and O_RDWR keeps the pipe alive if
 // the reader (e.g. `ctr run -d`'s) comes and goes. The module's worker writes to these fds
 // synchronously; the fds are the shim's and are closed here when the task is deleted.
+// Known limit: because the shim itself holds stdin's FIFO open for writing (O_RDWR), a module
+// reading stdin never sees end-of-file; eBPF tools do not read stdin.
 import fs from 'node:fs';
 import { invalidArgument } from './errors.ts';
 

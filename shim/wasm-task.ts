@@ -140,8 +140,14 @@ export class WasmTask {
     return this.#exited;
   }
 
+  /**
+   * CloseIO(stdin). While the module runs its worker may be reading that fd: closing it now
+   * would let the fd number be reused under the guest's feet, so it is closed once the module
+   * has ended (or at once if it never started).
+   */
   closeStdin(): void {
-    this.#opts.stdio.closeStdin();
+    if (this.#state.state === 'running') void this.#exited.then(() => this.#opts.stdio.closeStdin());
+    else this.#opts.stdio.closeStdin();
   }
 
   snapshot(): { status: number; exitStatus: number; exitedAt: Timestamp | null } {
