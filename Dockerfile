@@ -20,6 +20,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
+# `npm run build` runs tsc on the pinned Node through scripts/node.
+COPY scripts/node ./scripts/node
 COPY cli ./cli
 COPY shim ./shim
 COPY ttrpc ./ttrpc

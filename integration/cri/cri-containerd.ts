@@ -52,7 +52,7 @@ export class CriContainerd {
   static async start(): Promise<CriContainerd> {
     const dir = mkdtempSync('/tmp/wbcri-');
     const pauseRef = `localhost/wasmbpf-test/pause:${process.pid}`;
-    const bridge = `wbcri${process.pid % 1_000_000}`;
+    const bridge = bridgeName('wbcri');
     // The CRI plugin creates its parent cgroup `k8s.io` in every hierarchy and never removes it;
     // remember which existed so close() removes only ours.
     const cgroupsBefore = new Set(existingCgroupParents());
@@ -145,13 +145,19 @@ export class CriContainerd {
   }
 }
 
-function cleanupHost(dir: string, bridge: string, cgroupsBefore: Set<string>): void {
+/** A bridge name unique to this process; Linux caps interface names at 15 bytes. */
+export function bridgeName(prefix: string): string {
+  return `${prefix}${process.pid % 1_000_000}`;
+}
+
+/** Removes what the CRI plugin and CNI leave on the host (bridge, cgroup parents), then `dir`. */
+export function cleanupHost(dir: string, bridge: string, cgroupsBefore: Set<string>): void {
   spawnSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
   for (const cg of existingCgroupParents()) if (!cgroupsBefore.has(cg)) spawnSync('rmdir', [cg], { stdio: 'ignore' });
   rmSync(dir, { recursive: true, force: true });
 }
 
-function existingCgroupParents(): string[] {
+export function existingCgroupParents(): string[] {
   const root = '/sys/fs/cgroup';
   try {
     return readdirSync(root)
@@ -168,7 +174,7 @@ function existingCgroupParents(): string[] {
  * namespace ("failed to find network info" with loopback alone). No gateway, no masquerade, so
  * no iptables rules to clean up; host-local keeps its leases in the temp dir, not /var/lib/cni.
  */
-function cniConflist(dir: string, bridge: string): string {
+export function cniConflist(dir: string, bridge: string): string {
   return JSON.stringify({
     cniVersion: '0.4.0',
     name: 'wasmbpf-test',

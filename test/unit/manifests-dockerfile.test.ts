@@ -90,10 +90,15 @@ function ignored(path: string): boolean {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-  return patterns.some((p) => {
+  // Later patterns win; `!pattern` re-includes (Docker's rule).
+  let excluded = false;
+  for (const raw of patterns) {
+    const negate = raw.startsWith('!');
+    const p = negate ? raw.slice(1) : raw;
     const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*')}(/|$)`);
-    return re.test(path) || (p.startsWith('*') && re.test(path.split('/').at(-1) ?? ''));
-  });
+    if (re.test(path) || (p.startsWith('*') && re.test(path.split('/').at(-1) ?? ''))) excluded = !negate;
+  }
+  return excluded;
 }
 
 const parsed = stages(instructions(readFileSync(join(REPO, 'Dockerfile'), 'utf8')));
@@ -134,6 +139,13 @@ test('the build stage copies every folder the TypeScript build compiles', () => 
   const copied = copies(build0).flatMap((c) => c.sources);
   for (const dir of build.include) assert.ok(copied.includes(dir), `the build stage does not COPY ${dir}, which tsconfig.build.json compiles`);
   for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) assert.ok(copied.includes(f), `the build stage needs ${f}`);
+  // `npm run build` must find every repository file its script names.
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const named = (pkg.scripts.build ?? '').split(/\s+/).filter((w) => /^(scripts|bin)\//.test(w));
+  for (const f of named) {
+    assert.ok(copied.includes(f), `npm run build uses ${f}, which the build stage does not COPY`);
+    assert.ok(!ignored(f), `npm run build uses ${f}, which .dockerignore excludes`);
+  }
 });
 
 test('the final stage holds a whole installation in /app and the installer script it runs', () => {
