@@ -7,7 +7,7 @@
 // none) on PATH runs the same thing. When the installation carries its own libbpf (the Kubernetes
 // node installer copies one into <root>/lib), the script puts that dir on LD_LIBRARY_PATH so
 // koffi's dlopen("libbpf.so.1") finds it on hosts without libbpf1.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InstallError } from './errors.ts';
@@ -93,9 +93,37 @@ export function launchersFor(inst: Installation, opts: { withCli: boolean }): La
   if (missing.length > 0) {
     throw new InstallError('WASMBPF_INSTALL_NOT_BUILT', `${missing.join(' and ')} not found: run \`npm run build\` in ${inst.root} first`);
   }
+  const stale = newerSource(inst.root);
+  if (stale !== null) {
+    throw new InstallError('WASMBPF_INSTALL_NOT_BUILT', `${stale} is newer than the build in ${join(inst.root, 'dist')}: run \`npm run build\` first, or containerd would run the old code`);
+  }
   const out: Launcher[] = [{ name: SHIM_BINARY, entry: shimEntry, text: render(inst, SHIM_BINARY, shimEntry, 'the containerd shim for runtime io.containerd.wasmbpf.v1') }];
   if (opts.withCli) out.push({ name: CLI_BINARY, entry: cliEntry, text: render(inst, CLI_BINARY, cliEntry, 'the wasmbpf command line') });
   return out;
+}
+
+/** The TypeScript source folders of a checkout; an installed copy (the node installer's) has none. */
+const SOURCE_DIRS = ['cli', 'shim', 'ttrpc', 'runtime', 'oci-spec', 'image', 'sdk'];
+
+/**
+ * In a checkout, the first source file changed since `npm run build` (which touches
+ * dist/.stamp), or the stamp itself when it is missing; null when the build is current or there
+ * are no sources to compare with.
+ */
+function newerSource(root: string): string | null {
+  const dirs = SOURCE_DIRS.map((d) => join(root, d)).filter((d) => existsSync(d));
+  if (dirs.length === 0) return null;
+  const stamp = join(root, 'dist', '.stamp');
+  if (!existsSync(stamp)) return `${stamp} (written by npm run build) is missing, so the build`;
+  const built = statSync(stamp).mtimeMs;
+  for (const dir of dirs) {
+    for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile() || !e.name.endsWith('.ts')) continue;
+      const file = join(e.parentPath, e.name);
+      if (statSync(file).mtimeMs > built) return file;
+    }
+  }
+  return null;
 }
 
 /** Whether a file's text is a launcher `wasmbpf install` wrote (so ours to replace or remove). */

@@ -4,7 +4,7 @@
 // command line exits non-zero with a clear message on bad input.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -210,4 +210,24 @@ test('a config that is a symlink is edited where it points, the link stays', asy
   await uninstall({ binDir: join(dir, 'bin'), configFile: link, dryRun: false }, capture());
   assert.ok(lstatSync(link).isSymbolicLink());
   assert.equal(readFileSync(real, 'utf8'), CONFIG);
+});
+
+test('a checkout whose sources changed since npm run build is refused: containerd would run old code', async (t) => {
+  const dir = tempDir(t);
+  const installation = fakeInstallation(dir);
+  mkdirSync(join(installation.root, 'shim'));
+  const source = join(installation.root, 'shim/main.ts');
+  writeFileSync(source, '');
+  const opts = { binDir: join(dir, 'bin'), configFile: join(dir, 'c.toml'), dryRun: false, withCli: false, installation };
+  await assert.rejects(install(opts, capture()), /dist\/\.stamp \(written by npm run build\) is missing/);
+  writeFileSync(join(installation.root, 'dist/.stamp'), '');
+  utimesSync(source, new Date(), new Date(Date.now() + 60_000));
+  await assert.rejects(install(opts, capture()), (err: unknown) => {
+    assert.ok(err instanceof InstallError);
+    assert.equal(err.code, 'WASMBPF_INSTALL_NOT_BUILT');
+    assert.match(err.message, /shim\/main\.ts is newer than the build/);
+    return true;
+  });
+  utimesSync(source, new Date(), new Date(Date.now() - 60_000));
+  assert.equal((await install(opts, capture())).changed, true);
 });

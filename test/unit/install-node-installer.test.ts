@@ -33,6 +33,7 @@ function fakeNode(t: { after: (fn: () => void) => void }) {
   for (const d of include) cpSync(join(REPO, d), join(app, d), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'));
   writeFileSync(join(app, 'dist/shim/main.js'), '');
+  writeFileSync(join(app, 'dist/.stamp'), ''); // after the sources: the "build" is current
   writeFileSync(join(app, 'lib/libbpf.so.1'), '');
   writeFileSync(join(app, 'VERSION_ID'), `${VERSION}\n`);
   mkdirSync(join(dir, 'host/etc/containerd'), { recursive: true });
