@@ -28,6 +28,27 @@ target="$INSTALL_DIR/$version"
 
 config_sum() { if [ -f "$CONFIG" ]; then cksum <"$CONFIG"; else echo absent; fi; }
 
+# Whether a process on the node runs the shim of installation $1. With hostPID (see
+# node-installer.yaml) /proc shows the node's processes: the shim server of a pod started before
+# an upgrade keeps running from its old directory and loads files from it for every new
+# container, so that directory must stay until the pod is gone. (The glob is expanded before the
+# loop, so the tr and grep it starts are not among the processes searched.)
+in_use() {
+  for cmdline in /proc/[0-9]*/cmdline; do
+    if tr '\0' '\n' <"$cmdline" 2>/dev/null | grep -qxF "$1/dist/shim/main.js"; then return 0; fi
+  done
+  return 1
+}
+
+remove_installation() {
+  if in_use "$1"; then
+    log "keeping $1: running shims use it (remove it once their pods are gone)"
+  else
+    log "removing $1"
+    rm -rf "$1"
+  fi
+}
+
 # Restart the node's containerd (its config is read only at start). Containers keep running:
 # their shims are separate processes. `--no-block` on removal: the kubelet is about to tear this
 # pod down through that same containerd.
@@ -54,9 +75,9 @@ install() {
   before=$(config_sum)
   "$target/bin/wasmbpf" install --bin-dir "$BIN_DIR" --config "$CONFIG"
   if [ "$(config_sum)" != "$before" ]; then restart_containerd; fi
-  # Older versions: no launcher points at them any more.
+  # Older versions: no launcher points at them any more, but running shims may.
   for old in "$INSTALL_DIR"/*; do
-    if [ -d "$old" ] && [ "$old" != "$target" ]; then log "removing $old"; rm -rf "$old"; fi
+    if [ -d "$old" ] && [ "$old" != "$target" ]; then remove_installation "$old"; fi
   done
   touch "$READY"
 }
@@ -66,7 +87,7 @@ uninstall() {
   before=$(config_sum)
   "$target/bin/wasmbpf" uninstall --bin-dir "$BIN_DIR" --config "$CONFIG" || log "wasmbpf uninstall failed"
   if [ "$(config_sum)" != "$before" ]; then restart_containerd --no-block; fi
-  rm -rf "$target"
+  remove_installation "$target"
   log "uninstalled"
 }
 

@@ -113,3 +113,36 @@ test('the script is valid POSIX sh and rejects an unknown mode with exit 2', (t)
   assert.match(bad.stderr, /usage: .* \[run\|install\|uninstall\]/);
   assert.ok(!existsSync(node.launcher), 'nothing installed');
 });
+
+test('an installation a running shim uses is kept, on upgrade and on uninstall', async (t) => {
+  const node = fakeNode(t);
+  // A "shim" of an older version, as a pod started before the upgrade would have.
+  const old = join(node.env.WASMBPF_INSTALL_DIR, 'oldversion0000');
+  mkdirSync(join(old, 'dist/shim'), { recursive: true });
+  const shim = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)', join(old, 'dist/shim/main.js')], { stdio: 'ignore' });
+  t.after(() => {
+    shim.kill('SIGKILL');
+  });
+  await sleep(200);
+  const r = spawnSync('sh', [SCRIPT, 'install'], { env: node.env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /keeping .*oldversion0000: running shims use it/);
+  assert.ok(existsSync(old));
+
+  shim.kill('SIGKILL');
+  await new Promise((resolve) => shim.once('exit', resolve));
+  const again = spawnSync('sh', [SCRIPT, 'install'], { env: node.env, encoding: 'utf8' });
+  assert.match(again.stdout, /removing .*oldversion0000/);
+  assert.ok(!existsSync(old));
+
+  const current = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)', join(node.target, 'dist/shim/main.js')], { stdio: 'ignore' });
+  t.after(() => {
+    current.kill('SIGKILL');
+  });
+  await sleep(200);
+  const un = spawnSync('sh', [SCRIPT, 'uninstall'], { env: node.env, encoding: 'utf8' });
+  assert.equal(un.status, 0, un.stderr);
+  assert.match(un.stdout, /keeping .*: running shims use it/);
+  assert.ok(existsSync(node.target), 'kept for the running shim');
+  assert.equal(readFileSync(node.config, 'utf8'), CONFIG, 'the config is restored all the same');
+});
