@@ -3,7 +3,9 @@
 // under a running eBPF tool.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { socketPath } from '../shim/start.ts';
 import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
 import { artifactImage } from './harness/ctr-image.ts';
@@ -110,6 +112,7 @@ test('kill -9 of the shim server: the task is reported stopped, task delete work
   assert.ok(deleted.code === 0 || /not found/.test(deleted.stderr), deleted.stderr);
   await ctd.ctrOk(['containers', 'delete', 'k9']);
   assert.deepEqual(shimPids(ctd.socket), []);
+  assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, 'k9')), false, 'the dead server\'s socket is removed');
   assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
   assert.doesNotMatch(ctd.log(), /level=error.*k9.*(mount|umount)/);
 });
