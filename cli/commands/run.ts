@@ -12,7 +12,8 @@ import { UsageError, type Command } from '../command.ts';
 const HELP = `Usage: wasmbpf run [OPTIONS] MODULE.wasm|IMAGE.tar|REF [ARGS...]
 
 Runs a Wasm-bpf module: a bare .wasm file, an OCI image tarball, or an image reference (pulled
-when it is not in the local store). ARGS go to the module. The exit code is the module's.
+when it is not in the local store). ARGS go to the module, after the image's own command line
+(its Entrypoint and Cmd). The exit code is the module's.
 Ctrl-C or SIGTERM stops it cleanly; a second Ctrl-C ends it at once.
 
 Options:
