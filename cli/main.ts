@@ -45,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    // node:util parseArgs reports unknown or malformed options with ERR_PARSE_ARGS_* codes.
+    const isParseError = err instanceof Error && String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+    if (err instanceof UsageError || isParseError) {
       process.stderr.write(`wasmbpf ${name}: ${err.message}\nRun 'wasmbpf ${name} --help' for usage.\n`);
       return 2;
     }
