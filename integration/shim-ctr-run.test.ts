@@ -108,3 +108,22 @@ test('the spec\'s cgroup and memory limit hold the shim running the task, and go
   await ctd.ctrOk(['containers', 'delete', 'cg1']);
   assert.equal(existsSync(dir), false, `${dir} removed`);
 });
+
+test('a module writing to stdout nobody reads never blocks: SIGTERM and SIGKILL still end it at once', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
+  for (const signal of ['SIGTERM', 'SIGKILL']) {
+    const id = `spam-${signal.toLowerCase()}`;
+    // -d: ctr exits, so nothing reads the task's stdout FIFO any more
+    await ctd.ctrOk(run(ctd, '-d', 'localhost/wasmbpf-test/probe:v1', id, '/probe.wasm', 'spam'));
+    await sleep(1500); // far more than a pipe's 64 KiB written by now
+    const started = Date.now();
+    await ctd.ctrOk(['task', 'kill', '-s', signal, id]);
+    await waitFor(`${id} stopped`, async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => l.startsWith(`${id} `) && l.includes('STOPPED')) || undefined, 10_000);
+    assert.ok(Date.now() - started < 5000, `${signal} took ${Date.now() - started} ms`);
+    await ctd.ctrOk(['task', 'delete', id]);
+    await ctd.ctrOk(['containers', 'delete', id]);
+  }
+  await waitFor('the shims to exit', () => shimPids(ctd.socket).length === 0 || undefined);
+  assert.match(ctd.log(), /module output dropped: nobody was reading/);
+});

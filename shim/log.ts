@@ -2,7 +2,9 @@
 // The server writes to the bundle's `log` FIFO, which containerd reads and copies into its log;
 // `start` and `delete` write to stderr (containerd logs a failed start's output). The FIFO is
 // opened O_RDWR: opening it write-only would block the event loop until containerd's reader
-// arrives, and a vanished reader then cannot turn every log write into EPIPE.
+// arrives, and a vanished reader then cannot turn every log write into EPIPE. It is also
+// O_NONBLOCK: if containerd stops reading (restart, a removed bundle), a full pipe drops log
+// lines (EAGAIN) instead of blocking the server's event loop and with it every task's RPCs.
 import fs from 'node:fs';
 
 export type Fields = Record<string, string | number | boolean | undefined>;
@@ -52,7 +54,7 @@ export function fdLogger(fd: number, base: Fields = {}, debug = false): Logger {
 /** Opens the bundle's log FIFO for the server; falls back to stderr when there is none. */
 export function openBundleLog(bundle: string): number {
   try {
-    return fs.openSync(`${bundle}/log`, fs.constants.O_RDWR);
+    return fs.openSync(`${bundle}/log`, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
   } catch {
     return 2;
   }

@@ -1,12 +1,12 @@
 // The task's stdio: the FIFOs containerd (ctr, the CRI plugin) created and passed in Create.
-// They are opened O_RDWR, like containerd's runc shim does: opening a FIFO write-only blocks
-// until a reader arrives, which would stall the ttrpc server, and O_RDWR keeps the pipe alive if
-// the reader (e.g. `ctr run -d`'s) comes and goes. The module's worker writes to these fds
-// synchronously; the fds are the shim's and are closed here when the task is deleted.
+// stdout and stderr go through an OutputRelay each (output-relay.ts: the module can never block
+// on a FIFO nobody reads); stdin is opened O_RDWR, as containerd's runc shim does, since opening
+// a FIFO read-only blocks until a writer arrives. An empty path means /dev/null.
 // Known limit: because the shim itself holds stdin's FIFO open for writing (O_RDWR), a module
 // reading stdin never sees end-of-file; eBPF tools do not read stdin.
 import fs from 'node:fs';
 import { invalidArgument } from './errors.ts';
+import { OutputRelay } from './output-relay.ts';
 
 export interface StdioPaths {
   stdin: string;
@@ -14,63 +14,87 @@ export interface StdioPaths {
   stderr: string;
 }
 
+type Output = { relay: OutputRelay; fd: number } | { relay: undefined; fd: number };
+
 export class TaskStdio {
-  /** Guarded by the task's state: closed only on Delete (or CloseIO for stdin). */
-  #fds: { stdin: number | undefined; stdout: number; stderr: number };
+  /** Event-loop only. stdin is closed on CloseIO (after the module ended) or Delete. */
+  #stdin: number | undefined;
+  readonly #stdout: Output;
+  readonly #stderr: Output;
+  #closed = false;
 
-  private constructor(fds: { stdin: number | undefined; stdout: number; stderr: number }) {
-    this.#fds = fds;
+  private constructor(stdin: number | undefined, stdout: Output, stderr: Output) {
+    this.#stdin = stdin;
+    this.#stdout = stdout;
+    this.#stderr = stderr;
   }
 
-  /** Opens all three or none (rolls back on failure). An empty path means /dev/null. */
+  /** Opens all three or none (rolls back on failure). */
   static open(paths: StdioPaths): TaskStdio {
-    const opened: number[] = [];
-    const open = (file: string, what: string, flags: number): number => {
-      try {
-        const fd = fs.openSync(file || '/dev/null', file ? fs.constants.O_RDWR : flags);
-        opened.push(fd);
-        return fd;
-      } catch (error) {
-        for (const fd of opened) fs.closeSync(fd);
-        throw invalidArgument(`cannot open the task's ${what} ${file}: ${(error as Error).message}`, error);
-      }
-    };
-    const stdin = paths.stdin ? open(paths.stdin, 'stdin', fs.constants.O_RDONLY) : undefined;
-    const stdout = open(paths.stdout, 'stdout', fs.constants.O_WRONLY);
-    const stderr = open(paths.stderr, 'stderr', fs.constants.O_WRONLY);
-    return new TaskStdio({ stdin, stdout, stderr });
-  }
-
-  get stdin(): number | undefined {
-    return this.#fds.stdin;
-  }
-  get stdout(): number {
-    return this.#fds.stdout;
-  }
-  get stderr(): number {
-    return this.#fds.stderr;
-  }
-
-  /** Writes a line to the task's stderr (shim-side failures the user should see in ctr's output). */
-  writeStderr(text: string): void {
+    const undo: (() => void)[] = [];
     try {
-      fs.writeSync(this.#fds.stderr, text.endsWith('\n') ? text : `${text}\n`);
-    } catch {
-      // the reader is gone
+      const output = (file: string, what: string): Output => {
+        if (!file) {
+          const fd = fs.openSync('/dev/null', fs.constants.O_WRONLY);
+          undo.push(() => fs.closeSync(fd));
+          return { relay: undefined, fd };
+        }
+        const relay = OutputRelay.open(file, what);
+        undo.push(() => relay.destroy());
+        return { relay, fd: relay.writeFd };
+      };
+      let stdin: number | undefined;
+      if (paths.stdin) {
+        try {
+          stdin = fs.openSync(paths.stdin, fs.constants.O_RDWR);
+        } catch (error) {
+          throw invalidArgument(`cannot open the task's stdin ${paths.stdin}: ${(error as Error).message}`, error);
+        }
+        const fd = stdin;
+        undo.push(() => fs.closeSync(fd));
+      }
+      const stdout = output(paths.stdout, 'stdout');
+      const stderr = output(paths.stderr, 'stderr');
+      return new TaskStdio(stdin, stdout, stderr);
+    } catch (error) {
+      for (const step of undo.reverse()) step();
+      throw error;
     }
   }
 
-  closeStdin(): void {
-    if (this.#fds.stdin !== undefined) fs.closeSync(this.#fds.stdin);
-    this.#fds.stdin = undefined;
+  get stdin(): number | undefined {
+    return this.#stdin;
+  }
+  get stdout(): number {
+    return this.#stdout.fd;
+  }
+  get stderr(): number {
+    return this.#stderr.fd;
   }
 
-  /** Idempotent. */
+  /** Bytes of output dropped because nobody read them (for the log). */
+  get dropped(): number {
+    return (this.#stdout.relay?.dropped ?? 0) + (this.#stderr.relay?.dropped ?? 0);
+  }
+
+  closeStdin(): void {
+    if (this.#stdin !== undefined) fs.closeSync(this.#stdin);
+    this.#stdin = undefined;
+  }
+
+  /** After the module ended: deliver what it wrote and give containerd's readers end-of-file. */
+  async finishOutput(): Promise<void> {
+    await Promise.all([this.#stdout, this.#stderr].map((o) => o.relay?.finish()));
+  }
+
+  /** Idempotent: frees everything, dropping output not delivered yet. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.closeStdin();
-    for (const key of ['stdout', 'stderr'] as const) {
-      if (this.#fds[key] >= 0) fs.closeSync(this.#fds[key]);
-      this.#fds[key] = -1;
+    for (const o of [this.#stdout, this.#stderr]) {
+      if (o.relay) o.relay.destroy();
+      else fs.closeSync(o.fd);
     }
   }
 }

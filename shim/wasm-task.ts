@@ -186,6 +186,11 @@ export class WasmTask {
     this.#exit = exit;
     this.#running = undefined;
     this.#opts.log.info('module exited', { id: this.id, status: status.code, signal: status.signal, error: status.error });
+    // The worker is gone: its output can be flushed and containerd's readers given end-of-file.
+    void this.#opts.stdio.finishOutput().then(() => {
+      const dropped = this.#opts.stdio.dropped;
+      if (dropped > 0) this.#opts.log.warn('module output dropped: nobody was reading', { id: this.id, bytes: dropped });
+    });
     // Ordering rule (events.ts): the exit event is queued before any Wait is answered.
     this.#opts.events.publish('/tasks/exit', Events.TaskExit.typeName, Events.TaskExit.encode({
       containerId: this.id, id: this.id, pid: this.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at),

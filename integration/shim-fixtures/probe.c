@@ -2,6 +2,7 @@
 //   probe exit N   exits with status N
 //   probe trap     executes `unreachable`
 //   probe sleep    sleeps until stopped
+//   probe spam     writes lines to stdout until stopped
 //   probe          writes a line to stderr and exits 0
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@ int main(int argc, char **argv) {
   fflush(stdout);
   if (argc > 2 && strcmp(argv[1], "exit") == 0) return atoi(argv[2]);
   if (argc > 1 && strcmp(argv[1], "trap") == 0) __builtin_trap();
+  if (argc > 1 && strcmp(argv[1], "spam") == 0) {
+    for (unsigned long i = 0;; i++) printf("spam %lu ..........................................................\n", i);
+  }
   if (argc > 1 && strcmp(argv[1], "sleep") == 0) {
     for (;;) sleep(1);
   }
