@@ -171,6 +171,7 @@ export class WasmTask {
       this.#exit = exit;
       this.#resolveExited(exit);
     }
+    await this.#opts.stdio.finishOutput(); // delivers what is left (bounded by the relay's flush timeout)
     this.#opts.stdio.close();
     await this.#opts.release();
     this.#opts.events.publish('/tasks/delete', Events.TaskDelete.typeName, Events.TaskDelete.encode({
