@@ -73,7 +73,7 @@ test('ctr run -d, task ls RUNNING, kill, STOPPED with its status, delete; ctr ev
   assert.deepEqual([...order].sort((a, b) => a - b), order, seen);
 });
 
-test('exit 3 gives status 3; a trap gives a non-zero status and its error on stderr', async (t) => {
+test('exit 3 gives status 3; a trap gives a non-zero status and its error on stderr; overlay and bind rootfs', async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   const three = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'exit3', '/probe.wasm', 'exit', '3'));
@@ -82,6 +82,10 @@ test('exit 3 gives status 3; a trap gives a non-zero status and its error on std
   const trap = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'trap1', '/probe.wasm', 'trap'));
   assert.notEqual(trap.code, 0);
   assert.match(trap.stderr, /unreachable|trap/i);
+  // the native snapshotter hands the rootfs over as a bind mount instead of overlay
+  await ctd.ctrOk(['images', 'import', '--snapshotter', 'native', probeImage('localhost/wasmbpf-test/probe:v1')]);
+  const bind = await ctd.ctr(run(ctd, '--rm', '--snapshotter', 'native', 'localhost/wasmbpf-test/probe:v1', 'bind1', '/probe.wasm', 'exit', '4'));
+  assert.equal(bind.code, 4, bind.stderr);
   const plain = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'plain1'));
   assert.equal(plain.code, 0, plain.stderr);
   assert.match(plain.stdout, /probe argc=1 \[\/probe.wasm\]/);
