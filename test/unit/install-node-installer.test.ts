@@ -79,6 +79,8 @@ test('SIGTERM to the running installer uninstalls: config byte for byte, no laun
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Listened for from the start: the pipe may close before or after 'exit'.
+  const pipesClosed = new Promise<void>((resolve) => child.stdout.on('close', resolve));
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -92,7 +94,6 @@ test('SIGTERM to the running installer uninstalls: config byte for byte, no laun
   assert.equal(await exited, 0, out);
   // The script's background sleep must be gone too: it would hold the pipes (and a real pod's
   // log stream) open for an hour.
-  const pipesClosed = new Promise<void>((resolve) => child.stdout.on('close', resolve));
   const timer = setTimeout(() => child.stdout.destroy(new Error('stdout still open 5 s after the installer exited')), 5000);
   await pipesClosed;
   clearTimeout(timer);
