@@ -140,66 +140,75 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
     linux: { securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
   };
   let sandboxId = '';
-  let containerId = '';
+  const containerIds: string[] = [];
   try {
     ({ podSandboxId: sandboxId } = await cri.runtime<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig, runtimeHandler: 'wasmbpf' }));
     const sandbox = await cri.runtime<{ status: { state: string; runtimeHandler: string } }>('PodSandboxStatus', { podSandboxId: sandboxId });
     assert.equal(sandbox.status.state, 'SANDBOX_READY');
     assert.equal(sandbox.status.runtimeHandler, 'wasmbpf');
 
-    ({ containerId } = await cri.runtime<{ containerId: string }>('CreateContainer', {
-      podSandboxId: sandboxId,
-      sandboxConfig,
-      config: {
-        metadata: { name: 'execsnoop', attempt: 0 },
-        image: { image: ref },
-        logPath: 'execsnoop/0.log',
-        labels: { app: 'execsnoop' },
-        linux: { resources: { memoryLimitInBytes: 128 * 1024 * 1024, cpuShares: 256 } },
-      },
-    }));
-    await cri.runtime('StartContainer', { containerId });
-    const logPath = join(sandboxConfig.logDirectory, 'execsnoop', '0.log');
-    const running = await cri.containerStatus(containerId);
-    assert.equal(running.state, 'CONTAINER_RUNNING', `container is ${running.state}: ${running.reason} ${running.message}\n${readFileSync(logPath, 'utf8')}`);
-    assert.equal(running.logPath, logPath);
-    // The pod's sandbox (handed to runc) and its Wasm container share the pod's one shim server,
-    // grouped by the io.kubernetes.cri.sandbox-id annotation the CRI plugin sets.
-    assert.equal(shimPids(containerd.socket).length, 1, 'one wasmbpf shim server for the pod');
-    // The runtime entry's pod_annotations let the policy annotations through to the shim: they
-    // are in the container's OCI spec next to the CRI plugin's own.
-    const spec = JSON.parse(readFileSync(join(containerd.containerd.state, 'io.containerd.runtime.v2.task', 'k8s.io', containerId, 'config.json'), 'utf8')) as {
-      annotations?: Record<string, string>;
+    // One run of the container as the kubelet drives it: create (attempt N, log N.log), start,
+    // see the execs this test causes in the log, stop. Returns the container id.
+    const runContainer = async (attempt: number): Promise<string> => {
+      const { containerId: id } = await cri.runtime<{ containerId: string }>('CreateContainer', {
+        podSandboxId: sandboxId,
+        sandboxConfig,
+        config: {
+          metadata: { name: 'execsnoop', attempt },
+          image: { image: ref },
+          logPath: `execsnoop/${attempt}.log`,
+          labels: { app: 'execsnoop' },
+          linux: { resources: { memoryLimitInBytes: 128 * 1024 * 1024, cpuShares: 256 } },
+        },
+      });
+      containerIds.push(id);
+      await cri.runtime('StartContainer', { containerId: id });
+      const logPath = join(sandboxConfig.logDirectory, 'execsnoop', `${attempt}.log`);
+      const running = await cri.containerStatus(id);
+      assert.equal(running.state, 'CONTAINER_RUNNING', `container is ${running.state}: ${running.reason} ${running.message}\n${readFileSync(logPath, 'utf8')}`);
+      assert.equal(running.logPath, logPath);
+      // The pod's sandbox (handed to runc) and its Wasm container share the pod's one shim
+      // server, grouped by the io.kubernetes.cri.sandbox-id annotation the CRI plugin sets.
+      assert.equal(shimPids(containerd.socket).length, 1, 'one wasmbpf shim server for the pod');
+      // The runtime entry's pod_annotations let the policy annotations through to the shim:
+      // they are in the container's OCI spec next to the CRI plugin's own.
+      const spec = JSON.parse(readFileSync(join(containerd.containerd.state, 'io.containerd.runtime.v2.task', 'k8s.io', id, 'config.json'), 'utf8')) as {
+        annotations?: Record<string, string>;
+      };
+      assert.equal(spec.annotations?.['wasmbpf.io/allowed-program-types'], 'tracepoint');
+      assert.equal(spec.annotations?.['io.kubernetes.cri.sandbox-id'], sandboxId);
+      assert.equal(spec.annotations?.['io.kubernetes.cri.container-type'], 'container');
+
+      // Cause exec events with a name nobody else uses (comm holds 15 bytes), until execsnoop,
+      // which attaches asynchronously after StartContainer returns, has reported one.
+      const probeName = `wbp${randomBytes(5).toString('hex')}`;
+      const probe = join(work, probeName);
+      writeFileSync(probe, '#!/bin/sh\nexit 0\n');
+      chmodSync(probe, 0o755);
+      const seen = await until(`execsnoop to report ${probeName} in ${logPath}`, 60_000, async () => {
+        spawnSync(probe, ['wasmbpf-cri-arg']);
+        const status = await cri.containerStatus(id);
+        if (status.state !== 'CONTAINER_RUNNING') {
+          throw new Error(`execsnoop stopped early (${status.state}, exit ${status.exitCode}, ${status.reason} ${status.message}):\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(no log)'}${diag()}`);
+        }
+        return criLogLines(logPath, 'stdout').find((l) => l.includes(probeName));
+      }).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\n--- ${logPath} ---\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(missing)'}${diag()}`, { cause: err });
+      });
+      assert.match(seen, new RegExp(probeName));
+      t.diagnostic(`attempt ${attempt}: execsnoop logged: ${seen}`);
+
+      await cri.runtime('StopContainer', { containerId: id, timeout: 10 });
+      const stopped = await cri.containerStatus(id);
+      assert.equal(stopped.state, 'CONTAINER_EXITED');
+      assert.notEqual(stopped.finishedAt, '0');
+      return id;
     };
-    assert.equal(spec.annotations?.['wasmbpf.io/allowed-program-types'], 'tracepoint');
-    assert.equal(spec.annotations?.['io.kubernetes.cri.sandbox-id'], sandboxId);
-    assert.equal(spec.annotations?.['io.kubernetes.cri.container-type'], 'container');
-
-    // Cause exec events with a name nobody else uses (comm holds 15 bytes), until execsnoop,
-    // which attaches asynchronously after StartContainer returns, has reported one.
-    const probeName = `wbp${randomBytes(5).toString('hex')}`;
-    const probe = join(work, probeName);
-    writeFileSync(probe, '#!/bin/sh\nexit 0\n');
-    chmodSync(probe, 0o755);
-    const seen = await until(`execsnoop to report ${probeName} in ${logPath}`, 60_000, async () => {
-      spawnSync(probe, ['wasmbpf-cri-arg']);
-      const status = await cri.containerStatus(containerId);
-      if (status.state !== 'CONTAINER_RUNNING') {
-        throw new Error(`execsnoop stopped early (${status.state}, exit ${status.exitCode}, ${status.reason} ${status.message}):\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(no log)'}${diag()}`);
-      }
-      return criLogLines(logPath, 'stdout').find((l) => l.includes(probeName));
-    }).catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}\n--- ${logPath} ---\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(missing)'}${diag()}`, { cause: err });
-    });
-    assert.match(seen, new RegExp(probeName));
-    t.diagnostic(`execsnoop logged: ${seen}`);
-
-    await cri.runtime('StopContainer', { containerId, timeout: 10 });
-    const stopped = await cri.containerStatus(containerId);
-    assert.equal(stopped.state, 'CONTAINER_EXITED');
-    assert.notEqual(stopped.finishedAt, '0');
-    await cri.runtime('RemoveContainer', { containerId });
-    containerId = '';
+    await runContainer(0);
+    // The kubelet restarts an exited container (restartPolicy Always) in the same pod: a new
+    // container, attempt 1, in the pod's still-running shim server.
+    await runContainer(1);
+    while (containerIds.length > 0) await cri.runtime('RemoveContainer', { containerId: containerIds.pop() });
     await cri.runtime('StopPodSandbox', { podSandboxId: sandboxId });
     await cri.runtime('RemovePodSandbox', { podSandboxId: sandboxId });
     sandboxId = '';
@@ -209,7 +218,7 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
   } finally {
     // On failure, tear down the way the kubelet would, so the checks below and the next test
     // start clean; errors here must not hide the first one.
-    if (containerId) await cri.runtime('RemoveContainer', { containerId }).catch(() => undefined);
+    for (const containerId of containerIds) await cri.runtime('RemoveContainer', { containerId }).catch(() => undefined);
     if (sandboxId) {
       await cri.runtime('StopPodSandbox', { podSandboxId: sandboxId }).catch(() => undefined);
       await cri.runtime('RemovePodSandbox', { podSandboxId: sandboxId }).catch(() => undefined);
