@@ -1,8 +1,9 @@
 // The Kubernetes path on a real containerd: a test CRI client does exactly what the kubelet does
 // for a pod with `runtimeClassName: wasmbpf` (RunPodSandbox with runtime handler "wasmbpf",
 // CreateContainer from an imported execsnoop image, StartContainer), then reads the container's
-// CRI log file and finds the exec events this test caused; StopContainer, RemoveContainer,
-// StopPodSandbox and RemovePodSandbox must leave no shim process, no container and no eBPF
+// CRI log file and finds the exec events this test caused; stops it and runs it again as the
+// kubelet restarts a container (attempt 1, same pod); then RemoveContainer, StopPodSandbox and
+// RemovePodSandbox must leave no shim process, no container, no network namespace and no eBPF
 // program, map or link behind.
 //
 // It skips only when a prerequisite is missing from this tree or machine, and says which.
