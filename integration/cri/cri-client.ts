@@ -34,6 +34,18 @@ export interface ContainerStatus {
   logPath: string;
 }
 
+/** Throws on a field `type` does not have, at any depth (runtime-v1.proto is a subset). */
+function assertKnownFields(type: protobuf.Type, value: Message, path: string): void {
+  for (const [key, v] of Object.entries(value)) {
+    const field = type.fields[key];
+    if (!field) throw new Error(`${path}.${key}: no such field in runtime-v1.proto's ${type.name}`);
+    const nested = field.resolve().resolvedType;
+    if (!(nested instanceof protobuf.Type) || v === null || v === undefined) continue;
+    const items = (field.map ? Object.values(v as Message) : field.repeated ? (v as unknown[]) : [v]) as Message[];
+    for (const item of items) assertKnownFields(nested, item, `${path}.${key}`);
+  }
+}
+
 export class CriClient {
   readonly #client: grpc.Client;
   readonly #root: protobuf.Root;
@@ -52,7 +64,9 @@ export class CriClient {
     if (!m) throw new Error(`runtime-v1.proto has no ${service}.${method}`);
     const reqType = this.#root.lookupType(`runtime.v1.${m.requestType}`);
     const resType = this.#root.lookupType(`runtime.v1.${m.responseType}`);
-    // fromObject takes enum names and decimal strings for int64; check what it built.
+    // fromObject takes enum names and decimal strings for int64 but drops unknown fields
+    // silently: a misspelt field would quietly not be sent, so refuse those first.
+    assertKnownFields(reqType, request, m.requestType);
     const message = reqType.fromObject(request);
     const bad = reqType.verify(message);
     if (bad) throw new Error(`bad ${m.requestType}: ${bad}`);
