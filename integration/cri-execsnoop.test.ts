@@ -20,6 +20,7 @@ import { bpfIds, criLogLines, newBpfObjects, podNetns, processesUnder, until } f
 import type { BpfIds } from './cri/cri-observe.ts';
 import { buildExample, EXAMPLE } from './cri/example-image.ts';
 import { shimPids } from './shim-observe.ts';
+import { parse } from 'yaml';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,6 +34,14 @@ function missingPrerequisite(): string | null {
   if (!existsSync(join(REPO, 'shim', 'main.ts'))) return 'shim/main.ts does not exist in this tree yet (the containerd shim, issue 5)';
   if (!existsSync(EXAMPLE)) return 'examples/execsnoop does not exist in this tree yet';
   return null;
+}
+
+/** The wasmbpf.io/* policy annotations of manifests/examples/execsnoop-pod.yaml. */
+function examplePolicy(): Record<string, string> {
+  const pod = parse(readFileSync(join(REPO, 'manifests/examples/execsnoop-pod.yaml'), 'utf8')) as { metadata: { annotations: Record<string, string> } };
+  const policy = Object.fromEntries(Object.entries(pod.metadata.annotations).filter(([k]) => k.startsWith('wasmbpf.io/')));
+  assert.ok(Object.keys(policy).length >= 3, 'the example pod carries the policy annotations');
+  return policy;
 }
 
 /** After the pod is gone: no sandbox, container, task, shim or container process, eBPF object, netns. */
@@ -137,7 +146,8 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
     hostname: podName,
     logDirectory: join(containerd.logDir, podName),
     labels: { app: 'execsnoop' },
-    annotations: { 'wasmbpf.io/allowed-program-types': 'tracepoint' },
+    // The example manifest's policy annotations: they must let execsnoop do its job.
+    annotations: examplePolicy(),
     linux: { securityContext: { namespaceOptions: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } } },
   };
   let sandboxId = '';
@@ -176,7 +186,7 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
       const spec = JSON.parse(readFileSync(join(containerd.containerd.state, 'io.containerd.runtime.v2.task', 'k8s.io', id, 'config.json'), 'utf8')) as {
         annotations?: Record<string, string>;
       };
-      assert.equal(spec.annotations?.['wasmbpf.io/allowed-program-types'], 'tracepoint');
+      for (const [k, v] of Object.entries(examplePolicy())) assert.equal(spec.annotations?.[k], v, `annotation ${k} reaches the shim`);
       assert.equal(spec.annotations?.['io.kubernetes.cri.sandbox-id'], sandboxId);
       assert.equal(spec.annotations?.['io.kubernetes.cri.container-type'], 'container');
 
@@ -226,5 +236,56 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
     }
   }
 
+  await assertNothingLeft(cri, containerd, bpfBefore, netnsBefore);
+});
+
+test('a pod whose policy annotations forbid execsnoop\'s program fails with the rule in its log, and leaves nothing behind', { timeout: 300_000 }, async (t) => {
+  const missing = missingPrerequisite();
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const work = mkdtempSync('/tmp/wbcri-test-');
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const ref = `registry.example.com/wasmbpf/execsnoop:cri-policy-${process.pid}`;
+  const built = buildExample(work, ref);
+  if ('skip' in built) {
+    t.skip(built.skip);
+    return;
+  }
+  const bpfBefore = bpfIds();
+  const netnsBefore = podNetns();
+  const containerd = await CriContainerd.start();
+  const cri = new CriClient(containerd.socket);
+  t.after(async () => {
+    cri.close();
+    await containerd.close();
+  });
+  await containerd.importImage(built.tar);
+  const sandboxConfig = {
+    metadata: { name: `policy-${process.pid}`, uid: randomUUID(), namespace: 'default', attempt: 0 },
+    hostname: 'policy',
+    logDirectory: join(containerd.logDir, 'policy'),
+    // execsnoop loads a tracepoint program; this pod allows kprobes only.
+    annotations: { 'wasmbpf.io/allowed-program-types': 'kprobe' },
+  };
+  const { podSandboxId } = await cri.runtime<{ podSandboxId: string }>('RunPodSandbox', { config: sandboxConfig, runtimeHandler: 'wasmbpf' });
+  const { containerId } = await cri.runtime<{ containerId: string }>('CreateContainer', {
+    podSandboxId,
+    sandboxConfig,
+    config: { metadata: { name: 'execsnoop', attempt: 0 }, image: { image: ref }, logPath: 'execsnoop/0.log' },
+  });
+  await cri.runtime('StartContainer', { containerId }).catch(() => undefined); // may fail or exit at once
+  const exited = await until('the refused container to exit', 60_000, async () => {
+    const st = await cri.containerStatus(containerId);
+    return st.state === 'CONTAINER_EXITED' ? st : undefined;
+  });
+  assert.notEqual(exited.exitCode, 0, 'a refused module exits non-zero');
+  const logPath = join(sandboxConfig.logDirectory, 'execsnoop', '0.log');
+  const stderr = criLogLines(logPath, 'stderr').join('\n');
+  assert.match(stderr, /policy: program 'handle_exec' is of type 'tracepoint'.*wasmbpf\.io\/allowed-program-types=kprobe/, `the rule is named in kubectl logs:\n${stderr}\n${containerd.log().slice(-3000)}`);
+  await cri.runtime('RemoveContainer', { containerId });
+  await cri.runtime('StopPodSandbox', { podSandboxId });
+  await cri.runtime('RemovePodSandbox', { podSandboxId });
   await assertNothingLeft(cri, containerd, bpfBefore, netnsBefore);
 });
