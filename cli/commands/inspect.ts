@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ARCHES, normalizeArch } from '../../oci-spec/arch.ts';
 import { UsageError, type Command } from '../command.ts';
+import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-options.ts';
 
 const HELP = `Usage: wasmbpf inspect [--json] [--insecure] REF|IMAGE.tar|DIR|MODULE.wasm
 
@@ -10,11 +11,9 @@ each architecture, or root filesystem layers), and annotations. A reference is r
 local store, else from its registry without pulling it.
 
 Options:
-      --json             print as JSON
-      --insecure         allow plain HTTP to a registry that is not on loopback
-      --arch ARCH        pick a multi-platform image's manifest as on ARCH (${ARCHES.join(', ')})
-  -u, --username USER    registry user (with --password; or WASMBPF_REGISTRY_AUTH=user:password)
-  -p, --password PASS
+      --json              print as JSON
+      --arch ARCH         pick a multi-platform image's manifest as on ARCH (${ARCHES.join(', ')})
+${REGISTRY_HELP}
 `;
 
 const command: Command = {
@@ -26,10 +25,8 @@ const command: Command = {
       allowPositionals: true,
       options: {
         json: { type: 'boolean' },
-        insecure: { type: 'boolean' },
+        ...REGISTRY_OPTIONS,
         arch: { type: 'string' },
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'p' },
       },
     });
     if (positionals.length !== 1) throw new UsageError('expected exactly one REF, IMAGE.tar, DIR or MODULE.wasm');
@@ -40,8 +37,7 @@ const command: Command = {
     const { formatTable, humanSize, shortHex } = await import('../../image/format.ts');
     const info = await inspectTarget(positionals[0]!, {
       ...(hostArch ? { hostArch } : {}),
-      ...(values.insecure ? { insecure: true } : {}),
-      credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(values.password !== undefined ? { password: values.password } : {}) },
+      ...(await registryAccess(values)),
     });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);

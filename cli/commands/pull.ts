@@ -1,7 +1,7 @@
 // `wasmbpf pull REF`: copy an image from a registry into the local store.
-import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
+import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-options.ts';
 
 const HELP = `Usage: wasmbpf pull [OPTIONS] REF
 
@@ -15,10 +15,7 @@ else the auths of ~/.docker/config.json (or $DOCKER_CONFIG/config.json). Basic a
 registries are both supported.
 
 Options:
-      --insecure          allow plain HTTP to a registry that is not on loopback
-  -u, --username USER
-  -p, --password PASS
-      --password-stdin    read the password from standard input
+${REGISTRY_HELP}
 `;
 
 const command: Command = {
@@ -29,14 +26,11 @@ const command: Command = {
       args: argv,
       allowPositionals: true,
       options: {
-        insecure: { type: 'boolean' },
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'p' },
-        'password-stdin': { type: 'boolean' },
+        ...REGISTRY_OPTIONS,
       },
     });
     if (positionals.length !== 1) throw new UsageError('expected exactly one image reference');
-    const password = values['password-stdin'] ? (await text(process.stdin)).replace(/\r?\n$/, '') : values.password;
+    const access = await registryAccess(values);
     const { pullImage } = await import('../../image/pull.ts');
     const { terminalProgress } = await import('../../image/progress.ts');
     const { familiarName } = await import('../../image/reference.ts');
@@ -49,8 +43,7 @@ const command: Command = {
     let result;
     try {
       result = await pullImage(positionals[0]!, {
-        ...(values.insecure ? { insecure: true } : {}),
-        credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
+        ...access,
         progress: terminalProgress(),
         signal: stop.signal,
       });

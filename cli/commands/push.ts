@@ -1,7 +1,7 @@
 // `wasmbpf push [SOURCE] REF`: copy an image from the local store to a registry.
-import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
+import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-options.ts';
 
 const HELP = `Usage: wasmbpf push [OPTIONS] [SOURCE] REF
 
@@ -11,10 +11,7 @@ large blobs are uploaded in chunks. Plain HTTP is used for registries on loopbac
 --insecure. Credentials as for \`wasmbpf pull\`.
 
 Options:
-      --insecure          allow plain HTTP to a registry that is not on loopback
-  -u, --username USER
-  -p, --password PASS
-      --password-stdin    read the password from standard input
+${REGISTRY_HELP}
       --chunk-size BYTES  upload blobs larger than this in chunks of this size (default 8 MiB)
 `;
 
@@ -26,17 +23,14 @@ const command: Command = {
       args: argv,
       allowPositionals: true,
       options: {
-        insecure: { type: 'boolean' },
-        username: { type: 'string', short: 'u' },
-        password: { type: 'string', short: 'p' },
-        'password-stdin': { type: 'boolean' },
+        ...REGISTRY_OPTIONS,
         'chunk-size': { type: 'string' },
       },
     });
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError('expected REF, or SOURCE and REF');
     const chunkSize = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
     if (chunkSize !== undefined && (!Number.isSafeInteger(chunkSize) || chunkSize < 1)) throw new UsageError(`--chunk-size must be a positive number of bytes`);
-    const password = values['password-stdin'] ? (await text(process.stdin)).replace(/\r?\n$/, '') : values.password;
+    const access = await registryAccess(values);
     const [source, target] = positionals.length === 2 ? positionals : [undefined, positionals[0]!];
     const { pushImage } = await import('../../image/push.ts');
     const { terminalProgress } = await import('../../image/progress.ts');
@@ -51,9 +45,8 @@ const command: Command = {
     try {
       result = await pushImage(target!, {
         ...(source ? { source } : {}),
-        ...(values.insecure ? { insecure: true } : {}),
+        ...access,
         ...(chunkSize ? { chunkSize } : {}),
-        credentials: { ...(values.username !== undefined ? { username: values.username } : {}), ...(password !== undefined ? { password } : {}) },
         progress,
         signal: stop.signal,
       });
