@@ -102,6 +102,29 @@ test('perf buffer: 100000 records are each delivered in order or counted as lost
   await assertNothingLeft();
 });
 
+test('perf buffer overrun: the lost samples are counted and reported on stderr, the rest delivered in order', async () => {
+  const r = run(['perflate', '101000']);
+  await r.waitFor('ready');
+  // Perf buffers are per CPU, and the kernel notes a loss in the buffer of the CPU that lost it
+  // at that CPU's next write: keep both bursts on one CPU.
+  execFileSync('taskset', ['-c', '0', fx.trigger, 'perf', '100000']); // overruns the buffer nobody drains yet
+  execFileSync(fx.trigger, ['ring', '1']); // "the burst is over"
+  await r.waitFor('draining');
+  await new Promise((res) => setTimeout(res, 500));
+  execFileSync('taskset', ['-c', '0', fx.trigger, 'perf', '1000', '100000']); // the LOST record comes before these
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out.slice(-1500));
+  const lost = [...out.matchAll(/lost (\d+) perf buffer samples/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const dropped = field(out, 'dropped');
+  assert.ok(dropped > 0, `the burst overran the buffer: ${out.slice(-300)}`);
+  assert.equal(lost, dropped, 'every sample the eBPF side could not write is reported lost on stderr');
+  assert.equal(field(out, 'seen') + dropped, 101000);
+  assert.equal(field(out, 'out_of_order'), 0);
+  await assertNothingLeft();
+});
+
 test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback', async () => {
   const r = run(['goring', '5000']);
   await r.waitFor('ready');
