@@ -65,6 +65,11 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
   const args = [
     '-g', '-O2', '-target', 'bpf', `-D${targetArchDefine(arch)}`,
     '-Wall', '-Wno-unused-function',
+    // The object's BTF line info keeps source paths, and clang's output also shifts with the
+    // working directory: map both to fixed names so an image's digest does not depend on
+    // where `wasmbpf build` ran. (A copy of the folder elsewhere can still differ: clang-19
+    // orders a few BTF forward declarations differently depending on the paths involved.)
+    '-fdebug-compilation-dir=.', `-ffile-prefix-map=${dir}=.`, `-ffile-prefix-map=${outDir}=./build`,
     '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', `/usr/include/${MULTIARCH[hostArch] ?? 'x86_64-linux-gnu'}`,
   ];
   const compat = PT_REGS_COMPAT[arch];

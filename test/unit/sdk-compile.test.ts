@@ -108,3 +108,19 @@ test('scaffoldTool never overwrites and rejects bad names', async (t) => {
   await assert.rejects(scaffoldTool('../escape', parent), (err: { code?: string }) => err.code === 'WASMBPF_SCAFFOLD');
   assert.ok(!existsSync(path.join(path.dirname(parent), 'escape')));
 });
+
+test('the objects do not depend on the working directory or carry the tool folder\'s path', { timeout: 120000 }, async (t) => {
+  const parent = tmp(t);
+  const { dir } = await scaffoldTool('cwd-tool', parent);
+  const cwd = process.cwd();
+  t.after(() => process.chdir(cwd));
+  const objects: Buffer[] = [];
+  for (const [i, where] of [parent, os.tmpdir()].entries()) {
+    process.chdir(where);
+    const out = await compileTool(dir, { outDir: path.join(dir, 'build'), arches: ['x86_64'] });
+    const object = readFileSync(out.objects.find((o) => o.arch === 'x86_64')!.path);
+    assert.equal(object.includes(parent), false, `compile ${i}: the object names ${parent}`);
+    objects.push(object);
+  }
+  assert.ok(objects[0]!.equals(objects[1]!), 'compiling from another working directory changed the object');
+});
