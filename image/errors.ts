@@ -10,6 +10,19 @@ export class ImageNotFoundError extends Error {
   readonly code = 'WASMBPF_IMAGE_NOT_FOUND';
 }
 
+/**
+ * Says, in front of a registry failure, that `name` was looked for in the local store first.
+ * A mistyped name (`execsnop:0.1`) is not in the store and so goes to docker.io; without this
+ * the user only reads "cannot reach the registry docker.io" and never learns which image was
+ * missing. The error keeps its class and `code` (WASMBPF_REGISTRY_*); other errors pass as is.
+ */
+export function notInLocalStore(err: unknown, name: string, storeRoot: string): unknown {
+  if (err instanceof Error && String((err as { code?: unknown }).code ?? '').startsWith('WASMBPF_REGISTRY_')) {
+    err.message = `${name} is not in the local store (${storeRoot}; \`wasmbpf images\` lists what is) and fetching it failed: ${err.message}`;
+  }
+  return err;
+}
+
 /** A blob a document points at is not present (in the store or a tarball). */
 export class BlobNotFoundError extends Error {
   readonly code = 'WASMBPF_BLOB_MISSING';

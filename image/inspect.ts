@@ -17,9 +17,10 @@ import {
   type Annotations,
   type Arch,
 } from '../oci-spec/index.ts';
+import { notInLocalStore } from './errors.ts';
 import { ImageLayout } from './layout-tarball.ts';
 import { loadImage, type LoadedImage } from './load.ts';
-import { formatReference, parseReference } from './reference.ts';
+import { familiarName, formatReference, parseReference } from './reference.ts';
 import { RegistryClient } from './registry/client.ts';
 import { findCredentials, type Credentials } from './registry/credentials.ts';
 import { RegistrySource } from './registry/source.ts';
@@ -127,6 +128,11 @@ export async function inspectTarget(
   const credentials = await findCredentials(ref.registry, options.credentials);
   const client = new RegistryClient(ref.registry, ref.repository, { ...(options.insecure ? { insecure: true } : {}), ...(credentials ? { credentials } : {}) });
   const remote = new RegistrySource(client);
-  const root = await remote.resolve(ref);
+  let root: Awaited<ReturnType<RegistrySource['resolve']>>;
+  try {
+    root = await remote.resolve(ref);
+  } catch (err) {
+    throw notInLocalStore(err, familiarName(name), store.root);
+  }
   return describeImage(await loadImage(remote, name, root, hostArch), `registry ${remote.label}`);
 }

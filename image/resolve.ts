@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { archFromNode, commandLine, selectForHost, verifyObjectArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
 import type { BpfObjectCandidate } from '../runtime/contract.ts';
-import { ImageNotFoundError, TargetError } from './errors.ts';
+import { ImageNotFoundError, TargetError, notInLocalStore } from './errors.ts';
 import { ImageLayout } from './layout-tarball.ts';
 import { loadImage, type LoadedImage } from './load.ts';
 import { familiarName, formatReference, parseReference } from './reference.ts';
@@ -58,7 +58,11 @@ export async function openImage(target: string, options: ResolveOptions = {}): P
   if (!root) {
     if (options.pull === false) throw new ImageNotFoundError(`${familiarName(name)} is not in the local store (${store.root})`);
     const { pullImage } = await import('./pull.ts');
-    root = (await pullImage(name, { ...options, hostArch })).descriptor;
+    try {
+      root = (await pullImage(name, { ...options, hostArch })).descriptor;
+    } catch (err) {
+      throw notInLocalStore(err, familiarName(name), store.root);
+    }
   }
   return loadImage(store, name, root, hostArch);
 }

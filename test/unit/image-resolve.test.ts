@@ -76,6 +76,14 @@ test('paths that do not exist are clear errors, not registry lookups', async () 
   await assert.rejects(resolveRunnable('/nonexistent/hello.wasm'), { code: 'WASMBPF_TARGET' });
 });
 
+test('a reference that is neither in the store nor fetchable says it was not in the store', async (t) => {
+  // Port 1 on loopback refuses at once: the same failure a mistyped name meets at docker.io.
+  const home = join(await workdir(t), 'home');
+  const notInStore = /^127\.0\.0\.1:1\/execsnop:0\.1 is not in the local store \(.*home.*\) and fetching it failed: cannot reach the registry/;
+  await assert.rejects(resolveRunnable('127.0.0.1:1/execsnop:0.1', { home }), { code: 'WASMBPF_REGISTRY_UNREACHABLE', message: notInStore });
+  await assert.rejects(inspectTarget('127.0.0.1:1/execsnop:0.1', { home }), { code: 'WASMBPF_REGISTRY_UNREACHABLE', message: notInStore });
+});
+
 /** Writes an OCI layout directory holding one manifest (and its blobs), optionally under an index. */
 async function layoutDir(dir: string, manifest: object, blobs: Uint8Array[]): Promise<void> {
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
