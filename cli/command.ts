@@ -6,6 +6,11 @@ export interface Command {
   summary: string;
   /** Full help text for `wasmbpf NAME --help`, starting with the usage line. */
   help: string;
+  /**
+   * Whether these arguments ask for the help text; default: -h or --help anywhere. `run` says
+   * no for a -h after its target, which belongs to the module (`wasmbpf run tool.wasm -h`).
+   */
+  helpRequested?(argv: string[]): boolean;
   /** Runs with the arguments after the command name; resolves to the process exit code. */
   run(argv: string[]): Promise<number>;
 }

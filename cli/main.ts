@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const command = (await entry.load()).default;
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (command.helpRequested ? command.helpRequested(rest) : rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
     return 0;
   }

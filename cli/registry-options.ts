@@ -11,7 +11,7 @@ export const REGISTRY_OPTIONS = {
 
 export const REGISTRY_HELP = `      --insecure          allow plain HTTP to a registry that is not on loopback
   -u, --username USER     registry user (else WASMBPF_REGISTRY_AUTH=user:password or ~/.docker/config.json)
-  -p, --password PASS
+  -p, --password PASS     registry password (seen by other users in ps; prefer --password-stdin)
       --password-stdin    read the password from standard input`;
 
 interface RegistryValues {

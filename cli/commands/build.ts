@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 import { ANNOTATION_OBJECT_ARCH, ARCHES, MEDIA_TYPE_WASMBPF_OBJECT, normalizeArch, type Arch } from '../../oci-spec/index.ts';
 import { UsageError, type Command } from '../command.ts';
 
-const HELP = `Usage: wasmbpf build DIR -t REF [-o IMAGE.tar] [--arch ARCH]...
+const HELP = `Usage: wasmbpf build DIR -t REF [-o IMAGE.tar] [--arch ARCH]... [--json]
 
-Compile the tool folder DIR (its wasmbpf.json names the sources and architectures) and store
+Compiles the tool folder DIR (its wasmbpf.json names the sources and architectures) and stores
 the result as an OCI image named REF in the local store ($WASMBPF_HOME, default ~/.wasmbpf).
 The image carries the Wasm module and one eBPF object per architecture. Builds are
 reproducible: the same sources give the same digest (set SOURCE_DATE_EPOCH to record a
@@ -18,6 +18,7 @@ Options:
                        (repeatable; ${ARCHES.join(', ')}; the build machine's
                        architecture is always included)
       --json           print the result as JSON
+  -h, --help           show this help
 `;
 
 const command: Command = {

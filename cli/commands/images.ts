@@ -4,11 +4,12 @@ import type { Command } from '../command.ts';
 
 const HELP = `Usage: wasmbpf images [--json]
 
-List the images in the local store ($WASMBPF_HOME, default ~/.wasmbpf): name, manifest
+Lists the images in the local store ($WASMBPF_HOME, default ~/.wasmbpf): name, manifest
 digest, the architectures of its eBPF objects and its size.
 
 Options:
       --json     print the list as JSON
+  -h, --help     show this help
 `;
 
 const command: Command = {

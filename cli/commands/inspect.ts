@@ -4,9 +4,9 @@ import { ARCHES, normalizeArch } from '../../oci-spec/arch.ts';
 import { UsageError, type Command } from '../command.ts';
 import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-options.ts';
 
-const HELP = `Usage: wasmbpf inspect [--json] [--insecure] REF|IMAGE.tar|DIR|MODULE.wasm
+const HELP = `Usage: wasmbpf inspect [OPTIONS] REF|IMAGE.tar|DIR|MODULE.wasm
 
-Show an image's manifest digest, command line, layers (the Wasm module, the eBPF object of
+Shows an image's manifest digest, command line, layers (the Wasm module, the eBPF object of
 each architecture, or root filesystem layers), and annotations. A reference is read from the
 local store, else from its registry without pulling it.
 
@@ -14,6 +14,7 @@ Options:
       --json              print as JSON
       --arch ARCH         pick a multi-platform image's manifest as on ARCH (${ARCHES.join(', ')})
 ${REGISTRY_HELP}
+  -h, --help              show this help
 `;
 
 const command: Command = {

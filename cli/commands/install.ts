@@ -19,6 +19,7 @@ Options:
                   created if missing
   --with-cli      also write a 'wasmbpf' launcher into DIR
   --dry-run       show what would change, write nothing
+  -h, --help      show this help
 
 The launchers run this installation's pinned Node on its built JavaScript: run
 'npm run build' first. Restart containerd after the config changed.`,

@@ -5,7 +5,7 @@ import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-opt
 
 const HELP = `Usage: wasmbpf pull [OPTIONS] REF
 
-Copy the image REF from its registry into the local store ($WASMBPF_HOME, default
+Copies the image REF from its registry into the local store ($WASMBPF_HOME, default
 ~/.wasmbpf). Every blob is checked against its digest and size before it is stored; a failed
 pull leaves nothing half-written. Plain HTTP is used for registries on loopback
 (localhost, 127.0.0.0/8, ::1) or with --insecure; everything else uses HTTPS.
@@ -16,6 +16,7 @@ registries are both supported.
 
 Options:
 ${REGISTRY_HELP}
+  -h, --help              show this help
 `;
 
 const command: Command = {

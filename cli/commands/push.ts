@@ -5,7 +5,7 @@ import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-opt
 
 const HELP = `Usage: wasmbpf push [OPTIONS] [SOURCE] REF
 
-Copy the image REF from the local store to its registry (with SOURCE: push the stored image
+Copies the image REF from the local store to its registry (with SOURCE: push the stored image
 SOURCE under the name REF). Blobs the registry already has are skipped (checked with HEAD);
 large blobs are uploaded in chunks. Plain HTTP is used for registries on loopback or with
 --insecure. Credentials as for \`wasmbpf pull\`.
@@ -13,6 +13,7 @@ large blobs are uploaded in chunks. Plain HTTP is used for registries on loopbac
 Options:
 ${REGISTRY_HELP}
       --chunk-size BYTES  upload blobs larger than this in chunks of this size (default 8 MiB)
+  -h, --help              show this help
 `;
 
 const command: Command = {

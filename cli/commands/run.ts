@@ -64,16 +64,26 @@ function isWasmFile(file: string): boolean {
   }
 }
 
+/** Options end at the first positional: everything after the target belongs to the module. */
+const VALUED = ['-e', '--env', '--dir', '--arch', '--grace-period', '--allow-program-types', '--allow-attach-targets', '--allow-map-types'];
+
+function firstPositional(argv: string[]): number {
+  return argv.findIndex((a, i) => !a.startsWith('-') && !VALUED.includes(argv[i - 1] ?? ''));
+}
+
 const command: Command = {
-  summary: 'run a module',
+  summary: 'run a Wasm-bpf module, image tarball or image reference',
   help: HELP,
+  helpRequested(argv) {
+    const end = firstPositional(argv);
+    const own = end < 0 ? argv : argv.slice(0, end);
+    return own.includes('--help') || own.includes('-h');
+  },
   async run(argv) {
-    // Options end at the first positional: everything after the target belongs to the module.
-    const valued = ['-e', '--env', '--dir', '--arch', '--grace-period', '--allow-program-types', '--allow-attach-targets', '--allow-map-types'];
-    const firstPositional = argv.findIndex((a, i) => !a.startsWith('-') && !valued.includes(argv[i - 1] ?? ''));
-    if (firstPositional < 0) throw new UsageError('missing MODULE.wasm, IMAGE.tar or REF');
+    const targetAt = firstPositional(argv);
+    if (targetAt < 0) throw new UsageError('missing MODULE.wasm, IMAGE.tar or REF');
     const { values } = parseArgs({
-      args: argv.slice(0, firstPositional),
+      args: argv.slice(0, targetAt),
       options: {
         env: { type: 'string', short: 'e', multiple: true },
         dir: { type: 'string', multiple: true },
@@ -86,8 +96,8 @@ const command: Command = {
       },
       strict: true,
     });
-    const target = argv[firstPositional]!;
-    const moduleArgs = argv.slice(firstPositional + 1);
+    const target = argv[targetAt]!;
+    const moduleArgs = argv.slice(targetAt + 1);
     const hostArch = values.arch === undefined ? undefined : normalizeArch(values.arch);
     if (values.arch !== undefined && !hostArch) throw new UsageError(`unknown architecture '${values.arch}'`);
     const grace = values['grace-period'] === undefined ? 3000 : Number(values['grace-period']);

@@ -15,7 +15,8 @@ install. Restart containerd after the config changed.
 Options:
   --bin-dir DIR   default /usr/local/bin
   --config FILE   default /etc/containerd/config.toml
-  --dry-run       show what would change, write nothing`,
+  --dry-run       show what would change, write nothing
+  -h, --help      show this help`,
   async run(argv) {
     const opts = parseInstallArgs(argv, { allowWithCli: false });
     await uninstall(opts, { out: (s) => process.stdout.write(s) });
