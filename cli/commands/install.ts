@@ -10,8 +10,9 @@ const command: Command = {
   help: `Usage: wasmbpf install [--bin-dir DIR] [--config FILE] [--with-cli] [--dry-run]
 
 Writes the shim launcher containerd-shim-wasmbpf-v1 into DIR and adds the runtime
-io.containerd.wasmbpf.v1 as CRI handler "wasmbpf" to containerd's config. Shows the config
-diff; running it again changes nothing. Undo with 'wasmbpf uninstall'.
+io.containerd.wasmbpf.v1 as CRI handler "wasmbpf", plus the stream processor that unpacks
+wasmbpf image layers, to containerd's config. Shows the config diff; running it again changes
+nothing. Undo with 'wasmbpf uninstall'.
 
 Options:
   --bin-dir DIR   a directory on containerd's PATH (default /usr/local/bin)
