@@ -75,6 +75,8 @@ export async function readBuildFile(dir: string): Promise<BuildFile> {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
+    // ENOTDIR: DIR is a file (`wasmbpf compile tool.c`); say that, not the errno.
+    if (code === 'ENOTDIR') throw new BuildFileError(`${dir} is not a folder: give the tool folder that holds ${BUILD_FILE}`, { cause });
     const why = code === 'ENOENT' ? 'not found (is this a tool folder? `wasmbpf new NAME` makes one)' : `unreadable (${code})`;
     throw new BuildFileError(`${file}: ${why}`, { cause });
   }

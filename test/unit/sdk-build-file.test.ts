@@ -57,4 +57,7 @@ test('readBuildFile: a missing file and invalid JSON are clear errors', async (t
   await assert.rejects(readBuildFile(dir), (err: BuildFileError) => err.code === 'WASMBPF_BUILD_FILE' && /not valid JSON/.test(err.message) && err.cause instanceof SyntaxError);
   writeFileSync(path.join(dir, 'wasmbpf.json'), '{"name": "t"}');
   assert.equal((await readBuildFile(dir)).name, 't');
+  const aFile = path.join(dir, 't.c');
+  writeFileSync(aFile, '');
+  await assert.rejects(readBuildFile(aFile), (err: BuildFileError) => err.code === 'WASMBPF_BUILD_FILE' && err.message === `${aFile} is not a folder: give the tool folder that holds wasmbpf.json`);
 });
