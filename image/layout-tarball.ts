@@ -85,6 +85,11 @@ export class ImageLayout implements ContentSource {
       throw new ImageLayoutError(`cannot open the image layout ${path}: ${(cause as Error).message}`, { cause });
     });
     if (info.isDirectory()) {
+      // A tool folder is the likeliest wrong directory (`wasmbpf run examples/execsnoop`).
+      const isToolFolder = await stat(join(path, 'wasmbpf.json')).then(() => true, () => false);
+      if (isToolFolder && !(await stat(join(path, 'oci-layout')).then(() => true, () => false))) {
+        throw new ImageLayoutError(`${path} is a tool folder, not an image: \`wasmbpf compile ${path}\` makes build/NAME.wasm, \`wasmbpf build ${path} -t REF\` an image`);
+      }
       return ImageLayout.#fromReader(path, async (p) => readFile(join(path, p)).catch(() => undefined));
     }
     const entries = await readTarball(path);

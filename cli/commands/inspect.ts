@@ -8,7 +8,9 @@ const HELP = `Usage: wasmbpf inspect [OPTIONS] REF|IMAGE.tar|DIR|MODULE.wasm
 
 Shows an image's manifest digest, command line, layers (the Wasm module, the eBPF object of
 each architecture, or root filesystem layers), and annotations. A reference is read from the
-local store, else from its registry without pulling it.
+local store, else from its registry without pulling it. DIR is an OCI image layout directory
+(not a tool folder: \`wasmbpf build\` it first); for a bare MODULE.wasm, its digest, size and
+imports.
 
 Options:
       --json              print as JSON

@@ -96,4 +96,6 @@ test('not a layout: clear errors', async (t) => {
   await assert.rejects(ImageLayout.open(junk), { code: 'WASMBPF_IMAGE_LAYOUT' });
   await assert.rejects(ImageLayout.open(join(work, 'absent.tar')), { code: 'WASMBPF_IMAGE_LAYOUT', message: /cannot open/ });
   await assert.rejects(ImageLayout.open(work), { code: 'WASMBPF_IMAGE_LAYOUT', message: /no oci-layout file/ });
+  await writeFile(join(work, 'wasmbpf.json'), '{"name": "t"}');
+  await assert.rejects(ImageLayout.open(work), { code: 'WASMBPF_IMAGE_LAYOUT', message: /is a tool folder, not an image: `wasmbpf compile .*` makes build\/NAME\.wasm/ });
 });
