@@ -19,7 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
 function topHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
-  return `Usage: wasmbpf COMMAND [ARGS...]\n\nRun eBPF tools shipped as WebAssembly OCI images.\n\nCommands:\n${lines.join('\n')}\n\nRun 'wasmbpf COMMAND --help' for a command's options.\n`;
+  return `Usage: wasmbpf COMMAND [ARGS...]\n\nRun eBPF tools shipped as WebAssembly OCI images.\n\nCommands:\n${lines.join('\n')}\n\nRun 'wasmbpf COMMAND --help' for a command's options, 'wasmbpf --version' for the version.\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,6 +12,8 @@ const COMMANDS = ['run', 'compile', 'new', 'build', 'images', 'inspect', 'push',
 test('every command has help: its usage line, exit 0, and -h/--help listed', () => {
   const top = wasmbpf('--help');
   assert.equal(top.status, 0);
+  assert.match(top.stdout, /'wasmbpf --version'/);
+  assert.match(wasmbpf('--version').stdout, /^wasmbpf \d+\.\d+\.\d+\n$/);
   for (const cmd of COMMANDS) {
     assert.match(top.stdout, new RegExp(`^  ${cmd} +\\S`, 'm'), `wasmbpf --help lists ${cmd}`);
     for (const flag of ['--help', '-h']) {
