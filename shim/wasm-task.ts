@@ -61,6 +61,9 @@ export interface WasmTaskOptions {
   release: () => Promise<void>;
 }
 
+/** SIGCHLD, SIGCONT, SIGURG, SIGWINCH: signals whose default action leaves a process running. */
+const IGNORED_BY_DEFAULT = new Set([17, 18, 23, 28]);
+
 export class WasmTask {
   readonly id: string;
   readonly bundle: string;
@@ -115,6 +118,12 @@ export class WasmTask {
 
   kill(signal: number): void {
     if (signal === 0) {
+      if (this.#state.state !== 'running' && this.#state.state !== 'created') throw notFound(`task ${this.id}: process already finished`);
+      return;
+    }
+    if (IGNORED_BY_DEFAULT.has(signal)) {
+      // A native process without handlers ignores these, and `ctr run` forwards every signal
+      // it gets (a terminal resize, a shell's SIGCONT): accept them and change nothing.
       if (this.#state.state !== 'running' && this.#state.state !== 'created') throw notFound(`task ${this.id}: process already finished`);
       return;
     }

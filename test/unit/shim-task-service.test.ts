@@ -101,6 +101,11 @@ test('create, start, state, kill, wait, delete, shutdown: states, statuses and e
 
   const waiting = call('Wait', Task.WaitRequest.encode({ id: 't1' }));
   await assert.rejects(call('Kill', Task.KillRequest.encode({ id: 't1', signal: 10 })), status(Status.InvalidArgument));
+  // What ctr forwards from a terminal or a shell (SIGWINCH, SIGCONT) leaves the task running.
+  await call('Kill', Task.KillRequest.encode({ id: 't1', signal: 28 }));
+  await call('Kill', Task.KillRequest.encode({ id: 't1', signal: 18 }));
+  assert.deepEqual(runtime.stops, []);
+  assert.equal(Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 't1' }))).status, TaskStatus.Running);
   await call('Kill', Task.KillRequest.encode({ id: 't1', signal: 15 }));
   assert.deepEqual(runtime.stops, ['SIGTERM']);
   assert.equal(Task.WaitResponse.decode(await waiting).exitStatus, 143);
