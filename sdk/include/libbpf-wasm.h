@@ -603,7 +603,9 @@ static inline int bpf_buffer__open(struct bpf_buffer *b, bpf_buffer_sample_fn sa
      * sample_cb), so nothing emitted after open is lost. */
     int err = wasmbpf__ret(wasm_bpf_buffer_poll(b->events->obj->handle, fd, (int32_t)(uintptr_t)sample_cb,
                                                 (uint32_t)(uintptr_t)ctx, b->records, WASMBPF_BUFFER_SIZE, 0));
-    return err < 0 ? err : 0;
+    /* A stop that arrives while the tool is still setting up is seen by its first real poll,
+     * which then ends the loop cleanly: opening the buffer has not failed. */
+    return err < 0 && err != -EINTR ? err : 0;
 }
 
 /* Waits up to timeout_ms and calls sample_cb for every record; 0 or -errno. -EINTR means the
@@ -692,7 +694,7 @@ static inline int wasmbpf__prime(struct wasmbpf__source *src, char *records)
     int32_t tramp = (int32_t)(uintptr_t)(src->perf_fn ? wasmbpf__perf_trampoline : wasmbpf__ring_trampoline);
     int err = wasmbpf__ret(wasm_bpf_buffer_poll(src->handle, src->fd, tramp, (uint32_t)(uintptr_t)src,
                                                 records, WASMBPF_BUFFER_SIZE, 0));
-    return err < 0 ? err : 0;
+    return err < 0 && err != -EINTR ? err : 0; /* a stop during setup is seen by the first real poll */
 }
 
 static inline int ring_buffer__add(struct ring_buffer *rb, int map_fd, ring_buffer_sample_fn sample_cb, void *ctx)
