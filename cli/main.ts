@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(topHelp());
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   if (name === '--version') {
     process.stdout.write('wasmbpf 0.1.0\n');

@@ -210,7 +210,10 @@ export class RegistryClient {
       const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
       const detail = reason?.code ?? reason?.message ?? (cause as Error).message;
       // A TLS handshake with a plain-HTTP server fails with an SSL error: say what to do.
-      const hint = url.startsWith('https:') && /SSL|TLS|wrong version/i.test(`${detail} ${reason?.message ?? ''}`) ? ' (a plain-HTTP registry? pass --insecure)' : '';
+      let hint = url.startsWith('https:') && /SSL|TLS|wrong version/i.test(`${detail} ${reason?.message ?? ''}`) ? ' (a plain-HTTP registry? pass --insecure)' : '';
+      // A reference without a registry host means Docker Hub, which surprises people pushing to
+      // a local registry: say how to name one.
+      if (!hint && this.registry === 'docker.io') hint = ' (a reference without a registry host means docker.io; name yours, e.g. localhost:5000/NAME:TAG)';
       throw new RegistryUnreachableError(`cannot reach the registry ${this.registry} at ${new URL(url).origin}: ${detail}${hint}`, { cause });
     }
   }
