@@ -14,12 +14,13 @@ import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
 import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, PolicyError, type EbpfPolicy } from '../policy.ts';
 import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
-
-setAddressResolver((buffer) => koffi.address(buffer));
 import type { StopSignal } from './stop-signal.ts';
 import { guestErrno } from './wasi-errno.ts';
 
-const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, ENOEXEC = 8, EOPNOTSUPP = 95;
+// The guest memory's native address comes from koffi; guest-memory.ts stays free of the FFI.
+setAddressResolver((buffer) => koffi.address(buffer));
+
+const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, EOPNOTSUPP = 95;
 const POLL_SLICE_MS = 100;
 const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
@@ -433,4 +434,3 @@ export class WasmBpfHost {
   }
 }
 
-export const HOST_ERRNO = { EPERM, ENOENT, EINTR, EBADF, EFAULT, EINVAL, ENOEXEC };
