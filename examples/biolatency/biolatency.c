@@ -8,42 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "wasmbpf.h"
+#include "trace_helpers.h"
 #include "biolatency.wasm.h"
 #include "biolatency.skel.h"
-
-static void print_stars(unsigned int val, unsigned int val_max, int width)
-{
-	int num_stars = val_max ? (int)((unsigned long long)val * width / val_max) : 0;
-	for (int i = 0; i < width; i++)
-		putchar(i < num_stars ? '*' : ' ');
-	if (val > val_max)
-		putchar('+');
-}
-
-/* The same layout as libbpf-tools' print_log2_hist. */
-static void print_log2_hist(const unsigned int *vals, int vals_size, const char *val_type)
-{
-	int idx_max = -1;
-	unsigned int val_max = 0;
-	for (int i = 0; i < vals_size; i++) {
-		if (vals[i] > 0)
-			idx_max = i;
-		if (vals[i] > val_max)
-			val_max = vals[i];
-	}
-	if (idx_max < 0)
-		return;
-	int wide = idx_max > 32, stars = wide ? 20 : 40, width = wide ? 20 : 10;
-	printf("%*s%-*s : count    distribution\n", wide ? 15 : 5, "", wide ? 29 : 19, val_type);
-	for (int i = 0; i <= idx_max; i++) {
-		unsigned long long low = (1ULL << (i + 1)) >> 1, high = (1ULL << (i + 1)) - 1;
-		if (low == high)
-			low -= 1;
-		printf("%*llu -> %-*llu : %-8u |", width, low, width, high, vals[i]);
-		print_stars(vals[i], val_max, stars);
-		printf("|\n");
-	}
-}
 
 static int print_hists(int fd, bool per_disk, bool per_flag, bool ms)
 {

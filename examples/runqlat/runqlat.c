@@ -8,49 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "wasmbpf.h"
+#include "trace_helpers.h"
 #include "runqlat.wasm.h"
 #include "runqlat.skel.h"
-
-static void print_stars(unsigned int val, unsigned int val_max, int width)
-{
-	int num_stars = val_max ? (int)((unsigned long long)val * width / val_max) : 0;
-	int num_spaces = width - num_stars;
-	for (int i = 0; i < num_stars; i++)
-		putchar('*');
-	for (int i = 0; i < num_spaces; i++)
-		putchar(' ');
-	if (val > val_max)
-		putchar('+');
-}
-
-/* The same layout as libbpf-tools' print_log2_hist. */
-static void print_log2_hist(const unsigned int *vals, int vals_size, const char *val_type)
-{
-	int idx_max = -1, stars_max = 40, stars = stars_max;
-	unsigned int val_max = 0;
-	for (int i = 0; i < vals_size; i++) {
-		if (vals[i] > 0)
-			idx_max = i;
-		if (vals[i] > val_max)
-			val_max = vals[i];
-	}
-	if (idx_max < 0)
-		return;
-	printf("%*s%-*s : count    distribution\n", idx_max <= 32 ? 5 : 15, "", idx_max <= 32 ? 19 : 29, val_type);
-	if (idx_max <= 32)
-		stars = stars_max;
-	else
-		stars = stars_max / 2;
-	for (int i = 0; i <= idx_max; i++) {
-		unsigned long long low = (1ULL << (i + 1)) >> 1, high = (1ULL << (i + 1)) - 1;
-		if (low == high)
-			low -= 1;
-		int width = idx_max <= 32 ? 10 : 20;
-		printf("%*llu -> %-*llu : %-8u |", width, low, width, high, vals[i]);
-		print_stars(vals[i], val_max, stars);
-		printf("|\n");
-	}
-}
 
 static int print_hists(int fd, bool per_process, bool ms)
 {
