@@ -25,3 +25,17 @@ export function linkCount(): number {
 export function openFdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
+
+/**
+ * What is still loaded under the prefix, after giving the kernel up to `ms` to finish freeing:
+ * maps and trampolines go after an RCU grace period, not at the moment their last fd closes.
+ */
+export async function leftAfterRelease(prefix: string, ms = 3000): Promise<{ progs: string[]; maps: string[] }> {
+  const deadline = Date.now() + ms;
+  let left = bpfObjectsNamed(prefix);
+  while ((left.progs.length || left.maps.length) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = bpfObjectsNamed(prefix);
+  }
+  return left;
+}

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startModule, type ModuleSpec } from '../../runtime/index.ts';
+import type { ModuleSpec } from '../../runtime/index.ts';
+import { runToEnd } from '../helpers/module-run.ts';
 import { readObjectArch } from '../../oci-spec/ebpf-object.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
 
@@ -16,18 +17,8 @@ before(() => {
 });
 after(() => fs.rmSync(fx.dir, { recursive: true, force: true }));
 
-async function runProbe(wasmFile: string, args: string[], extra: Partial<ModuleSpec>, during?: () => void): Promise<{ code: number; out: string }> {
-  const file = path.join(fx.dir, `sel-${Math.random().toString(36).slice(2)}.txt`);
-  const fd = fs.openSync(file, 'w+');
-  const m = startModule({ wasm: fs.readFileSync(wasmFile), args: ['probe', ...args], stdout: fd, stderr: fd, ...extra });
-  if (during) {
-    const deadline = Date.now() + 15000;
-    while (!fs.readFileSync(file, 'utf8').includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    during();
-  }
-  const status = await m.exited;
-  fs.closeSync(fd);
-  return { code: status.code, out: fs.readFileSync(file, 'utf8') };
+function runProbe(wasmFile: string, args: string[], extra: Partial<ModuleSpec>, during?: () => void): Promise<{ code: number; out: string }> {
+  return runToEnd(fx.dir, { wasm: fs.readFileSync(wasmFile), args: ['probe', ...args], ...extra }, during);
 }
 
 test('the fixture objects carry the architecture marker', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startModule } from '../../runtime/index.ts';
+import { runModule } from '../helpers/module-run.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
 
@@ -37,18 +37,14 @@ async function sendUdp(count: number, port: number): Promise<void> {
 }
 
 async function countWith(prog: string, target: string, slot: number, send: () => Promise<void>, expectCode = 0): Promise<string> {
-  const file = path.join(fx.dir, `attach-${prog}.txt`);
-  const fd = fs.openSync(file, 'w+');
-  const m = startModule({ wasm: fs.readFileSync(fx.probeWasm), args: ['probe', 'attach', prog, target, String(slot)], stdout: fd, stderr: fd });
-  const deadline = Date.now() + 15000;
-  while (!/ready|attached=-/.test(fs.readFileSync(file, 'utf8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const r = runModule(fx.dir, { wasm: fs.readFileSync(fx.probeWasm), args: ['probe', 'attach', prog, target, String(slot)] });
+  await r.waitFor(/ready|attached=-/);
   await send();
-  m.stop('SIGINT');
-  const status = await m.exited;
-  fs.closeSync(fd);
-  const out = fs.readFileSync(file, 'utf8');
-  assert.equal(status.code, expectCode, out);
-  return out;
+  r.module.stop('SIGINT');
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, expectCode, r.output());
+  return r.output();
 }
 
 function countOf(out: string): number {

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startModule, type ModuleSpec, type RunningModule } from '../../runtime/index.ts';
+import { startModule, type ModuleSpec } from '../../runtime/index.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
-import { bpfObjectsNamed, openFdCount } from '../helpers/bpf-state.ts';
+import { bpfObjectsNamed, leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
+import { runModule, type ModuleRun } from '../helpers/module-run.ts';
 import { WASI_ERRNO as E } from '../../runtime/wasm/wasi-errno.ts';
 
 let fx: RuntimeFixtures;
@@ -16,7 +17,7 @@ let wasm: Uint8Array;
 const repo = path.resolve(import.meta.dirname, '../..');
 
 before(async () => {
-  fx = buildRuntimeFixtures();
+  fx = buildRuntimeFixtures({ rust: true });
   wasm = fs.readFileSync(fx.probeWasm);
   // Warm up: the first module loads libbpf and starts the log router, which keep fds open for
   // the life of the process; the fd baselines below are taken after that.
@@ -27,41 +28,12 @@ before(async () => {
 });
 after(() => fs.rmSync(fx.dir, { recursive: true, force: true }));
 
-interface Run {
-  module: RunningModule;
-  output(): string;
-  waitFor(text: string, ms?: number): Promise<void>;
-  close(): void;
-}
-
-function run(args: string[], extra: Partial<ModuleSpec> = {}): Run {
-  const file = path.join(fx.dir, `out-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
-  const fd = fs.openSync(file, 'w+');
-  const module = startModule({ wasm, args: ['probe', ...args], stdout: fd, stderr: fd, ...extra });
-  const output = () => fs.readFileSync(file, 'utf8');
-  return {
-    module,
-    output,
-    async waitFor(text, ms = 15000) {
-      const deadline = Date.now() + ms;
-      while (!output().includes(text)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for '${text}'; output so far:\n${output()}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    close: () => fs.closeSync(fd),
-  };
+function run(args: string[], extra: Partial<ModuleSpec> = {}): ModuleRun {
+  return runModule(fx.dir, { wasm, args: ['probe', ...args], ...extra });
 }
 
 async function assertNothingLeft(): Promise<void> {
-  // The kernel frees maps after an RCU grace period once the last reference is gone: allow it a moment.
-  const deadline = Date.now() + 3000;
-  let left = bpfObjectsNamed('wbt_');
-  while ((left.progs.length || left.maps.length) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = bpfObjectsNamed('wbt_');
-  }
-  assert.deepEqual(left, { progs: [], maps: [] }, 'no program or map of the test module is left in the kernel');
+  assert.deepEqual(await leftAfterRelease('wbt_'), { progs: [], maps: [] }, 'no program or map of the test module is left in the kernel');
 }
 
 function field(output: string, name: string): number {
@@ -137,7 +109,7 @@ test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback
 });
 
 test('a Rust guest built the way wasm-bpf\'s binding crate builds them (i64 pointers) runs unchanged', async () => {
-  const rust = fs.readFileSync(fx.probeRustWasm);
+  const rust = fs.readFileSync(fx.probeRustWasm!);
   const lookup = run(['lookup'], { wasm: rust });
   assert.equal((await lookup.module.exited).code, 0, lookup.output());
   lookup.close();

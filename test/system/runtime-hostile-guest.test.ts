@@ -11,7 +11,7 @@ import { ObjectSelector } from '../../runtime/object-selector.ts';
 import { StopSignal } from '../../runtime/wasm/stop-signal.ts';
 import { WasmBpfHost } from '../../runtime/wasm/wasm-bpf-host.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
-import { bpfObjectsNamed, openFdCount } from '../helpers/bpf-state.ts';
+import { leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
 
 let fx: RuntimeFixtures;
 before(() => {
@@ -95,9 +95,6 @@ test('random arguments to every import: always a number back, the host unharmed,
   closeLogSink(sink);
   fs.closeSync(devNull);
   assert.equal(ledger.held().length, 0, 'close() freed everything the calls made');
-  const deadline = Date.now() + 3000;
-  const anyLeft = () => { const l = bpfObjectsNamed('wbt_'); return l.progs.length + l.maps.length > 0; };
-  while (anyLeft() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(bpfObjectsNamed('wbt_'), { progs: [], maps: [] });
+  assert.deepEqual(await leftAfterRelease('wbt_'), { progs: [], maps: [] });
   assert.ok(openFdCount() <= fdsBefore + 2, `fds back near baseline (${fdsBefore} -> ${openFdCount()})`);
 });

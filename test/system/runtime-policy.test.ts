@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { startModule, type EbpfPolicy } from '../../runtime/index.ts';
+import type { EbpfPolicy } from '../../runtime/index.ts';
+import { runToEnd } from '../helpers/module-run.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
 
@@ -15,18 +15,8 @@ before(() => {
 });
 after(() => fs.rmSync(fx.dir, { recursive: true, force: true }));
 
-async function runWith(policy: EbpfPolicy, args: string[], during?: () => void): Promise<{ code: number; out: string }> {
-  const file = path.join(fx.dir, `policy-${Math.random().toString(36).slice(2)}.txt`);
-  const fd = fs.openSync(file, 'w+');
-  const m = startModule({ wasm: fs.readFileSync(fx.probeWasm), args: ['probe', ...args], stdout: fd, stderr: fd, policy });
-  if (during) {
-    const deadline = Date.now() + 15000;
-    while (!fs.readFileSync(file, 'utf8').includes('ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    during();
-  }
-  const status = await m.exited;
-  fs.closeSync(fd);
-  return { code: status.code, out: fs.readFileSync(file, 'utf8') };
+function runWith(policy: EbpfPolicy, args: string[], during?: () => void): Promise<{ code: number; out: string }> {
+  return runToEnd(fx.dir, { wasm: fs.readFileSync(fx.probeWasm), args: ['probe', ...args], policy }, during);
 }
 
 test('a program type outside the policy is refused at load', async () => {
