@@ -7,6 +7,7 @@ import { isNull, koffi, lastErrno, lib, libcFns, libExtra, TcHook, TcOpts, Uprob
 import { EventBuffer } from './event-buffer.ts';
 import type { MapInfo } from './map-types.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
+import { BPF_TC_EGRESS, BPF_TC_INGRESS, detachTcFilter, packTcFilter } from './tc-filter.ts';
 
 export type LogRunner = <T>(fn: () => T) => { result: T; log: string };
 
@@ -38,8 +39,6 @@ interface Attachment {
 const SOL_SOCKET = 1;
 const SO_ATTACH_BPF = 50;
 const SO_DETACH_BPF = 27;
-const BPF_TC_INGRESS = 1;
-const BPF_TC_EGRESS = 2;
 const EEXIST = 17;
 
 export class BpfObject {
@@ -300,13 +299,12 @@ export class BpfObject {
       if (created === 0) lib.tc_hook_destroy(hook);
       throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach tc program '${name}' to ${ifname}`, -r);
     }
-    const slot = this.ledger.add(Kind.TC, BigInt(hook.ifindex), BigInt(point) | (created === 0 ? 0x100n : 0n), BigInt(opts.handle) | (BigInt(opts.priority) << 32n));
+    const filter = { ifindex: hook.ifindex, attachPoint: point, handle: opts.handle, priority: opts.priority, createdHook: created === 0 };
+    const slot = this.ledger.add(Kind.TC, ...packTcFilter(filter));
     return {
       describe: `tc program '${name}' on ${ifname}`,
       detach: () => {
-        lib.tc_detach(hook, { sz: koffi.sizeof(TcOpts), prog_fd: 0, flags: 0, prog_id: 0, handle: opts.handle, priority: opts.priority });
-        // Remove the clsact qdisc only if we made it: other tools may have filters on it.
-        if (created === 0) lib.tc_hook_destroy({ ...hook, attach_point: BPF_TC_INGRESS | BPF_TC_EGRESS });
+        detachTcFilter(filter);
         this.ledger.remove(slot);
       },
     };

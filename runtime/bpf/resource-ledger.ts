@@ -4,7 +4,8 @@
 // that got SIGKILL), and everything libbpf allocated lives on in the process: objects, links,
 // buffers, tc filters, sockets. So every such resource is written to this ledger when made and
 // erased when freed; after the worker is gone the main thread frees what is left (reap()).
-import { libByAddress, lib, libcFns, TcHook, TcOpts, koffi } from './libbpf.ts';
+import { libByAddress, libcFns, koffi } from './libbpf.ts';
+import { detachTcFilter, unpackTcFilter } from './tc-filter.ts';
 
 export const enum Kind { FREE = 0, OBJECT = 1, LINK = 2, RINGBUF = 3, PERFBUF = 4, TC = 5, FD = 6 }
 
@@ -56,12 +57,7 @@ export class ResourceLedger {
           case Kind.PERFBUF: libByAddress.perf_buffer_free(r.a); break;
           case Kind.OBJECT: libByAddress.object_close(r.a); break;
           case Kind.FD: libcFns.close(Number(r.a)); break;
-          case Kind.TC: {
-            const hook = { sz: koffi.sizeof(TcHook), ifindex: Number(r.a), attach_point: Number(r.b & 0xffn), parent: 0 };
-            lib.tc_detach(hook, { sz: koffi.sizeof(TcOpts), prog_fd: 0, flags: 0, prog_id: 0, handle: Number(r.c & 0xffffffffn), priority: Number(r.c >> 32n) });
-            if ((r.b >> 8n) & 1n) lib.tc_hook_destroy({ ...hook, attach_point: 3 });
-            break;
-          }
+          case Kind.TC: detachTcFilter(unpackTcFilter(r.a, r.b, r.c)); break;
         }
       }
     }
