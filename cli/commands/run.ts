@@ -64,8 +64,20 @@ function isWasmFile(file: string): boolean {
   }
 }
 
+const OPTIONS = {
+  env: { type: 'string', short: 'e', multiple: true },
+  dir: { type: 'string', multiple: true },
+  arch: { type: 'string' },
+  'grace-period': { type: 'string' },
+  insecure: { type: 'boolean' },
+  'allow-program-types': { type: 'string' },
+  'allow-attach-targets': { type: 'string' },
+  'allow-map-types': { type: 'string' },
+} as const;
+
 /** Options end at the first positional: everything after the target belongs to the module. */
-const VALUED = ['-e', '--env', '--dir', '--arch', '--grace-period', '--allow-program-types', '--allow-attach-targets', '--allow-map-types'];
+const VALUED = Object.entries(OPTIONS).flatMap(([name, o]) =>
+  o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : []);
 
 function firstPositional(argv: string[]): number {
   return argv.findIndex((a, i) => !a.startsWith('-') && !VALUED.includes(argv[i - 1] ?? ''));
@@ -84,16 +96,7 @@ const command: Command = {
     if (targetAt < 0) throw new UsageError('missing MODULE.wasm, IMAGE.tar or REF');
     const { values } = parseArgs({
       args: argv.slice(0, targetAt),
-      options: {
-        env: { type: 'string', short: 'e', multiple: true },
-        dir: { type: 'string', multiple: true },
-        arch: { type: 'string' },
-        'grace-period': { type: 'string' },
-        insecure: { type: 'boolean' },
-        'allow-program-types': { type: 'string' },
-        'allow-attach-targets': { type: 'string' },
-        'allow-map-types': { type: 'string' },
-      },
+      options: OPTIONS,
       strict: true,
     });
     const target = argv[targetAt]!;
