@@ -1,0 +1,34 @@
+// One published figure of `npm run bench` (issue 7): an entry of bench/results/latest.json's
+// `figures`. `native` is the native libbpf program's figure, or, for the comparisons with a
+// container (startup through runc, image size), the container's.
+export interface Figure {
+  /** Stable id, e.g. 'map-lookup', 'ring-cpu-per-record', 'ctr-run-to-first-event'. */
+  name: string;
+  /** Unit of wasmbpf and native: 'ns/op', 'ns/record', 'records/s', 'records', 'ms', 'bytes', 'MiB', ... */
+  unit: string;
+  /** Median over the runs. */
+  wasmbpf: number;
+  native: number;
+  /** wasmbpf / native, rounded to 2 decimals (0 when native is 0). */
+  ratio: number;
+  /** The ratio to reach (lower is better), or null where the figure has no target (e.g. lost records must be 0: see `mustBeZero`). */
+  target: number | null;
+  /** For counts that must be 0 on both sides (lost records). */
+  mustBeZero?: boolean;
+  /** What was measured, one line. */
+  what: string;
+  /** Every run's value, run order, for both sides. */
+  samples?: { wasmbpf: number[]; native: number[] };
+  /** Why a missed target is missed, with the profile's finding (docs/benchmarks.md has the long form). */
+  note?: string;
+}
+
+export function ratioOf(wasmbpf: number, native: number): number {
+  return native === 0 ? 0 : Math.round((wasmbpf / native) * 100) / 100;
+}
+
+/** Met when the ratio is within the target, and counts that must be zero are zero on both sides. */
+export function targetMet(f: Figure): boolean | null {
+  if (f.mustBeZero) return f.wasmbpf === 0 && f.native === 0;
+  return f.target === null ? null : f.ratio <= f.target;
+}
