@@ -11,8 +11,10 @@ export interface Figure {
   native: number;
   /** wasmbpf / native, rounded to 2 decimals (0 when native is 0). */
   ratio: number;
-  /** The ratio to reach (lower is better), or null where the figure has no target (e.g. lost records must be 0: see `mustBeZero`). */
+  /** The ratio to reach (lower is better), or null where the figure has no ratio target (see `limit`, `mustBeZero`). */
   target: number | null;
+  /** An absolute ceiling for the wasmbpf figure, in `unit` (e.g. 10 for 'MiB' per extra module). */
+  limit?: number;
   /** For counts that must be 0 on both sides (lost records). */
   mustBeZero?: boolean;
   /** What was measured, one line. */
@@ -30,5 +32,6 @@ export function ratioOf(wasmbpf: number, native: number): number {
 /** Met when the ratio is within the target, and counts that must be zero are zero on both sides. */
 export function targetMet(f: Figure): boolean | null {
   if (f.mustBeZero) return f.wasmbpf === 0 && f.native === 0;
+  if (f.limit !== undefined) return f.wasmbpf <= f.limit && (f.target === null || f.ratio <= f.target);
   return f.target === null ? null : f.ratio <= f.target;
 }
