@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import { BpfError } from '../bpf/errors.ts';
 import { AttachKind, BpfObject, type AttachOptions, type LogRunner } from '../bpf/bpf-object.ts';
 import { koffi, lib, libcFns, libRaw, lastErrno } from '../bpf/libbpf.ts';
-import { MapType, valueBufferSize } from '../bpf/map-types.ts';
+import { MapType, valueBufferSize, type MapInfo } from '../bpf/map-types.ts';
 import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
 import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, PolicyError, type EbpfPolicy } from '../policy.ts';
+import { GuestFdTable } from './guest-fd-table.ts';
 import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
 import type { StopSignal } from './stop-signal.ts';
 import { guestErrno } from './wasi-errno.ts';
@@ -23,6 +24,9 @@ setAddressResolver((buffer) => koffi.address(buffer));
 const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, EOPNOTSUPP = 95;
 const POLL_SLICE_MS = 100;
 const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+
+/** Map types whose values are fds (prog_array, perf_event_array, cgroup_array, array/hash_of_maps, sockmap, xskmap, sockhash, reuseport_sockarray). */
+const FD_VALUED_MAPS = new Set([3, 4, 8, 12, 13, 15, 17, 18, 20]);
 
 const CMD_LOOKUP = 1, CMD_UPDATE = 2, CMD_DELETE = 3, CMD_GET_NEXT_KEY = 4;
 
@@ -49,7 +53,8 @@ export class WasmBpfHost {
   private guest: GuestExports | undefined;
   private memory: GuestMemory | undefined;
   private lastError = '';
-  private readonly sockets = new Map<number, number>(); // fd -> ledger slot
+  private readonly sockets = new Map<number, number>(); // host fd -> ledger slot
+  private readonly fds = new GuestFdTable();
   private readonly possibleCpus: number;
 
   constructor(private readonly deps: HostDeps) {
@@ -110,9 +115,11 @@ export class WasmBpfHost {
           this.poll(obj, fd, this.tableCallback(sampleFn), toOffset(ctx), buf, len, timeout, false),
         wasm_bpf_map_fd_by_name: (obj: bigint, name: Ptr) => this.guard('map_fd_by_name', () => {
           const mapName = this.mem().cString(name, 256);
-          const fd = this.object(obj).mapFdByName(mapName);
-          if (fd < 0) throw new BpfError('WASMBPF_BPF_NO_MAP', `no map named '${mapName}' in the eBPF object`, ENOENT);
-          return fd;
+          const object = this.object(obj);
+          const hostFd = object.mapFdByName(mapName);
+          const info = hostFd >= 0 ? object.maps.get(hostFd) : undefined;
+          if (!info) throw new BpfError('WASMBPF_BPF_NO_MAP', `no map named '${mapName}' in the eBPF object`, ENOENT);
+          return this.fds.add({ kind: 'map', hostFd, object, info });
         }),
         // The hottest import: no closure per call, unlike guard().
         wasm_bpf_map_operate: (fd: number, cmd: number, key: Ptr, value: Ptr, nextKey: Ptr, flags: bigint) => {
@@ -123,7 +130,9 @@ export class WasmBpfHost {
           }
         },
         wasm_close_bpf_object: (obj: bigint) => this.guard('close', () => {
-          this.object(obj).close();
+          const object = this.object(obj);
+          this.fds.removeObject(object);
+          object.close();
           this.objects.delete(BigInt.asUintN(64, obj));
           return 0;
         }),
@@ -195,8 +204,12 @@ export class WasmBpfHost {
 
   /** Closes every object (and its links and buffers) and socket the guest left open. Idempotent. */
   close(): void {
-    for (const o of this.objects.values()) o.close();
+    for (const o of this.objects.values()) {
+      this.fds.removeObject(o);
+      o.close();
+    }
     this.objects.clear();
+    for (const { guestFd } of this.fds.sockets()) this.fds.remove(guestFd);
     for (const [fd, slot] of this.sockets) {
       libcFns.close(fd);
       this.deps.ledger.remove(slot);
@@ -211,14 +224,15 @@ export class WasmBpfHost {
 
   private object(handle: bigint): BpfObject {
     const o = this.objects.get(BigInt.asUintN(64, handle));
-    if (!o) throw new BpfError('WASMBPF_BPF_BAD_HANDLE', `${handle} is not an eBPF object handle of this module`, EINVAL);
+    if (!o) throw new BpfError('WASMBPF_BPF_BAD_HANDLE', `${handle} is not an eBPF object handle of this module`, ENOENT);
     return o;
   }
 
-  /** The object owning a map fd; only this instance's own map fds are accepted. */
-  private objectOfFd(fd: number): BpfObject {
-    for (const o of this.objects.values()) if (o.maps.has(fd)) return o;
-    throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a map of this module`, EBADF);
+  /** A guest map fd's entry; only numbers from this module's own table are accepted. */
+  private mapOfFd(fd: number): { hostFd: number; object: BpfObject; info: MapInfo } {
+    const e = this.fds.get(fd);
+    if (e?.kind !== 'map') throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a map of this module`, EBADF);
+    return e;
   }
 
   private fail(what: string, err: unknown): number {
@@ -325,8 +339,8 @@ export class WasmBpfHost {
     }
   }
 
-  private mapOperate(fd: number, cmd: number, key: Ptr, value: Ptr, nextKey: Ptr, flags: bigint): number {
-    const info = this.objectOfFd(fd).maps.get(fd)!;
+  private mapOperate(guestFd: number, cmd: number, key: Ptr, value: Ptr, nextKey: Ptr, flags: bigint): number {
+    const { hostFd: fd, info } = this.mapOfFd(guestFd);
     const m = this.mem();
     const valueLen = valueBufferSize(info.type, info.valueSize, this.possibleCpus);
     let r: number;
@@ -335,7 +349,9 @@ export class WasmBpfHost {
         r = libRaw.map_lookup(fd, m.address(key, info.keySize), m.address(value, valueLen), flags) as number;
         break;
       case CMD_UPDATE:
-        r = libRaw.map_update(fd, m.address(key, info.keySize), m.address(value, valueLen), flags) as number;
+        r = FD_VALUED_MAPS.has(info.type)
+          ? lib.map_update(fd, m.bytes(key, info.keySize), this.hostFdValue(m.bytes(value, valueLen)), flags) as number
+          : libRaw.map_update(fd, m.address(key, info.keySize), m.address(value, valueLen), flags) as number;
         break;
       case CMD_DELETE:
         r = libRaw.map_delete(fd, m.address(key, info.keySize), flags) as number;
@@ -351,6 +367,22 @@ export class WasmBpfHost {
     if (r === -ENOENT) return guestErrno(ENOENT);
     if (r < 0) throw new BpfError('WASMBPF_BPF_MAP', `map '${info.name}' command ${cmd}`, -r);
     return r;
+  }
+
+  /**
+   * The value of an update to a map whose values are fds (map-in-map, sockmap, ...), with the
+   * guest's fd number replaced by the host fd it stands for: a guest can only store its own maps
+   * and sockets, never an fd it was not given.
+   */
+  private hostFdValue(guestValue: Uint8Array): Buffer {
+    const value = Buffer.from(guestValue);
+    if (value.length < 4) throw new BpfError('WASMBPF_BPF_MAP', `a value of ${value.length} bytes cannot hold an fd`, EINVAL);
+    const guestFd = value.readInt32LE(0);
+    const e = this.fds.get(guestFd);
+    if (!e) throw new BpfError('WASMBPF_BPF_BADF', `fd ${guestFd} in the value is not a map or socket of this module`, EBADF);
+    value.writeInt32LE(e.hostFd, 0);
+    if (value.length >= 8) value.writeInt32LE(0, 4);
+    return value;
   }
 
   private tableCallback(index: number): (ctx: number, data: number, size: number) => number {
@@ -376,10 +408,11 @@ export class WasmBpfHost {
     let delivered = 0;
     const result = this.guard('buffer_poll', () => {
       const o = this.object(obj);
-      if (!o.maps.has(fd)) throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a map of this eBPF object`, EBADF);
+      const entry = this.fds.get(fd);
+      if (entry?.kind !== 'map' || entry.object !== o) throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a map of this eBPF object`, EBADF);
       const dataAt = toOffset(buf);
       this.mem().bytes(dataAt, len); // validate once; re-checked per record (memory may grow)
-      const buffer = o.buffer(fd);
+      const buffer = o.buffer(entry.hostFd);
       const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
       for (;;) {
         this.deps.stop.check();
@@ -409,9 +442,11 @@ export class WasmBpfHost {
     if (kind > AttachKind.TRACEPOINT) throw new BpfError('WASMBPF_BAD_OPTS', `unknown attach kind ${kind}`, EINVAL);
     const target = this.mem().optionalCString(v.getUint32(8, true));
     const func = this.mem().optionalCString(v.getUint32(12, true));
-    const fd = v.getInt32(24, true);
-    if (kind === AttachKind.SOCKET && !this.sockets.has(fd)) {
-      throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a socket this module opened`, EBADF);
+    let fd = v.getInt32(24, true);
+    if (kind === AttachKind.SOCKET) {
+      const e = this.fds.get(fd);
+      if (e?.kind !== 'socket') throw new BpfError('WASMBPF_BPF_BADF', `fd ${fd} is not a socket this module opened`, EBADF);
+      fd = e.hostFd;
     }
     return { kind, pid: v.getInt32(4, true), target, func, offset: v.getBigUint64(16, true), fd, flags: v.getUint32(28, true) };
   }
@@ -436,7 +471,7 @@ export class WasmBpfHost {
       throw new BpfError('WASMBPF_SOCKET', `cannot bind a raw socket to '${ifname}'`, errno || EINVAL);
     }
     this.sockets.set(fd, this.deps.ledger.add(Kind.FD, BigInt(fd)));
-    return fd;
+    return this.fds.add({ kind: 'socket', hostFd: fd });
   }
 }
 

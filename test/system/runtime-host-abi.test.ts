@@ -145,12 +145,12 @@ test('bad input returns the documented negative errno and the host keeps running
   assert.equal(field(out, 'wrong_cmd'), -E.EINVAL!);
   assert.equal(field(out, 'unknown_map'), -E.ENOENT!);
   assert.equal(field(out, 'unknown_prog'), -E.ENOENT!);
-  assert.equal(field(out, 'bad_handle'), -E.EINVAL!);
+  assert.equal(field(out, 'bad_handle'), -E.ENOENT!);
   assert.equal(field(out, 'poll_foreign_fd'), -E.EBADF!);
   assert.equal(field(out, 'percpu_full'), 0, 'a value buffer of round_up(4, 8) x possible CPUs bytes is accepted');
   assert.equal(field(out, 'percpu_short'), -E.EFAULT!, 'a per-CPU value buffer that does not fit is refused');
   assert.equal(field(out, 'close'), 0);
-  assert.equal(field(out, 'close_again'), -E.EINVAL!);
+  assert.equal(field(out, 'close_again'), -E.ENOENT!);
   await assertNothingLeft();
 });
 
