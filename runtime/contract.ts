@@ -30,6 +30,12 @@ export interface ModuleSpec {
   hostArch?: Arch;
   /** The module's eBPF policy (program types, attach targets, map types); absent lists allow everything. */
   policy?: EbpfPolicy;
+  /**
+   * The cap on the module's linear memory in bytes (rounded down to 64 KiB pages); past it
+   * memory.grow fails (malloc returns NULL). Default DEFAULT_MEMORY_LIMIT, 256 MiB
+   * (runtime/wasm/memory-limit.ts). A module whose initial memory is larger does not start.
+   */
+  memoryLimit?: number;
   /** How long a graceful stop waits for the guest's own loop to end before terminating it. Default 3000 ms. */
   gracePeriodMs?: number;
 }

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { archFromNode, type Arch } from '../oci-spec/arch.ts';
 import { closeLogSink, installLibbpfLogRouter, openLogSink } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
+import { DEFAULT_MEMORY_LIMIT } from './wasm/memory-limit.ts';
 import { StopSignal } from './wasm/stop-signal.ts';
 import type { ExitStatus, ModuleSpec, RunningModule, StopSignal as StopName } from './contract.ts';
 import type { WorkerExit, WorkerInit, WorkerMessage } from './worker-protocol.ts';
@@ -44,6 +45,7 @@ export function startModule(spec: ModuleSpec): RunningModule {
     bpfObjects: spec.bpfObjects ?? [],
     hostArch: spec.hostArch ?? hostArch(),
     policy: spec.policy ?? {},
+    memoryLimit: spec.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
     stop: stop.sab,
     ledger: ledger.sab,
     log,

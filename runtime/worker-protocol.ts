@@ -15,6 +15,8 @@ export interface WorkerInit {
   bpfObjects: BpfObjectCandidate[];
   hostArch: Arch;
   policy: EbpfPolicy;
+  /** Bytes; already defaulted by start-module.ts. */
+  memoryLimit: number;
   stop: SharedArrayBuffer;
   ledger: SharedArrayBuffer;
   log: LibbpfLogShared;

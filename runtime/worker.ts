@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LibbpfLogClient } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
 import { ObjectSelector } from './object-selector.ts';
+import { capModuleMemory, formatSize, MemoryLimitError, WASM32_MAX_BYTES, WASM_PAGE } from './wasm/memory-limit.ts';
 import { GuestWasi } from './wasm/wasi.ts';
 import { GuestKilled, StopSignal } from './wasm/stop-signal.ts';
 import { WasmBpfHost } from './wasm/wasm-bpf-host.ts';
@@ -16,8 +17,16 @@ const TRAP_EXIT_CODE = 134;
 /** Killed (SIGKILL, or a stop whose grace period ran out): 128 + SIGKILL. */
 const KILLED_EXIT_CODE = 137;
 
-function describe(err: unknown): string {
-  if (err instanceof WebAssembly.RuntimeError) return `wasm trap: ${err.message}`;
+function describe(err: unknown, memory: WebAssembly.Memory | undefined, limit: number): string {
+  if (err instanceof WebAssembly.RuntimeError) {
+    // A guest whose malloc failed at the cap usually aborts: say so, or the trap looks like a
+    // bug. memory.grow cannot be watched, so "near the cap" (within an eighth) is the sign.
+    const cap = Math.floor(Math.min(limit, WASM32_MAX_BYTES) / WASM_PAGE) * WASM_PAGE;
+    const used = memory?.buffer.byteLength ?? 0;
+    const near = cap - used < Math.max(cap / 8, WASM_PAGE);
+    return `wasm trap: ${err.message}${near ? ` (the module's memory is ${formatSize(used)} of its ${formatSize(limit)} limit: an allocation that failed there may be the cause)` : ''}`;
+  }
+  if (err instanceof MemoryLimitError) return `${err.message} (${err.code})`;
   if (err instanceof WebAssembly.CompileError) return `invalid Wasm module: ${err.message}`;
   if (err instanceof WebAssembly.LinkError) return `cannot link the module: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
@@ -40,16 +49,19 @@ async function run(init: WorkerInit): Promise<WorkerExit> {
     preopens: init.preopens, stop,
   });
   let phase = 'compile';
+  let memory: WebAssembly.Memory | undefined;
   try {
-    const module = await WebAssembly.compile(init.wasm as Uint8Array<ArrayBuffer>);
+    const capped = capModuleMemory(init.wasm, init.memoryLimit);
+    const module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
     phase = 'instantiate';
     const instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: wasi.imports(), ...host.imports() });
     host.bind(instance);
+    if (instance.exports.memory instanceof WebAssembly.Memory) memory = instance.exports.memory;
     phase = 'run';
     return { code: wasi.start(instance) };
   } catch (err) {
     if (err instanceof GuestKilled || stop.killing) return { code: KILLED_EXIT_CODE, killed: true };
-    return { code: phase === 'run' ? TRAP_EXIT_CODE : 1, error: describe(err) };
+    return { code: phase === 'run' ? TRAP_EXIT_CODE : 1, error: describe(err, memory, init.memoryLimit) };
   } finally {
     host.close();
   }
