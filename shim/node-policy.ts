@@ -10,12 +10,17 @@
 //      allowed-program-types = ["tracepoint", "kprobe"]
 //      allowed-attach-targets = ["tracepoint:sched/*"]
 //      allowed-map-types = ["ringbuf", "hash", "array"]
+//      [limits]
+//      memory-limit = "256Mi"      # each module's linear memory: the default and the ceiling
+// The memory limit a task asks for (annotation wasmbpf.io/memory-limit, container's else image's)
+// can only narrow the node's; without [limits] the runtime's default (256 MiB) is the ceiling.
 // A node file that exists but cannot be read or parsed fails the Create: running a tool with no
 // cap because of a typo in the cap would be the wrong way to fail.
 import fs from 'node:fs';
 import protobuf from 'protobufjs';
 import { parse } from 'smol-toml';
 import { capPolicy, policyFromAnnotations, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/index.ts';
+import { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ANNOTATION, narrowest, parseSize } from '../runtime/wasm/memory-limit.ts';
 import { invalidArgument } from './errors.ts';
 import type { Any } from './protos.ts';
 
@@ -36,14 +41,46 @@ export function nodeConfigPath(options: Any | null | undefined, fallback = DEFAU
   return fs.existsSync(fallback) ? fallback : undefined;
 }
 
-export function readNodePolicy(file: string | undefined): EbpfPolicy {
-  if (!file) return {};
-  let doc: Record<string, unknown>;
+function readDoc(file: string): Record<string, unknown> {
   try {
-    doc = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     throw invalidArgument(`the node's wasmbpf config ${file} cannot be read: ${(error as Error).message}`, error);
   }
+}
+
+export interface NodeLimits {
+  /** Bytes: each module's linear memory cap, and the most an annotation may ask for. */
+  memoryLimit: number;
+}
+
+export function readNodeLimits(file: string | undefined): NodeLimits {
+  if (!file) return { memoryLimit: DEFAULT_MEMORY_LIMIT };
+  const section = (readDoc(file).limits ?? {}) as Record<string, unknown>;
+  const value = section['memory-limit'];
+  if (value === undefined) return { memoryLimit: DEFAULT_MEMORY_LIMIT };
+  if (typeof value !== 'string' && typeof value !== 'number') throw invalidArgument(`${file}: limits.memory-limit must be a size such as "256Mi"`);
+  try {
+    return { memoryLimit: parseSize(String(value), `${file}: limits.memory-limit`) };
+  } catch (error) {
+    throw invalidArgument((error as Error).message, error);
+  }
+}
+
+/** The container's wasmbpf.io/memory-limit if set, else the image's, never above the node's. */
+export function taskMemoryLimit(specAnnotations: Record<string, string> | undefined, imageAnnotations: Record<string, string> | undefined, node: NodeLimits): number {
+  const requested = specAnnotations?.[MEMORY_LIMIT_ANNOTATION] ?? imageAnnotations?.[MEMORY_LIMIT_ANNOTATION];
+  if (requested === undefined) return node.memoryLimit;
+  try {
+    return narrowest(parseSize(requested, `annotation ${MEMORY_LIMIT_ANNOTATION}`), node.memoryLimit)!;
+  } catch (error) {
+    throw invalidArgument((error as Error).message, error);
+  }
+}
+
+export function readNodePolicy(file: string | undefined): EbpfPolicy {
+  if (!file) return {};
+  const doc = readDoc(file);
   const section = (doc.policy ?? {}) as Record<string, unknown>;
   const list = (key: string): string[] | undefined => {
     const value = section[key];

@@ -12,7 +12,7 @@ import { ANNOTATION_CONTAINER_TYPE, mountRootfs, readSpec, rootfsPath, unmount }
 import { resolveModule } from './module-source.ts';
 import { TaskStdio } from './stdio.ts';
 import { processMetrics } from './task-metrics.ts';
-import { nodeConfigPath, readNodePolicy, taskPolicy } from './node-policy.ts';
+import { nodeConfigPath, readNodeLimits, readNodePolicy, taskMemoryLimit, taskPolicy } from './node-policy.ts';
 import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
@@ -141,7 +141,9 @@ export class TaskService {
         return await delegate(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
       }
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
-      const policy = taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfigPath(req.options, this.#deps.nodeConfig)));
+      const nodeConfig = nodeConfigPath(req.options, this.#deps.nodeConfig);
+      const policy = taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfig));
+      const memoryLimit = taskMemoryLimit(spec.annotations, module.annotations, readNodeLimits(nodeConfig));
       stdio = TaskStdio.open(req);
       if (!this.#cgroup) {
         const cgroup = TaskCgroup.join(spec.linux?.cgroupsPath, spec.linux?.resources as LinuxResources | undefined, log);
@@ -156,6 +158,7 @@ export class TaskService {
         stdio,
         module,
         policy,
+        memoryLimit,
         hostArch: this.#deps.hostArch,
         events: this.#deps.events,
         log,
@@ -163,7 +166,7 @@ export class TaskService {
         release,
       });
       this.#tasks.set(req.id, task);
-      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy) });
+      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy), memoryLimit });
       this.#deps.events.publish('/tasks/create', Events.TaskCreate.typeName, Events.TaskCreate.encode({
         containerId: req.id, bundle, rootfs: req.rootfs,
         io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, pid: task.pid,

@@ -53,6 +53,8 @@ export interface WasmTaskOptions {
   stdio: TaskStdio;
   module: ResolvedModule;
   policy: EbpfPolicy;
+  /** Bytes, the module's linear memory cap (shim/node-policy.ts taskMemoryLimit). */
+  memoryLimit: number;
   hostArch: Arch;
   events: EventSink;
   log: Logger;
@@ -102,6 +104,7 @@ export class WasmTask {
         bpfObjects: module.bpfObjects,
         hostArch: this.#opts.hostArch,
         policy: this.#opts.policy,
+        memoryLimit: this.#opts.memoryLimit,
       });
     } catch (error) {
       throw new ShimError('internal', 'WASMBPF_SHIM_START', `task ${this.id}: the module did not start: ${(error as Error).message}`, { cause: error });
