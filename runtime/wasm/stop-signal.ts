@@ -2,6 +2,20 @@
 // between native calls: the blocking host calls (buffer poll, WASI sleep) wait on it, so a stop
 // wakes them at once, and they answer EINTR like a native tool's interrupted syscall.
 
+/**
+ * The rule for blocking host calls: none waits longer than this between two looks at the stop
+ * word, so a stop or kill reaches a guest blocked in the host within this time. (The buffer
+ * poll and the stdin waits run their native waits in slices of it; WASI sleep waits on the word
+ * itself and wakes at once.)
+ */
+export const BLOCK_SLICE_MS = 100;
+/**
+ * The longest one buffer poll may block: a poll with timeout -1 or above this returns 0 (no
+ * records) after it, like an expired timeout, and the guest's loop polls again. wasm-bpf's
+ * tools poll in a loop with a timeout of 100 ms or so, and treat 0 as "carry on".
+ */
+export const MAX_POLL_BLOCK_MS = 1000;
+
 const RUNNING = 0;
 const STOPPING = 1;
 const KILLING = 2;
@@ -48,6 +62,16 @@ export class StopSignal {
   /** Host imports call this first: throws GuestKilled once the module is being killed. */
   check(): void {
     if (Atomics.load(this.word, 0) === KILLING) throw new GuestKilled();
+  }
+
+  /**
+   * For a blocking call that sees a stop: true the first time (it answers EINTR), false after,
+   * so a guest that ignores EINTR blocks on (a kill still ends it) instead of spinning.
+   */
+  interruptOnce(): boolean {
+    if (!this.stopping || this.sleepInterrupted) return false;
+    this.sleepInterrupted = true;
+    return true;
   }
 
   /**

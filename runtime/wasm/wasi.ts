@@ -4,10 +4,14 @@
 //   is how wasi-libc decides a stream is a terminal, so the guest's stdio is line-buffered and
 //   events reach a FIFO or log file as they happen, not when the buffer fills or at exit;
 // - poll_oneoff with only clock subscriptions (sleep, nanosleep) waits on the stop signal, so a
-//   stop wakes a sleeping guest at once with EINTR; anything else goes to uvwasi.
+//   stop wakes a sleeping guest at once with EINTR;
+// - fd_read on stdin, and poll_oneoff on the stdio fds, first wait for the fd in slices that
+//   look at the stop signal (host-wait.ts): uvwasi would block in native code that no stop or
+//   kill can interrupt. Anything else goes to uvwasi.
 // Files are visible only under the preopens the caller gives.
 import { WASI } from 'node:wasi';
 import { GuestMemory } from './guest-memory.ts';
+import { POLLIN, POLLOUT, waitForFds, type HostWaitFd } from './host-wait.ts';
 import type { StopSignal } from './stop-signal.ts';
 
 const ERRNO_SUCCESS = 0;
@@ -16,6 +20,8 @@ const ERRNO_INTR = 27;
 const ERRNO_INVAL = 28;
 const FILETYPE_CHARACTER_DEVICE = 2;
 const EVENTTYPE_CLOCK = 0;
+const EVENTTYPE_FD_READ = 1;
+const EVENTTYPE_FD_WRITE = 2;
 const SUBSCRIPTION_SIZE = 48;
 const EVENT_SIZE = 32;
 const CLOCK_REALTIME = 0;
@@ -73,7 +79,17 @@ export class GuestWasi {
         if (fd === 1 || fd === 2) return this.ttyFdstat(statPtr as number);
         return base.fd_fdstat_get!(fd, statPtr);
       },
-      poll_oneoff: (inPtr, outPtr, nsubs, neventsPtr) => this.pollOneoff(base.poll_oneoff!, inPtr as number, outPtr as number, nsubs as number, neventsPtr as number),
+      fd_read: (fd, iovs, iovsLen, nreadPtr) => {
+        if (fd === 0) {
+          const waited = waitForFds([{ fd: this.opts.stdin, events: POLLIN }], Infinity, stop);
+          if (waited === 'interrupted') return ERRNO_INTR;
+        }
+        return checked.fd_read!(fd, iovs, iovsLen, nreadPtr);
+      },
+      poll_oneoff: (inPtr, outPtr, nsubs, neventsPtr) => {
+        stop.check();
+        return this.pollOneoff(base.poll_oneoff!, inPtr as number, outPtr as number, nsubs as number, neventsPtr as number);
+      },
     };
   }
 
@@ -108,10 +124,20 @@ export class GuestWasi {
     }
     const view = new DataView(subs.buffer, subs.byteOffset, subs.byteLength);
     const clocks: { userdata: bigint; deadlineMs: number }[] = [];
+    const stdio: HostWaitFd[] = [];
+    const hostFd = [this.opts.stdin, this.opts.stdout, this.opts.stderr];
     const nowMs = performance.now();
     for (let i = 0; i < nsubs; i++) {
       const at = i * SUBSCRIPTION_SIZE;
-      if (view.getUint8(at + 8) !== EVENTTYPE_CLOCK) return fallback(inPtr, outPtr, nsubs, neventsPtr);
+      const type = view.getUint8(at + 8);
+      if (type === EVENTTYPE_FD_READ || type === EVENTTYPE_FD_WRITE) {
+        // Files under the preopens are always ready; only the stdio fds (pipes, FIFOs) can block.
+        const fd = view.getUint32(at + 16, true);
+        if (fd > 2) return fallback(inPtr, outPtr, nsubs, neventsPtr);
+        stdio.push({ fd: hostFd[fd]!, events: type === EVENTTYPE_FD_READ ? POLLIN : POLLOUT });
+        continue;
+      }
+      if (type !== EVENTTYPE_CLOCK) return fallback(inPtr, outPtr, nsubs, neventsPtr);
       const clockId = view.getUint32(at + 16, true);
       const timeoutNs = view.getBigUint64(at + 24, true);
       const flags = view.getUint16(at + 40, true);
@@ -123,7 +149,14 @@ export class GuestWasi {
       clocks.push({ userdata: view.getBigUint64(at, true), deadlineMs: nowMs + Math.max(0, relMs) });
     }
     const first = Math.min(...clocks.map((c) => c.deadlineMs));
-    if (!this.opts.stop.sleep(first - nowMs)) return ERRNO_INTR;
+    if (stdio.length > 0) {
+      // Wait for the fds here, interruptibly; once one is ready uvwasi answers without blocking.
+      const waited = waitForFds(stdio, first, this.opts.stop);
+      if (waited === 'interrupted') return ERRNO_INTR;
+      if (waited === 'ready') return fallback(inPtr, outPtr, nsubs, neventsPtr);
+    } else if (!this.opts.stop.sleep(first - nowMs)) {
+      return ERRNO_INTR;
+    }
     const after = performance.now();
     const events = new DataView(this.memory!.bytes(outPtr >>> 0, nsubs * EVENT_SIZE).slice().buffer);
     let n = 0;
