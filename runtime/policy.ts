@@ -60,6 +60,32 @@ function list(value: string | undefined): string[] | undefined {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+export class PolicyConfigError extends Error {
+  readonly code = 'WASMBPF_POLICY_CONFIG';
+}
+
+/**
+ * The `[policy]` table of a wasmbpf config (the node's /etc/wasmbpf/shim.toml, or the file given
+ * to `wasmbpf run --policy`), already parsed from TOML: lists of strings under the keys
+ * allowed-program-types, allowed-attach-targets and allowed-map-types. `source` names the file
+ * in errors. Unknown keys are refused, so a misspelt key cannot silently leave a kind uncapped.
+ */
+export function policyFromConfig(doc: Record<string, unknown>, source: string): EbpfPolicy {
+  const section = doc.policy ?? {};
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) throw new PolicyConfigError(`${source}: [policy] must be a table`);
+  const keys: Record<string, keyof EbpfPolicy> = {
+    'allowed-program-types': 'programTypes', 'allowed-attach-targets': 'attachTargets', 'allowed-map-types': 'mapTypes',
+  };
+  const policy: EbpfPolicy = {};
+  for (const [key, value] of Object.entries(section)) {
+    const field = keys[key];
+    if (!field) throw new PolicyConfigError(`${source}: unknown key policy.${key} (known: ${Object.keys(keys).join(', ')})`);
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new PolicyConfigError(`${source}: policy.${key} must be a list of strings`);
+    policy[field] = value as string[];
+  }
+  return policy;
+}
+
 export function policyFromAnnotations(annotations: Record<string, string | undefined>): EbpfPolicy {
   const p: EbpfPolicy = {};
   const programTypes = list(annotations[POLICY_ANNOTATIONS.programTypes]);

@@ -4,9 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseToml } from 'smol-toml';
 import { normalizeArch } from '../../oci-spec/arch.ts';
-import { POLICY_ANNOTATIONS, policyFromAnnotations, startModule } from '../../runtime/index.ts';
-import type { BpfObjectCandidate, ModuleSpec } from '../../runtime/index.ts';
+import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig, startModule } from '../../runtime/index.ts';
+import type { BpfObjectCandidate, EbpfPolicy, ModuleSpec } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const HELP = `Usage: wasmbpf run [OPTIONS] MODULE.wasm|IMAGE.tar|REF [ARGS...]
@@ -27,6 +28,10 @@ Options:
       --allow-attach-targets LIST  eBPF policy: attach targets, globs allowed
                                    (tracepoint:sched/*,interface:lo,cgroup:/sys/fs/cgroup/x,...)
       --allow-map-types LIST       eBPF policy: map types it may create (hash,array,ringbuf,...)
+      --policy FILE                eBPF policy from a TOML file with a [policy] table (the node's
+                                   /etc/wasmbpf/shim.toml format: allowed-program-types = [...],
+                                   allowed-attach-targets = [...], allowed-map-types = [...]);
+                                   --allow-* flags can only narrow it
   -h, --help               show this help
 `;
 
@@ -52,6 +57,16 @@ async function resolveTarget(target: string, insecure: boolean, hostArch: Module
   return { wasm: r.wasm, args: r.args.length ? r.args : [r.name], env: r.env, bpfObjects: r.bpfObjects };
 }
 
+function readPolicyFile(file: string): EbpfPolicy {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`--policy ${file}: ${(err as Error).message}`);
+  }
+  return policyFromConfig(doc, file);
+}
+
 function isWasmFile(file: string): boolean {
   try {
     const fd = fs.openSync(file, 'r');
@@ -73,6 +88,7 @@ const OPTIONS = {
   'allow-program-types': { type: 'string' },
   'allow-attach-targets': { type: 'string' },
   'allow-map-types': { type: 'string' },
+  policy: { type: 'string' },
 } as const;
 
 /** Options end at the first positional: everything after the target belongs to the module. */
@@ -113,6 +129,13 @@ const command: Command = {
     }
     for (const e of values.env ?? []) if (!e.includes('=')) throw new UsageError(`--env takes KEY=VALUE, got '${e}'`);
 
+    const fromFlags = policyFromAnnotations({
+      [POLICY_ANNOTATIONS.programTypes]: values['allow-program-types'],
+      [POLICY_ANNOTATIONS.attachTargets]: values['allow-attach-targets'],
+      [POLICY_ANNOTATIONS.mapTypes]: values['allow-map-types'],
+    });
+    const policy = values.policy === undefined ? fromFlags : capPolicy(fromFlags, readPolicyFile(values.policy));
+
     const resolved = await resolveTarget(target, values.insecure ?? false, hostArch);
     const running = startModule({
       wasm: resolved.wasm,
@@ -122,11 +145,7 @@ const command: Command = {
       bpfObjects: resolved.bpfObjects,
       ...(hostArch ? { hostArch } : {}),
       gracePeriodMs: grace,
-      policy: policyFromAnnotations({
-        [POLICY_ANNOTATIONS.programTypes]: values['allow-program-types'],
-        [POLICY_ANNOTATIONS.attachTargets]: values['allow-attach-targets'],
-        [POLICY_ANNOTATIONS.mapTypes]: values['allow-map-types'],
-      }),
+      policy,
     });
     let interrupts = 0;
     const onSigint = () => running.stop(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');

@@ -41,3 +41,65 @@ test('an attach target outside the policy gets EPERM; one inside runs', async ()
   assert.equal(allowed.code, 0, allowed.out);
   assert.match(allowed.out, /seen=50/);
 });
+
+const ALL_PROBE_TYPES = ['uprobe', 'xdp', 'tc', 'cgroup_skb'];
+
+test('an XDP attach outside the attach targets gets -EPERM, the rule on stderr, and nothing is attached', async () => {
+  const { code, out } = await runWith({ programTypes: ALL_PROBE_TYPES, attachTargets: ['interface:wbt-none', 'uprobe:*'] }, ['attach', 'wbt_xdp', 'lo', '0']);
+  assert.equal(code, 1, out);
+  assert.match(out, /attached=-63\b/, 'EPERM in WASI numbering');
+  assert.match(out, /policy: program 'wbt_xdp' may not attach to 'interface:lo', not in wasmbpf\.io\/allowed-attach-targets=interface:wbt-none,uprobe:\*/);
+  assert.doesNotMatch(execFileSync('ip', ['link', 'show', 'lo'], { encoding: 'utf8' }), /xdp/);
+  assert.deepEqual(bpfObjectsNamed('wbt_').progs, []);
+});
+
+test('a cgroup attach outside the attach targets gets -EPERM and nothing is attached to the cgroup', async (t) => {
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-policy-cg2-'));
+  execFileSync('mount', ['-t', 'cgroup2', 'none', root]);
+  const cg = fs.mkdtempSync(path.join(root, 'wbt-policy-'));
+  t.after(() => {
+    fs.rmdirSync(cg);
+    execFileSync('umount', [root]);
+    fs.rmdirSync(root);
+  });
+  const { code, out } = await runWith({ programTypes: ALL_PROBE_TYPES, attachTargets: [`cgroup:${root}/wbt-allowed/*`] }, ['attach', 'wbt_cgroup', cg, '2']);
+  assert.equal(code, 1, out);
+  assert.match(out, /attached=-63\b/);
+  assert.match(out, new RegExp(`policy: program 'wbt_cgroup' may not attach to 'cgroup:${cg}'`));
+  assert.deepEqual(JSON.parse(execFileSync('bpftool', ['-j', 'cgroup', 'show', cg], { encoding: 'utf8' }).trim() || '[]'), []);
+  assert.deepEqual(bpfObjectsNamed('wbt_').progs, []);
+});
+
+test('wasmbpf run --policy FILE: the file caps the module, --allow-* narrow it further, a bad file is a clear error', async () => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const path = await import('node:path');
+  const file = path.join(fx.dir, 'policy.toml');
+  const wasmbpf = path.resolve(import.meta.dirname, '../../bin/wasmbpf');
+  const run = (args: string[]) => promisify(execFile)(wasmbpf, args).then(
+    (r) => ({ code: 0, out: r.stdout + r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }));
+
+  fs.writeFileSync(file, '[policy]\nallowed-program-types = ["tracepoint"]\n');
+  const refused = await run(['run', '--policy', file, fx.probeWasm, 'exit', '0']);
+  assert.equal(refused.code, 10, refused.out);
+  assert.match(refused.out, /policy: program 'wbt_on_ring' is of type 'uprobe'/);
+
+  fs.writeFileSync(file, `[policy]\nallowed-program-types = ${JSON.stringify(ALL_PROBE_TYPES)}\n`);
+  assert.equal((await run(['run', '--policy', file, fx.probeWasm, 'exit', '0'])).code, 0, 'inside the file\'s policy it runs');
+  const narrowed = await run(['run', '--policy', file, '--allow-program-types', 'uprobe', fx.probeWasm, 'exit', '0']);
+  assert.match(narrowed.out, /policy: program 'wbt_xdp' is of type 'xdp'/, 'a flag narrows the file');
+  const widened = await run(['run', '--policy', file, '--allow-program-types', 'uprobe,xdp,tc,cgroup_skb,kprobe', fx.probeWasm, 'exit', '0']);
+  assert.equal(widened.code, 0, 'a flag cannot widen the file (kprobe is dropped), the rest runs');
+
+  fs.writeFileSync(file, '[policy]\nallowed-program-type = ["uprobe"]\n');
+  const typo = await run(['run', '--policy', file, fx.probeWasm, 'exit', '0']);
+  assert.notEqual(typo.code, 0);
+  assert.match(typo.out, /unknown key policy\.allowed-program-type/);
+  const missing = await run(['run', '--policy', path.join(fx.dir, 'nope.toml'), fx.probeWasm, 'exit', '0']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.out, /--policy .*nope\.toml: ENOENT/);
+  assert.deepEqual(bpfObjectsNamed('wbt_').progs, []);
+});

@@ -2,7 +2,7 @@
 // and capping a module's request by the node's policy.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { autoAttachTarget, capPolicy, checkAttachTarget, checkMapType, checkProgramType, policyFromAnnotations, programTypeOf } from '../../runtime/policy.ts';
+import { autoAttachTarget, capPolicy, checkAttachTarget, checkMapType, checkProgramType, policyFromAnnotations, policyFromConfig, programTypeOf } from '../../runtime/policy.ts';
 
 test('program types come from the libbpf section prefix, aliases folded', () => {
   assert.equal(programTypeOf('tracepoint/sched/sched_process_exec'), 'tracepoint');
@@ -41,4 +41,13 @@ test('a module can only narrow what the node allows', () => {
   assert.deepEqual(capPolicy({ programTypes: ['tracepoint', 'kprobe'] }, node), { programTypes: ['tracepoint'], attachTargets: ['tracepoint:*'] });
   assert.deepEqual(capPolicy({}, node), node);
   assert.deepEqual(capPolicy({ mapTypes: ['hash'] }, {}), { mapTypes: ['hash'] });
+});
+
+test('a policy file: the [policy] table\'s lists, nothing else accepted', () => {
+  assert.deepEqual(policyFromConfig({ policy: { 'allowed-program-types': ['tracepoint'], 'allowed-map-types': ['ringbuf'] } }, 'p.toml'),
+    { programTypes: ['tracepoint'], mapTypes: ['ringbuf'] });
+  assert.deepEqual(policyFromConfig({}, 'p.toml'), {}, 'no [policy] table: no cap');
+  assert.throws(() => policyFromConfig({ policy: { 'allowed-program-type': ['x'] } }, 'p.toml'), /p\.toml: unknown key policy\.allowed-program-type/);
+  assert.throws(() => policyFromConfig({ policy: { 'allowed-map-types': 'hash' } }, 'p.toml'), /policy\.allowed-map-types must be a list of strings/);
+  assert.throws(() => policyFromConfig({ policy: ['x'] }, 'p.toml'), /\[policy\] must be a table/);
 });
