@@ -19,7 +19,9 @@
 import fs from 'node:fs';
 import protobuf from 'protobufjs';
 import { parse } from 'smol-toml';
-import { capPolicy, policyFromAnnotations, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/index.ts';
+// runtime/policy.ts directly, not runtime/index.ts: this file must load without libbpf (serve.ts
+// reports a missing libbpf only once it imports the runtime).
+import { capPolicy, policyFromAnnotations, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/policy.ts';
 import { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ANNOTATION, narrowest, parseSize } from '../runtime/wasm/memory-limit.ts';
 import { invalidArgument } from './errors.ts';
 import type { Any } from './protos.ts';

@@ -6,10 +6,11 @@
 // Guest memory is passed as Uint8Array views of the Wasm memory (koffi passes their backing
 // store without copying).
 import koffi from 'koffi';
+import { loadLibbpf } from './libbpf-load.ts';
 
 export type Pointer = unknown;
 
-const libbpf = koffi.load('libbpf.so.1');
+const libbpf = loadLibbpf(); // a clear error naming libbpf and how to install it when missing
 const libc = koffi.load('libc.so.6');
 
 // Opaque handles: koffi keeps them as external pointers.
