@@ -3,7 +3,6 @@
 // its parent it is ready on fd 3, and lives until a Shutdown finds no task left.
 import fs from 'node:fs';
 import { TtrpcServer } from '../ttrpc/index.ts';
-import { startModule, hostArch } from '../runtime/index.ts';
 import { ContainerdApi } from './containerd-api.ts';
 import { EventPublisher } from './events.ts';
 import { fdLogger, openBundleLog } from './log.ts';
@@ -34,6 +33,9 @@ export async function serve(flags: ShimFlags): Promise<void> {
 }
 
 async function listen(flags: ShimFlags): Promise<void> {
+  // Imported here, not at the top: a node without libbpf fails here with the runtime's message
+  // (naming libbpf and how to install it), which `start` passes on to containerd.
+  const { startModule, hostArch } = await import('../runtime/index.ts');
   const logFd = openBundleLog(process.cwd());
   const log = fdLogger(logFd, { runtime: 'io.containerd.wasmbpf.v1', namespace: flags.namespace, pid: process.pid }, flags.debug);
   const events = new EventPublisher(flags.ttrpcAddress, flags.namespace, log);

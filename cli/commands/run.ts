@@ -6,7 +6,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { normalizeArch } from '../../oci-spec/arch.ts';
-import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig, startModule } from '../../runtime/index.ts';
+// The runtime itself (startModule) is imported in run(): without libbpf its import fails, and
+// there the failure is an error that names libbpf, not a stack trace.
+import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig } from '../../runtime/policy.ts';
+import { DEFAULT_MEMORY_LIMIT, MemoryLimitError, narrowest, parseSize } from '../../runtime/wasm/memory-limit.ts';
 import type { BpfObjectCandidate, EbpfPolicy, ModuleSpec } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
 
@@ -32,6 +35,9 @@ Options:
                                    /etc/wasmbpf/shim.toml format: allowed-program-types = [...],
                                    allowed-attach-targets = [...], allowed-map-types = [...]);
                                    --allow-* flags can only narrow it
+      --memory-limit SIZE          cap on the module's linear memory (e.g. 64Mi, 1Gi); can only
+                                   narrow the default of 256Mi, or the file's [limits]
+                                   memory-limit with --policy; past it malloc returns NULL
   -h, --help               show this help
 `;
 
@@ -57,14 +63,27 @@ async function resolveTarget(target: string, insecure: boolean, hostArch: Module
   return { wasm: r.wasm, args: r.args.length ? r.args : [r.name], env: r.env, bpfObjects: r.bpfObjects };
 }
 
-function readPolicyFile(file: string): EbpfPolicy {
+function readPolicyFile(file: string): { policy: EbpfPolicy; memoryLimit?: number } {
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (err) {
     throw new UsageError(`--policy ${file}: ${(err as Error).message}`);
   }
-  return policyFromConfig(doc, file);
+  const limit = ((doc.limits ?? {}) as Record<string, unknown>)['memory-limit'];
+  return {
+    policy: policyFromConfig(doc, file),
+    ...(limit === undefined ? {} : { memoryLimit: size(String(limit), `--policy ${file}: limits.memory-limit`) }),
+  };
+}
+
+function size(text: string, what: string): number {
+  try {
+    return parseSize(text, what);
+  } catch (err) {
+    if (err instanceof MemoryLimitError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function isWasmFile(file: string): boolean {
@@ -89,6 +108,7 @@ const OPTIONS = {
   'allow-attach-targets': { type: 'string' },
   'allow-map-types': { type: 'string' },
   policy: { type: 'string' },
+  'memory-limit': { type: 'string' },
 } as const;
 
 /** Options end at the first positional: everything after the target belongs to the module. */
@@ -134,8 +154,12 @@ const command: Command = {
       [POLICY_ANNOTATIONS.attachTargets]: values['allow-attach-targets'],
       [POLICY_ANNOTATIONS.mapTypes]: values['allow-map-types'],
     });
-    const policy = values.policy === undefined ? fromFlags : capPolicy(fromFlags, readPolicyFile(values.policy));
+    const file = values.policy === undefined ? undefined : readPolicyFile(values.policy);
+    const policy = file ? capPolicy(fromFlags, file.policy) : fromFlags;
+    const memoryLimit = narrowest(file?.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      values['memory-limit'] === undefined ? undefined : size(values['memory-limit'], '--memory-limit'))!;
 
+    const { startModule } = await import('../../runtime/index.ts');
     const resolved = await resolveTarget(target, values.insecure ?? false, hostArch);
     const running = startModule({
       wasm: resolved.wasm,
@@ -146,6 +170,7 @@ const command: Command = {
       ...(hostArch ? { hostArch } : {}),
       gracePeriodMs: grace,
       policy,
+      memoryLimit,
     });
     let interrupts = 0;
     const onSigint = () => running.stop(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');

@@ -2,7 +2,7 @@
 // without libbpf should learn that from `wasmbpf run` or from containerd's message, not from a
 // dlopen stack trace. WASMBPF_LIBBPF names another file to load (a libbpf built elsewhere, or
 // a path that does not exist, which is how the tests make libbpf missing).
-import koffi from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 
 export const LIBBPF_ENV = 'WASMBPF_LIBBPF';
 export const LIBBPF_SONAME = 'libbpf.so.1';
@@ -17,7 +17,7 @@ export class LibbpfUnavailableError extends Error {
   }
 }
 
-export function loadLibbpf(): koffi.IKoffiLib {
+export function loadLibbpf(): LibraryHandle {
   const library = process.env[LIBBPF_ENV] || LIBBPF_SONAME;
   try {
     return koffi.load(library);

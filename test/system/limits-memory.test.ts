@@ -69,3 +69,18 @@ test('the rewrite keeps a lower maximum the module declares, and sizes parse lik
   assert.equal(parseSize('65536', 'x'), 65536);
   assert.throws(() => parseSize('lots', '--memory-limit'), /--memory-limit: 'lots' is not a size/);
 });
+
+test('wasmbpf run --memory-limit narrows the cap; a bad size is a usage error', async () => {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const bin = path.resolve(import.meta.dirname, '../../bin/wasmbpf');
+  const env = { ...process.env, WASMBPF_DEV: '1' };
+  const out = execFileSync(bin, ['run', '--memory-limit', '16Mi', fx.guest, 'malloc', '1024'], { env, encoding: 'utf8' });
+  assert.ok(allocatedKib(out) <= 16 * 1024, out);
+  const bad = spawnSync(bin, ['run', '--memory-limit', 'lots', fx.guest], { env, encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--memory-limit: 'lots' is not a size/);
+  const big = spawnSync(bin, ['run', '--memory-limit', '8Mi', fx.bigInitial], { env, encoding: 'utf8' });
+  assert.equal(big.status, 1);
+  assert.match(big.stderr, /linear memory starts at 64 MiB, above its memory limit of 8 MiB/);
+});
