@@ -1,8 +1,21 @@
-// The container figures of `npm run bench` (issue 7): `ctr run` of a wasmbpf image to its first
-// event against `ctr run` (runc) of the same tool built native and static, the two images'
-// sizes, and one wasmbpf shim's resident memory with 1, 10 and 50 modules loaded.
-// (First version: returns no figure yet; filled in by the following commits.)
-import type { Figure } from './figure.ts';
+// The container figures of `npm run bench` (issue 7), on a private containerd:
+//  - ctr run to first event: `ctr run --rm --runtime io.containerd.wasmbpf.v1` of the wasmbpf
+//    image of the firstevent tool against `ctr run --rm` (runc) of the same tool built native and
+//    static in a one-binary image, from spawning ctr to the tool's first event on ctr's stdout;
+//    "attached" the same way. Runs alternate sides after one untimed warm-up run of each.
+//  - image size: both images as a registry stores them (manifest + config + layers).
+//  - shim memory: one pod's wasmbpf shim server with 1, 10 and 50 modules (--quick: 1 and 3),
+//    against one native firstevent process.
+// The tool and its event source are bench/src/firstevent.c and ticker.c (container-build.ts).
+import fs from 'node:fs';
+import { WASMBPF_RUNTIME } from '../integration/harness/containerd.ts';
+import { buildContainerPrograms } from './container-build.ts';
+import { nativeImage, wasmImage, NATIVE_IMAGE, WASM_IMAGE } from './container-images.ts';
+import { nativeMemory, shimMemory } from './container-memory.ts';
+import { ContainerSession } from './container-session.ts';
+import { timedCtrRun, type StartupSample } from './container-startup.ts';
+import { ratioOf, type Figure } from './figure.ts';
+import { distIsFresh } from './wasmbpf-cli.ts';
 
 export interface ContainerBenchOptions {
   /** 1 run, 1 and 3 modules for memory: a smoke test. */
@@ -13,7 +26,89 @@ export interface ContainerBenchOptions {
   log: (line: string) => void;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+function figure(f: Omit<Figure, 'ratio'>): Figure {
+  return { ...f, ratio: ratioOf(f.wasmbpf, f.native) };
+}
+
 export async function containerFigures(opts: ContainerBenchOptions): Promise<Figure[]> {
-  opts.log('containers: not measured yet');
-  return [];
+  const { log } = opts;
+  const programs = buildContainerPrograms();
+  let session: ContainerSession | undefined;
+  try {
+    const wasm = await wasmImage(programs, programs.dir);
+    const native = nativeImage(programs, programs.dir);
+    const shimPath = distIsFresh() ? 'dist' : 'tsx (dist/ missing or stale)';
+    log(`containers: images built (wasmbpf ${wasm.bytes} B, native ${native.bytes} B); shims run from ${shimPath}`);
+    session = await ContainerSession.start(`wbbench-${process.pid}`);
+    const s = session;
+    await s.ctd.ctrOk(['images', 'import', wasm.tarball]);
+    await s.ctd.ctrOk(['images', 'import', native.tarball]);
+    s.startTicker(programs.ticker);
+
+    const wasmRun = (id: string) => timedCtrRun(s.ctrArgs(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', s.ctd.fifoDir,
+      WASM_IMAGE, id, 'firstevent', 'first']), 'the wasmbpf image');
+    // --privileged: bpf(2) and perf_event_open(2) need the capabilities; tracefs from the host
+    // is where libbpf finds the tracepoint's id (a container's /sys has no tracefs mounted).
+    const nativeRun = (id: string) => timedCtrRun(s.ctrArgs(['run', '--rm', '--privileged', '--fifo-dir', s.ctd.fifoDir,
+      '--mount', 'type=bind,src=/sys/kernel/tracing,dst=/sys/kernel/tracing,options=rbind:rw',
+      NATIVE_IMAGE, id, '/firstevent', 'first']), 'the native image with runc');
+    // Warm-up: the first run of each image prepares its snapshot and fills the page cache.
+    await wasmRun('wbb-warm-wasm');
+    await nativeRun('wbb-warm-native');
+    const samples = { wasmbpf: [] as StartupSample[], native: [] as StartupSample[] };
+    for (let i = 0; i < opts.runs; i++) {
+      const order = i % 2 === 0 ? (['native', 'wasmbpf'] as const) : (['wasmbpf', 'native'] as const);
+      for (const side of order) samples[side].push(await (side === 'native' ? nativeRun(`wbb-n${i}`) : wasmRun(`wbb-w${i}`)));
+      const [n, w] = [samples.native.at(-1)!, samples.wasmbpf.at(-1)!];
+      log(`containers: ctr run ${i + 1}/${opts.runs}: to first event runc ${round1(n.eventMs)} ms, wasmbpf ${round1(w.eventMs)} ms`);
+    }
+    const startupFigure = (key: 'eventMs' | 'attachedMs', name: string, target: number | null, what: string) => figure({
+      name, unit: 'ms', target, what,
+      wasmbpf: round1(median(samples.wasmbpf.map((x) => x[key]))),
+      native: round1(median(samples.native.map((x) => x[key]))),
+      samples: { wasmbpf: samples.wasmbpf.map((x) => round1(x[key])), native: samples.native.map((x) => round1(x[key])) },
+    });
+    const figures: Figure[] = [
+      startupFigure('eventMs', 'ctr-run-to-first-event', 0.5,
+        `ctr run --rm to the tool's first event on stdout: wasmbpf image (shim on ${shimPath}) vs the static native tool's image with runc`),
+      startupFigure('attachedMs', 'ctr-run-to-attached', null,
+        'ctr run --rm to "attached" on stdout (eBPF object loaded, tracepoint attached): wasmbpf image vs the native image with runc'),
+      figure({
+        name: 'image-size', unit: 'bytes', target: 0.05, wasmbpf: wasm.bytes, native: native.bytes,
+        what: `manifest + config + layers as stored: wasmbpf image (${Object.entries(wasm.parts).map(([k, v]) => `${k} ${v}`).join(', ')}) vs the static native tool alone in a gzip layer (${native.parts['rootfs layer (tar+gzip)']})`,
+      }),
+    ];
+
+    const levels = opts.quick ? [1, 3] : [1, 10, 50];
+    const one = await nativeMemory(programs.native);
+    log(`containers: one native firstevent: VmRSS ${one.rssMiB} MiB, PSS ${one.pssMiB} MiB`);
+    const shim = await shimMemory(s, levels, log);
+    const top = levels.at(-1)!;
+    for (const level of levels) {
+      const m = shim.get(level)!;
+      figures.push(figure({
+        name: `shim-rss-${level}-module${level > 1 ? 's' : ''}`, unit: 'MiB', target: null,
+        wasmbpf: m.rssMiB, native: round2(level * one.rssMiB),
+        what: `VmRSS of one wasmbpf shim server with ${level} firstevent module${level > 1 ? 's' : ''} loaded and attached (PSS ${m.pssMiB} MiB) vs ${level} x the VmRSS of one native firstevent process (${one.rssMiB} MiB, PSS ${one.pssMiB} MiB)`,
+      }));
+    }
+    const perModule = round2((shim.get(top)!.rssMiB - shim.get(1)!.rssMiB) / (top - 1));
+    const perModulePss = round2((shim.get(top)!.pssMiB - shim.get(1)!.pssMiB) / (top - 1));
+    figures.push(figure({
+      name: 'shim-rss-per-extra-module', unit: 'MiB', target: null, limit: 10, wasmbpf: perModule, native: one.rssMiB,
+      what: `(VmRSS with ${top} modules - with 1) / ${top - 1} (PSS: ${perModulePss} MiB) vs the VmRSS of one native firstevent process`,
+    }));
+    return figures;
+  } finally {
+    await session?.stop();
+    fs.rmSync(programs.dir, { recursive: true, force: true });
+  }
 }

@@ -30,6 +30,8 @@ export interface ContainerdOptions {
   extraToml?: string;
   /** Add the stream processor that lets containerd 1.6 unpack artifact images (default true). */
   streamProcessor?: boolean;
+  /** Run shims from sources (WASMBPF_DEV=1, default true); false lets bin/ take a fresh dist/ (the benchmark). */
+  dev?: boolean;
 }
 
 export interface CtrResult {
@@ -47,6 +49,7 @@ export class Containerd {
   #proc: ChildProcess;
   readonly #logFile: string;
   #stopped: Promise<void> | undefined;
+  #dev = true;
 
   private constructor(dir: string, namespace: string, proc: ChildProcess) {
     this.dir = dir;
@@ -86,7 +89,9 @@ export class Containerd {
     if (options.extraToml) lines.push(options.extraToml);
     writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
     mkdirSync(join(dir, 'fifo'));
-    const ctd = new Containerd(dir, namespace, spawnContainerd(dir, 'w'));
+    const dev = options.dev ?? true;
+    const ctd = new Containerd(dir, namespace, spawnContainerd(dir, 'w', dev));
+    ctd.#dev = dev;
     await ctd.#waitReady(join(dir, 'containerd.log'));
     return ctd;
   }
@@ -96,7 +101,7 @@ export class Containerd {
     const exited = new Promise<void>((r) => this.#proc.once('exit', () => r()));
     this.#proc.kill('SIGTERM');
     await exited;
-    this.#proc = spawnContainerd(this.dir, 'a');
+    this.#proc = spawnContainerd(this.dir, 'a', this.#dev);
     await this.#waitReady(this.#logFile);
   }
 
@@ -181,16 +186,22 @@ export class Containerd {
   }
 }
 
-function spawnContainerd(dir: string, logMode: 'w' | 'a'): ChildProcess {
+function spawnContainerd(dir: string, logMode: 'w' | 'a', dev: boolean): ChildProcess {
   // containerd logs to stderr; the file is opened here so it outlives a crashed test process
   const logFd = openSync(join(dir, 'containerd.log'), logMode);
   const proc = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'debug'], {
     cwd: dir,
     stdio: ['ignore', logFd, logFd],
-    env: { ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_DEV: '1' },
+    env: devEnv({ ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` }, dev),
   });
   closeSync(logFd);
   return proc;
+}
+
+function devEnv(env: NodeJS.ProcessEnv, dev: boolean): NodeJS.ProcessEnv {
+  if (dev) env.WASMBPF_DEV = '1';
+  else delete env.WASMBPF_DEV;
+  return env;
 }
 
 /** Removes the empty /<namespace> cgroups that runc and the shim leave as parents of task cgroups. */
