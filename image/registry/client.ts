@@ -12,6 +12,7 @@ import { isLoopbackRegistry, registryApiHost } from '../reference.ts';
 import { parseChallenges } from './challenge.ts';
 import type { Credentials } from './credentials.ts';
 import { RegistryAuthError, RegistryHttpError, RegistryNotFoundError, RegistryProtocolError, RegistryUnreachableError } from './errors.ts';
+import { registryTimeoutMs, SilenceTimer } from './timeout.ts';
 
 export interface RegistryClientOptions {
   /** Allow plain HTTP to a registry that is not on loopback. */
@@ -19,6 +20,8 @@ export interface RegistryClientOptions {
   credentials?: Credentials;
   /** Aborts every request of this client (and the body of a blob being read). */
   signal?: AbortSignal;
+  /** How long a request may go without a response or body bytes (registry/timeout.ts); default WASMBPF_REGISTRY_TIMEOUT or 30 s. */
+  timeoutMs?: number;
 }
 
 type Action = 'pull' | 'pull,push';
@@ -50,6 +53,7 @@ export class RegistryClient {
   readonly base: string;
   readonly #credentials: Credentials | undefined;
   readonly #signal: AbortSignal | undefined;
+  readonly #timeoutMs: number;
   readonly #tokens = new Map<Action, string>();
 
   constructor(registry: string, repository: string, options: RegistryClientOptions = {}) {
@@ -59,6 +63,7 @@ export class RegistryClient {
     this.base = `${scheme}://${registryApiHost(registry)}`;
     this.#credentials = options.credentials;
     this.#signal = options.signal;
+    this.#timeoutMs = options.timeoutMs ?? registryTimeoutMs();
   }
 
   get #where(): string {
@@ -197,16 +202,20 @@ export class RegistryClient {
   async #fetch(url: string, opts: SendOptions, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { 'User-Agent': USER_AGENT, ...opts.headers };
     if (authorization) headers.Authorization = authorization;
+    const origin = new URL(url).origin;
+    const timer = this.#silenceTimer(`${this.#where}: ${opts.what}: the registry ${this.registry} at ${origin}`);
     try {
-      return await fetch(url, {
+      return timer.watch(await fetch(url, {
         method: opts.method ?? 'GET',
         headers,
         ...(opts.body ? { body: opts.body as Uint8Array<ArrayBuffer> } : {}),
-        ...(this.#signal ? { signal: this.#signal } : {}),
+        signal: timer.signal,
         redirect: 'follow',
-      });
+      }));
     } catch (cause) {
+      timer.done();
       if (this.#signal?.aborted) throw this.#signal.reason;
+      if (timer.timedOut) throw timer.timedOut;
       const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
       const detail = reason?.code ?? reason?.message ?? (cause as Error).message;
       // A TLS handshake with a plain-HTTP server fails with an SSL error: say what to do.
@@ -216,6 +225,10 @@ export class RegistryClient {
       if (!hint && this.registry === 'docker.io') hint = ' (a reference without a registry host means docker.io; name yours, e.g. localhost:5000/NAME:TAG)';
       throw new RegistryUnreachableError(`cannot reach the registry ${this.registry} at ${new URL(url).origin}: ${detail}${hint}`, { cause });
     }
+  }
+
+  #silenceTimer(who: string): SilenceTimer {
+    return new SilenceTimer(this.#timeoutMs, (waitingFor) => `${who} sent no ${waitingFor}`, this.#signal);
   }
 
   #authorization(action: Action): string | undefined {
@@ -266,9 +279,13 @@ export class RegistryClient {
       headers.Authorization = `Basic ${Buffer.from(`${this.#credentials.username}:${this.#credentials.password}`).toString('base64')}`;
     }
     let res: Response;
+    const timer = this.#silenceTimer(`${this.#where}: the token server ${realm.origin} of ${this.registry}`);
     try {
-      res = await fetch(realm, { headers });
+      res = timer.watch(await fetch(realm, { headers, signal: timer.signal }));
     } catch (cause) {
+      timer.done();
+      if (this.#signal?.aborted) throw this.#signal.reason;
+      if (timer.timedOut) throw timer.timedOut;
       throw new RegistryUnreachableError(`cannot reach the token server ${realm.origin} of ${this.registry}: ${(cause as Error).message}`, { cause });
     }
     if (res.status === 401 || res.status === 403) {
@@ -282,6 +299,7 @@ export class RegistryClient {
     try {
       body = (await res.json()) as typeof body;
     } catch (cause) {
+      if (timer.timedOut) throw timer.timedOut;
       throw new RegistryProtocolError(`${this.#where}: the token server ${realm.origin} did not answer JSON`, { cause });
     }
     const token = typeof body.token === 'string' ? body.token : typeof body.access_token === 'string' ? body.access_token : undefined;

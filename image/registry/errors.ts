@@ -38,3 +38,11 @@ export class RegistryUnreachableError extends Error {
 export class RegistryProtocolError extends Error {
   readonly code = 'WASMBPF_REGISTRY_PROTOCOL';
 }
+
+/** The registry went silent: no response, or no body bytes, within the timeout. */
+export class RegistryTimeoutError extends Error {
+  readonly code = 'WASMBPF_REGISTRY_TIMEOUT';
+  constructor(message: string, readonly timeoutMs: number) {
+    super(message);
+  }
+}

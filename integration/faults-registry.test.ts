@@ -1,0 +1,114 @@
+// A registry that stalls: one that accepts the connection and never answers, and one that sends
+// the headers of a layer and part of its body, then nothing. Pull (library and CLI) fails within
+// the silence limit (WASMBPF_REGISTRY_TIMEOUT, image/registry/timeout.ts) with an error naming
+// the registry and the limit, and the store keeps no name, temp file or partial blob.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { packTool } from '../image/build.ts';
+import { pullImage } from '../image/pull.ts';
+import { ImageStore } from '../image/store.ts';
+import { parseManifest } from '../oci-spec/index.ts';
+import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
+import { assertStoreClean, wasmbpf } from './registry-fixture.ts';
+
+// The library reads the limit from the environment (the CLI tests pass their own).
+process.env.WASMBPF_REGISTRY_TIMEOUT = '1';
+
+async function tempDir(t: { after: (fn: () => unknown) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-h4a-stall-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a registry that accepts and never answers: pull times out naming the registry and the limit', async (t) => {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => sockets.push(s)); // accept, say nothing
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const home = join(await tempDir(t), 'home');
+  const name = `${host}/tools/silent:v1`;
+
+  await assert.rejects(pullImage(name, { home }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'WASMBPF_REGISTRY_TIMEOUT');
+    assert.match(err.message, new RegExp(`manifest v1: the registry ${host} at http://${host} sent no response for 1 s: timed out \\(WASMBPF_REGISTRY_TIMEOUT sets the limit\\)`));
+    return true;
+  });
+  await assertStoreClean(home, name);
+});
+
+test('wasmbpf pull from a silent registry: exit 1 with the timeout message; a bad WASMBPF_REGISTRY_TIMEOUT is refused', async (t) => {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const home = join(await tempDir(t), 'home');
+  const cli = await wasmbpf(['pull', `${host}/tools/silent:v1`], { WASMBPF_HOME: home, WASMBPF_REGISTRY_TIMEOUT: '500ms' });
+  assert.equal(cli.code, 1, cli.stderr);
+  assert.match(cli.stderr, new RegExp(`^wasmbpf pull: .*the registry ${host} at http://${host} sent no response for 500 ms: timed out \\(WASMBPF_REGISTRY_TIMEOUT sets the limit\\)`, 'm'));
+  const bad = await wasmbpf(['pull', `${host}/tools/silent:v1`], { WASMBPF_HOME: home, WASMBPF_REGISTRY_TIMEOUT: 'soon' });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /WASMBPF_REGISTRY_TIMEOUT=soon is not a duration/);
+});
+
+test('a registry that sends a layer\'s headers and half its body, then stalls: timeout, no partial blob kept', async (t) => {
+  const dir = await tempDir(t);
+  const files = await writeToolFiles('stall', ['x86_64']);
+  t.after(() => files.cleanup());
+  // The image, served by a small registry of our own from a store built here.
+  const built = await packTool(files.tool, { tag: 'stall:v1', home: join(dir, 'src') });
+  const src = ImageStore.open(join(dir, 'src'));
+  const manifestBytes = await src.read(built.descriptor);
+  const manifest = parseManifest(manifestBytes, built.descriptor.mediaType, 'manifest');
+  const layer = manifest.layers[0]!;
+  const stalled: { destroy(): void }[] = [];
+  const server = createHttpServer(async (req, res) => {
+    const url = req.url ?? '';
+    if (url.endsWith('/manifests/v1')) {
+      res.writeHead(200, { 'Content-Type': built.descriptor.mediaType, 'Content-Length': manifestBytes.length });
+      res.end(manifestBytes);
+      return;
+    }
+    const digest = url.split('/blobs/')[1] ?? '';
+    const blob = [manifest.config, ...manifest.layers].find((d) => d.digest === digest);
+    if (!blob) {
+      res.writeHead(404).end();
+      return;
+    }
+    const bytes = await src.read(blob);
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
+    if (digest === layer.digest) {
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2))); // then nothing, ever
+      stalled.push(res.socket!);
+      return;
+    }
+    res.end(bytes);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    for (const s of stalled) s.destroy();
+    server.close();
+  });
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const home = join(dir, 'home');
+  const name = `${host}/tools/stall:v1`;
+  await assert.rejects(pullImage(name, { home }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'WASMBPF_REGISTRY_TIMEOUT', err.message);
+    assert.match(err.message, new RegExp(`layer 0 ${layer.digest}: the registry ${host} at http://${host} sent no further body bytes for 1 s: timed out`));
+    return true;
+  });
+  await assertStoreClean(home, name);
+  assert.ok(!(await ImageStore.open(home).blobs()).includes(layer.digest), 'the stalled layer is not in the store');
+});
