@@ -4,7 +4,6 @@
 // the registry and the limit, and the store keeps no name, temp file or partial blob.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import { test } from 'node:test';
 import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
 import { ImageStore } from '../image/store.ts';
-import { parseManifest } from '../oci-spec/index.ts';
 import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
+import { serveImage } from './faults-fixture.ts';
 import { assertStoreClean, wasmbpf } from './registry-fixture.ts';
 
 // The library reads the limit from the environment (the CLI tests pass their own).
@@ -67,46 +66,14 @@ test('a registry that sends a layer\'s headers and half its body, then stalls: t
   const dir = await tempDir(t);
   const files = await writeToolFiles('stall', ['x86_64']);
   t.after(() => files.cleanup());
-  // The image, served by a small registry of our own from a store built here.
   const built = await packTool(files.tool, { tag: 'stall:v1', home: join(dir, 'src') });
-  const src = ImageStore.open(join(dir, 'src'));
-  const manifestBytes = await src.read(built.descriptor);
-  const manifest = parseManifest(manifestBytes, built.descriptor.mediaType, 'manifest');
-  const layer = manifest.layers[0]!;
-  const stalled: { destroy(): void }[] = [];
-  const server = createHttpServer(async (req, res) => {
-    const url = req.url ?? '';
-    if (url.endsWith('/manifests/v1')) {
-      res.writeHead(200, { 'Content-Type': built.descriptor.mediaType, 'Content-Length': manifestBytes.length });
-      res.end(manifestBytes);
-      return;
-    }
-    const digest = url.split('/blobs/')[1] ?? '';
-    const blob = [manifest.config, ...manifest.layers].find((d) => d.digest === digest);
-    if (!blob) {
-      res.writeHead(404).end();
-      return;
-    }
-    const bytes = await src.read(blob);
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
-    if (digest === layer.digest) {
-      res.write(bytes.subarray(0, Math.floor(bytes.length / 2))); // then nothing, ever
-      stalled.push(res.socket!);
-      return;
-    }
-    res.end(bytes);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => {
-    for (const s of stalled) s.destroy();
-    server.close();
-  });
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const served = await serveImage(t, join(dir, 'src'), built.descriptor, { stallBlob: (layers) => layers[0]!.digest });
+  const layer = served.layers[0]!;
   const home = join(dir, 'home');
-  const name = `${host}/tools/stall:v1`;
+  const name = `${served.host}/tools/stall:v1`;
   await assert.rejects(pullImage(name, { home }), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'WASMBPF_REGISTRY_TIMEOUT', err.message);
-    assert.match(err.message, new RegExp(`layer 0 ${layer.digest}: the registry ${host} at http://${host} sent no further body bytes for 1 s: timed out`));
+    assert.match(err.message, new RegExp(`layer 0 ${layer.digest}: the registry ${served.host} at http://${served.host} sent no further body bytes for 1 s: timed out`));
     return true;
   });
   await assertStoreClean(home, name);
