@@ -1,7 +1,7 @@
-// Builds the benchmark programs into a temp dir: the trigger (native), bench.bpf.o (clang-19
-// -target bpf, its uprobe pointing at that trigger), and the workloads twice with the object
-// embedded: once native against Debian's libbpf (-lbpf), once as a wasm32-wasi guest that
-// imports wasm_bpf. Both are built at -O2 from the same workloads.c.
+// Builds the benchmark programs into a temp dir: the trigger (native), bench.bpf.o and
+// perf.bpf.o (clang-19 -target bpf), and the workloads twice with both objects embedded: once
+// native against Debian's libbpf (-lbpf), once as a wasm32-wasi guest that imports wasm_bpf.
+// Both are built at -O2 from the same workloads.c.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,11 +28,13 @@ function run(cmd: string, args: string[]): void {
   }
 }
 
-/** objects.h: the object as a C array, the way a guest built by `wasmbpf compile` embeds it. */
-function embed(object: string, out: string): void {
-  const bytes = fs.readFileSync(object);
-  fs.writeFileSync(out, `static const unsigned char bench_bpf_o[] __attribute__((aligned(8))) = {${bytes.join(',')}};\n` +
-    `static const unsigned int bench_bpf_o_len = ${bytes.length};\n`);
+/** objects.h: each object as a C array, the way a guest built by `wasmbpf compile` embeds it. */
+function embed(objects: Record<string, string>, out: string): void {
+  fs.writeFileSync(out, Object.entries(objects).map(([name, file]) => {
+    const bytes = fs.readFileSync(file);
+    return `static const unsigned char ${name}[] __attribute__((aligned(8))) = {${bytes.join(',')}};\n` +
+      `static const unsigned int ${name}_len = ${bytes.length};\n`;
+  }).join(''));
 }
 
 /** Builds everything into a new temp dir; the caller removes `dir`. */
@@ -44,10 +46,15 @@ export function buildPrograms(): BenchPrograms {
   try {
     const trigger = path.join(dir, 'trigger');
     run('clang-19', ['-O2', '-o', trigger, path.join(src, 'trigger.c')]);
-    const object = path.join(dir, 'bench.bpf.o');
-    run('clang-19', ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${arch}`, '-idirafter', `/usr/include/${multiarch}`,
-      `-DTRIGGER_BIN="${trigger}"`, '-c', path.join(src, 'bench.bpf.c'), '-o', object]);
-    embed(object, path.join(dir, 'objects.h'));
+    const objects: Record<string, string> = {};
+    for (const name of ['bench', 'perf']) {
+      const object = path.join(dir, `${name}.bpf.o`);
+      // -mcpu=v3: the seq counter is an atomic fetch-and-add.
+      run('clang-19', ['-g', '-O2', '-target', 'bpf', '-mcpu=v3', `-D__TARGET_ARCH_${arch}`, '-idirafter', `/usr/include/${multiarch}`,
+        '-c', path.join(src, `${name}.bpf.c`), '-o', object]);
+      objects[`${name}_bpf_o`] = object;
+    }
+    embed(objects, path.join(dir, 'objects.h'));
     const workloads = path.join(src, 'workloads.c');
     const native = path.join(dir, 'bench-native');
     run('clang-19', ['-O2', '-I', dir, '-o', native, workloads, path.join(src, 'platform-native.c'), '-lbpf']);

@@ -9,7 +9,7 @@ export interface Figure {
   /** Median over the runs. */
   wasmbpf: number;
   native: number;
-  /** wasmbpf / native, rounded to 2 decimals (0 when native is 0). */
+  /** wasmbpf / native, rounded to 2 decimals, or 3 significant digits below 1 (0 when native is 0). */
   ratio: number;
   /** The ratio to reach (lower is better), or null where the figure has no ratio target (see `limit`, `mustBeZero`). */
   target: number | null;
@@ -26,7 +26,10 @@ export interface Figure {
 }
 
 export function ratioOf(wasmbpf: number, native: number): number {
-  return native === 0 ? 0 : Math.round((wasmbpf / native) * 100) / 100;
+  if (native === 0) return 0;
+  const r = wasmbpf / native;
+  // 1/20 of a container image is 0.05: two decimals would round a 0.004 to nothing.
+  return r >= 1 || r === 0 ? Math.round(r * 100) / 100 : Number(r.toPrecision(3));
 }
 
 /** Met when the ratio is within the target, and counts that must be zero are zero on both sides. */

@@ -1,6 +1,7 @@
 // Runs one program once and returns what it measured. A program prints
-// `result workload=NAME ops=N ns=T` (its own clock_gettime around the loop); start-up is the one
-// measurement taken from outside, from just before spawn to the "ready" line on stdout.
+// `result workload=NAME ops=N ns=T [cpu_ns=C] [check=X] [key=value...]` (its own clock_gettime
+// around the loop); start-up is the one measurement taken from outside, from just before spawn
+// to the "ready" line on stdout.
 // Every child is tracked so an interrupted benchmark can end them (killChildren).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BenchError } from './errors.ts';
@@ -18,7 +19,11 @@ export interface Program {
 export interface Sample {
   ops: number;
   ns: number;
-  /** lookup/update: a sum over the values seen, equal on both sides when both did the same work. */
+  /** ring/perf: the consumer process's CPU time over the same span as ns. */
+  cpuNs?: number;
+  /** ring/perf: records the eBPF side emitted that the consumer did not get (reserve or output failures, perf samples lost). */
+  lost?: number;
+  /** A sum over the values or records seen, equal on both sides when both did the same work. */
   check?: string;
 }
 
@@ -28,11 +33,13 @@ interface Started {
   waitFor(text: string): Promise<number>;
   /** Resolves with stdout once the program exits 0; rejects with its stderr otherwise. */
   done: Promise<string>;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
 }
 
-function start(program: Program, args: string[]): Started {
+function start(program: Program, args: string[], opts: { stdin?: boolean; onStdout?: (chunk: string) => void } = {}): Started {
   const what = `${program.command} ${[...program.args, ...args].join(' ')}`;
-  const child = spawn(program.command, [...program.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: program.env ?? process.env });
+  const child = spawn(program.command, [...program.args, ...args], { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: program.env ?? process.env });
   children.add(child);
   let out = '';
   let err = '';
@@ -40,6 +47,7 @@ function start(program: Program, args: string[]): Started {
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     const at = performance.now();
     out += d;
+    opts.onStdout?.(d);
     for (const w of waiters.splice(0)) {
       if (out.includes(w.text)) w.resolve(at);
       else waiters.push(w);
@@ -79,16 +87,22 @@ function start(program: Program, args: string[]): Started {
       else waiters.push({ text, resolve, reject });
     }),
     done,
+    stderr: () => err,
   };
 }
 
 function parseResult(stdout: string, workload: string, what: string): Sample {
-  const m = stdout.match(new RegExp(`^result workload=${workload} ops=(\\d+) ns=(\\d+)`, 'm'));
+  const m = stdout.match(new RegExp(`^result workload=${workload} ops=(\\d+) ns=(\\d+).*$`, 'm'));
   if (!m) throw new BenchError('WASMBPF_BENCH_OUTPUT', `${what} printed no 'result workload=${workload}' line:\n${stdout}`);
   const sample: Sample = { ops: Number(m[1]), ns: Number(m[2]) };
   if (!(sample.ops > 0 && sample.ns > 0)) throw new BenchError('WASMBPF_BENCH_OUTPUT', `${what} reported ${m[0]}`);
-  const check = stdout.match(new RegExp(`^result workload=${workload} .* check=(\\d+)`, 'm'))?.[1];
+  const field = (key: string) => m[0].match(new RegExp(` ${key}=(\\d+)`))?.[1];
+  const check = field('check');
   if (check !== undefined) sample.check = check;
+  const cpu = field('cpu_ns');
+  if (cpu !== undefined) sample.cpuNs = Number(cpu);
+  const lost = field('lost');
+  if (lost !== undefined) sample.lost = Number(lost);
   return sample;
 }
 
@@ -98,20 +112,54 @@ export async function runMapOps(program: Program, workload: 'lookup' | 'update',
   return parseResult(await p.done, workload, program.command);
 }
 
+/** How the perf workload keeps its producer within reach of the consumer (see runEvents). */
+export const PERF_PACING = { reportEvery: 1024, maxLag: 4096 };
+
 /**
- * ring or drain: the consumer attaches and prints "ready", then the trigger produces n records.
- * In ring mode they run concurrently; in drain mode the consumer waits for all n before consuming.
+ * ring or perf: the consumer attaches and prints "ready", then the trigger calls getpgid(token)
+ * n / batch times, each call emitting `batch` records (bench/src/events.bpf.h), while the
+ * consumer consumes them. The token is fresh per run, so concurrent runs never see each other's
+ * records. Lost records: what the program counted (emitted - delivered), and for wasmbpf, which
+ * reports perf samples the kernel dropped on stderr instead of to the guest, those too.
+ *
+ * The ring buffer holds every record of a run, so its producer runs free. A perf buffer holds
+ * 8,192 of these records per CPU (64 pages, what wasmbpf opens), and a consumer descheduled for
+ * a moment on a busy machine would lose records that its speed has nothing to do with. So in the
+ * perf workload the consumer prints "at N" every reportEvery records, this runner passes those
+ * lines to the trigger's stdin, and the trigger waits before each syscall until it is at most
+ * maxLag records ahead of the last report (bench/src/trigger.c).
  */
-export async function runRing(program: Program, workload: 'ring' | 'drain', trigger: string, n: number): Promise<Sample> {
-  const consumer = start(program, [workload, String(n)]);
+export async function runEvents(program: Program, workload: 'ring' | 'perf', trigger: string, n: number, batch: number): Promise<Sample> {
+  const token = 0x4000_0000 + Math.floor(Math.random() * 0x3fff_ffff); // above any pid: getpgid fails with ESRCH
+  const paced = workload === 'perf';
+  let producer: Started | undefined;
+  let progress = '';
+  const forward = (chunk: string) => {
+    if (!producer) return;
+    progress += chunk;
+    const end = progress.lastIndexOf('\n');
+    if (end < 0) return;
+    const lines = progress.slice(0, end + 1).split('\n').filter((l) => l.startsWith('at '));
+    progress = progress.slice(end + 1);
+    if (lines.length && producer.child.stdin?.writable) producer.child.stdin.write(`${lines.at(-1)}\n`);
+  };
+  const consumer = start(program, [workload, String(n), String(token), String(batch), String(paced ? PERF_PACING.reportEvery : 0)],
+    paced ? { onStdout: forward } : {});
   try {
     await consumer.waitFor('ready\n');
-    await start({ command: trigger, args: [] }, [String(n)]).done;
+    const pacing = paced ? [String(batch), String(PERF_PACING.maxLag)] : [];
+    producer = start({ command: trigger, args: [] }, [String(token), String(n / batch), ...pacing], { stdin: paced });
+    producer.child.stdin?.on('error', () => {}); // the trigger exits when done; a late progress line has nowhere to go
+    await producer.done;
+    producer.child.stdin?.end();
   } catch (err) {
     consumer.child.kill('SIGKILL');
     throw err;
   }
-  return parseResult(await consumer.done, workload, program.command);
+  const sample = parseResult(await consumer.done, workload, program.command);
+  const hostLost = [...consumer.stderr().matchAll(/^wasmbpf: lost (\d+) perf buffer samples/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  sample.lost = Math.max(sample.lost ?? 0, hostLost);
+  return sample;
 }
 
 /** startup: from just before spawn to "ready" on stdout (object loaded, program attached). */

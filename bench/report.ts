@@ -1,32 +1,30 @@
-// The benchmark's results: per workload the median time per operation of each side over the
-// runs, and the ratio wasmbpf / native; printed as a table and written as JSON
-// (bench/results/latest.json; a committed per-machine copy is bench/results/ARCH-nodeN.json).
+// The benchmark's results: one Figure per published number (bench/figure.ts), printed as a table
+// and written as JSON (bench/results/latest.json; a committed per-machine copy is
+// bench/results/ARCH-nodeN.json).
+import { targetMet, type Figure } from './figure.ts';
 import type { MachineFacts } from './machine.ts';
-import type { Sample } from './measure.ts';
 
-export interface SideResult {
-  /** Median nanoseconds per operation over the runs. */
-  nsPerOp: number;
-  /** Nanoseconds per operation of every run, in run order. */
-  samples: number[];
-}
-
-export interface WorkloadResult {
-  name: string;
-  what: string;
-  opsPerRun: number;
-  native: SideResult;
-  wasmbpf: SideResult;
-  /** wasmbpf / native: 1.5 means wasmbpf takes 50% longer. */
-  ratio: number;
+export interface BenchSettings {
+  runs: number;
+  quick: boolean;
+  mapOps: number;
+  /** Records per ring and perf run, and how many the eBPF side emits per trigger syscall. */
+  records: number;
+  recordsPerTrigger: number;
+  /** Runs that failed once and were repeated (a shared machine can disturb one). */
+  retries: number;
+  wasmbpfPath: 'dist' | 'tsx';
+  wasmbpfPathNote?: string;
+  /** Workload groups run (lookup, update, ring, perf, startup, containers). */
+  groups: string[];
 }
 
 export interface BenchReport {
-  schema: 1;
+  schema: 2;
   date: string;
   machine: MachineFacts;
-  settings: { runs: number; quick: boolean; mapOps: number; ringRecords: number; retries: number; wasmbpfPath: 'dist' | 'tsx'; wasmbpfPathNote?: string };
-  workloads: WorkloadResult[];
+  settings: BenchSettings;
+  figures: Figure[];
 }
 
 export function median(values: number[]): number {
@@ -35,13 +33,11 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function sideResult(samples: Sample[]): SideResult {
-  const perOp = samples.map((s) => s.ns / s.ops);
-  return { nsPerOp: round(median(perOp)), samples: perOp.map(round) };
-}
-
-function round(ns: number): number {
-  return Math.round(ns * 10) / 10;
+/** Rounded to 3 significant digits (at least the integer part): enough for a ratio of medians. */
+export function round(value: number): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
+  return Number(value.toFixed(digits));
 }
 
 export function formatTime(ns: number): string {
@@ -51,15 +47,37 @@ export function formatTime(ns: number): string {
   return `${(ns / 1e9).toFixed(2)} s`;
 }
 
+/** A value with its unit, times scaled to a readable unit. */
+export function formatValue(value: number, unit: string): string {
+  if (unit === 'ns/op' || unit === 'ns/record') return `${formatTime(value)}${unit.slice(2)}`;
+  if (unit === 'ms') return formatTime(value * 1e6);
+  if (unit === 'bytes') {
+    if (value >= 2 ** 20) return `${(value / 2 ** 20).toFixed(1)} MiB`;
+    if (value >= 2 ** 10) return `${(value / 2 ** 10).toFixed(1)} KiB`;
+    return `${value} B`;
+  }
+  if (unit === 'records/s') return value >= 1e6 ? `${(value / 1e6).toFixed(2)} M/s` : `${(value / 1e3).toFixed(0)} k/s`;
+  return `${round(value)} ${unit}`;
+}
+
 export function formatRatio(ratio: number): string {
   return ratio >= 100 ? `${ratio.toFixed(0)}×` : `${ratio.toFixed(2)}×`;
 }
 
-/** A fixed-width table: workload, native/op, wasmbpf/op, ratio. */
-export function formatTable(workloads: WorkloadResult[]): string {
-  const rows = [['workload', 'native/op', 'wasmbpf/op', 'ratio'],
-    ...workloads.map((w) => [w.name, formatTime(w.native.nsPerOp), formatTime(w.wasmbpf.nsPerOp), formatRatio(w.ratio)])];
+function formatTarget(f: Figure): string {
+  if (f.mustBeZero) return '0';
+  const parts: string[] = [];
+  if (f.target !== null) parts.push(`≤ ${f.target}×`);
+  if (f.limit !== undefined) parts.push(`≤ ${formatValue(f.limit, f.unit)}`);
+  return parts.join(', ') || '-';
+}
+
+/** A fixed-width table: name, unit, native, wasmbpf, ratio, target, met?. */
+export function formatTable(figures: Figure[]): string {
+  const met = (f: Figure) => ({ true: 'yes', false: 'NO', null: '-' })[String(targetMet(f)) as 'true' | 'false' | 'null'];
+  const rows = [['figure', 'unit', 'native', 'wasmbpf', 'ratio', 'target', 'met'],
+    ...figures.map((f) => [f.name, f.unit, formatValue(f.native, f.unit), formatValue(f.wasmbpf, f.unit), f.mustBeZero ? '-' : formatRatio(f.ratio), formatTarget(f), met(f)])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const line = (r: string[]) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }

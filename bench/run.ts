@@ -1,50 +1,115 @@
-// `npm run bench`: wasmbpf against native libbpf on the same work. Builds the programs
-// (build.ts), runs every workload `runs` times on each side, alternating which side goes first,
-// and reports the median time per operation and the ratio wasmbpf / native (report.ts). Times
-// are taken inside the programs (measure.ts), so process start-up and the runner's own overhead
-// are not in them, except in the start-up workload, which is exactly that.
+// `npm run bench`: wasmbpf against native libbpf on the same work (issue 7). Builds the
+// programs (build.ts), runs every kernel workload `runs` times on each side, alternating which
+// side goes first, turns the medians into Figures (figure.ts: value of each side, ratio wasmbpf /
+// native, target), adds the container figures (containers.ts), and reports them as a table, as
+// JSON and as an SVG chart (report.ts, chart.ts). Times are taken inside the programs
+// (measure.ts), so process start-up and the runner's own overhead are not in them, except in the
+// start-up workload, which is exactly that.
 //
 // Needs root (it loads eBPF). Everything it loads belongs to the programs it starts, which
 // unload it when they exit; at the end it checks that no wbb_ program or map is left.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPrograms, type BenchPrograms } from './build.ts';
+import { writeChart } from './chart.ts';
 import { BenchError } from './errors.ts';
+import { ratioOf, type Figure } from './figure.ts';
 import { machineFacts } from './machine.ts';
-import { killChildren, runMapOps, runRing, runStartup, type Program, type Sample } from './measure.ts';
-import { formatTable, formatTime, sideResult, type BenchReport, type WorkloadResult } from './report.ts';
+import { killChildren, runEvents, runMapOps, runStartup, type Program, type Sample } from './measure.ts';
+import { formatTable, formatTime, median, round, type BenchReport } from './report.ts';
 import { prepareWasmbpfCli } from './wasmbpf-cli.ts';
+
+const GROUPS = ['lookup', 'update', 'ring', 'perf', 'startup', 'containers'];
+const root = path.resolve(import.meta.dirname, '..');
+const DOCS_CHART = path.join(root, 'docs', 'bench-chart.svg');
+/** Records the eBPF side emits per trigger syscall (bench/src/events.bpf.h says why not 1). */
+const RECORDS_PER_TRIGGER = 64;
 
 const HELP = `Usage: npm run bench -- [OPTIONS]
 
-Runs each workload as a native libbpf program and as a Wasm guest under wasmbpf, and prints the
-median time per operation and the ratio wasmbpf / native. Needs root.
+Runs each kernel workload as a native libbpf program and as a Wasm guest under wasmbpf, the
+container comparisons against runc, and prints every figure with the ratio wasmbpf / native and
+its target. Needs root.
 
 Options:
   --runs N        runs per workload and side (default 5, --quick 1); the median is reported
-  --quick         1,000 map operations and ring records, one run, no npm run build (a smoke test)
+  --quick         1,000 map operations, 1,024 records, one run, no npm run build (a smoke test)
   --no-build      do not run npm run build when dist/ is stale (start-up then measures tsx)
-  --only LIST     comma-separated workloads to run (${['lookup', 'update', 'ring', 'drain', 'startup'].join(', ')})
+  --only LIST     comma-separated groups to run (${GROUPS.join(', ')})
+  --records N     ring and perf records per run (default 1,000,000; a multiple of ${RECORDS_PER_TRIGGER})
   --out FILE      where to write the JSON (default bench/results/latest.json)
+  --chart FILE    where to write the SVG chart (default docs/bench-chart.svg for a full run of
+                  every group, else beside the JSON)
   -h, --help      show this help
 `;
 
+type Sides = { native: Sample[]; wasmbpf: Sample[] };
+
 interface Workload {
   name: string;
-  what: string;
   run(side: Program, p: BenchPrograms): Promise<Sample>;
+  /** One line of progress for a run. */
+  progress(native: Sample, wasmbpf: Sample): string;
+  figures(s: Sides): Figure[];
+}
+
+/** A figure from each side's per-run values: medians, ratio, every run's value. */
+function figure(name: string, unit: string, target: number | null, what: string, s: Sides, value: (x: Sample) => number): Figure {
+  const native = s.native.map(value).map(round), wasmbpf = s.wasmbpf.map(value).map(round);
+  const n = round(median(native)), w = round(median(wasmbpf));
+  return { name, unit, native: n, wasmbpf: w, ratio: ratioOf(w, n), target, what, samples: { wasmbpf, native } };
+}
+
+const perOp = (x: Sample) => x.ns / x.ops;
+const cpuPerRecord = (x: Sample) => (x.cpuNs ?? 0) / x.ops;
+const recordsPerSecond = (x: Sample) => (x.ops / x.ns) * 1e9;
+
+function eventFigures(kind: 'ring' | 'perf', records: number, s: Sides): Figure[] {
+  const source = `${records} records of 16 bytes, ${RECORDS_PER_TRIGGER} per getpgid tracepoint hit of the trigger`;
+  const through = kind === 'ring' ? 'a BPF ring buffer (ring_buffer__poll)' : 'a perf event array, 64 pages per CPU (perf_buffer__poll)';
+  const lost = (side: Sample[]) => side.reduce((sum, x) => sum + (x.lost ?? 0), 0);
+  return [
+    figure(`${kind}-cpu-per-record`, 'ns/record', 1.3, `${source}, through ${through}: consumer process CPU time (all threads) from the first record delivered to the last, per record`, s, cpuPerRecord),
+    figure(`${kind}-records-per-second`, 'records/s', null, `the same runs: records delivered per second of wall time, first to last (bounded by the producer when the consumer keeps up)`, s, recordsPerSecond),
+    { name: `${kind}-lost`, unit: 'records', native: lost(s.native), wasmbpf: lost(s.wasmbpf), ratio: 0, target: null, mustBeZero: true,
+      what: `records emitted but not delivered, summed over all runs (${kind === 'ring' ? 'ring buffer reserve failures' : 'perf output failures and samples reported lost'})` },
+  ];
 }
 
 function workloads(mapOps: number, records: number): Workload[] {
+  const timePerOp = (n: Sample, w: Sample) => `native ${formatTime(perOp(n))}/op, wasmbpf ${formatTime(perOp(w))}/op`;
+  const events = (n: Sample, w: Sample) => `CPU native ${formatTime(cpuPerRecord(n))}/record, wasmbpf ${formatTime(cpuPerRecord(w))}/record; ` +
+    `${Math.round(recordsPerSecond(n))} vs ${Math.round(recordsPerSecond(w))} records/s; lost ${n.lost ?? 0} vs ${w.lost ?? 0}`;
   return [
-    { name: 'lookup', what: `${mapOps} bpf_map_lookup_elem on a 1024-key hash map`, run: (s) => runMapOps(s, 'lookup', mapOps) },
-    { name: 'update', what: `${mapOps} bpf_map_update_elem (BPF_ANY) on a 1024-key hash map`, run: (s) => runMapOps(s, 'update', mapOps) },
-    { name: 'ring', what: `${records} ring buffer records from a uprobe, consumed while produced: first to last record`, run: (s, p) => runRing(s, 'ring', p.trigger, records) },
-    { name: 'drain', what: `${records} ring buffer records already produced, consumed: the consumer's cost alone`, run: (s, p) => runRing(s, 'drain', p.trigger, records) },
-    { name: 'startup', what: 'process start to the eBPF object loaded, its uprobe attached and "ready" printed', run: (s) => runStartup(s) },
+    { name: 'lookup', run: (side) => runMapOps(side, 'lookup', mapOps), progress: timePerOp,
+      figures: (s) => [figure('map-lookup', 'ns/op', 1.2, `${mapOps} bpf_map_lookup_elem from user space on a 1024-key hash map`, s, perOp)] },
+    { name: 'update', run: (side) => runMapOps(side, 'update', mapOps), progress: timePerOp,
+      figures: (s) => [figure('map-update', 'ns/op', 1.2, `${mapOps} bpf_map_update_elem (BPF_ANY) from user space on a 1024-key hash map`, s, perOp)] },
+    { name: 'ring', run: (side, p) => runEvents(side, 'ring', p.trigger, records, RECORDS_PER_TRIGGER), progress: events,
+      figures: (s) => eventFigures('ring', records, s) },
+    { name: 'perf', run: (side, p) => runEvents(side, 'perf', p.trigger, records, RECORDS_PER_TRIGGER), progress: events,
+      figures: (s) => eventFigures('perf', records, s) },
+    { name: 'startup', run: (side) => runStartup(side), progress: (n, w) => `native ${formatTime(n.ns)}, wasmbpf ${formatTime(w.ns)}`,
+      figures: (s) => [figure('start-to-attached', 'ms', 2, 'process start to the eBPF object loaded, its tracepoint attached and "ready" printed: the native binary vs wasmbpf run', s, (x) => x.ns / 1e6)] },
   ];
+}
+
+interface ContainersModule {
+  containerFigures(opts: { quick: boolean; runs: number; log: (line: string) => void }): Promise<Figure[]>;
+}
+
+/** The container figures (bench/containers.ts, issue 7 items 5 to 7), when that part is there. */
+async function containerFigures(quick: boolean, runs: number): Promise<Figure[]> {
+  const file = path.join(import.meta.dirname, 'containers.ts');
+  if (!fs.existsSync(file)) {
+    process.stderr.write('bench: containers: bench/containers.ts is missing, no container figures\n');
+    return [];
+  }
+  const mod = (await import(pathToFileURL(file).href)) as ContainersModule;
+  return mod.containerFigures({ quick, runs, log: (line) => process.stderr.write(`bench: ${line}\n`) });
 }
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
@@ -95,7 +160,9 @@ function parseOptions(argv: string[]) {
         quick: { type: 'boolean' },
         'no-build': { type: 'boolean' },
         only: { type: 'string' },
+        records: { type: 'string' },
         out: { type: 'string' },
+        chart: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -114,23 +181,30 @@ async function main(argv: string[]): Promise<number> {
   const quick = values.quick ?? false;
   const runs = positiveInt(values.runs, '--runs', quick ? 1 : 5);
   const mapOps = quick ? 1000 : 1_000_000;
-  const records = quick ? 1000 : 200_000;
-  let selected = workloads(mapOps, records);
+  const records = positiveInt(values.records, '--records', quick ? 1024 : 1_000_000);
+  if (records % RECORDS_PER_TRIGGER || records < 2 * RECORDS_PER_TRIGGER) {
+    throw new BenchError('WASMBPF_BENCH_USAGE', `--records takes a multiple of ${RECORDS_PER_TRIGGER} of at least ${2 * RECORDS_PER_TRIGGER}, got ${records}`);
+  }
+  let groups = GROUPS;
   if (values.only !== undefined) {
     const names = values.only.split(',');
-    const unknown = names.filter((n) => !selected.some((w) => w.name === n));
+    const unknown = names.filter((n) => !GROUPS.includes(n));
     if (unknown.length) throw new BenchError('WASMBPF_BENCH_USAGE', `unknown workload '${unknown.join(', ')}'`);
-    selected = selected.filter((w) => names.includes(w.name));
+    groups = GROUPS.filter((g) => names.includes(g));
   }
+  const selected = workloads(mapOps, records).filter((w) => groups.includes(w.name));
   const out = path.resolve(values.out ?? path.join(import.meta.dirname, 'results', 'latest.json'));
+  // The committed chart shows a full run only; a quick or partial one goes beside its JSON.
+  const full = !quick && groups.length === GROUPS.length;
+  const chart = path.resolve(values.chart ?? (full ? DOCS_CHART : out.replace(/\.json$/, '') + '.svg'));
   if (process.getuid?.() !== 0) throw new BenchError('WASMBPF_BENCH_ROOT', 'the benchmark loads eBPF programs: run it as root');
 
   const cli = prepareWasmbpfCli(!quick && !values['no-build']);
   process.stderr.write(`bench: wasmbpf runs from ${cli.path}${cli.note ? ` (${cli.note})` : ''}\n`);
-  const programs = buildPrograms();
+  const programs = selected.length ? buildPrograms() : undefined;
   const cleanup = () => {
     killChildren();
-    fs.rmSync(programs.dir, { recursive: true, force: true });
+    if (programs) fs.rmSync(programs.dir, { recursive: true, force: true });
   };
   const onSignal = (sig: NodeJS.Signals) => {
     cleanup();
@@ -138,40 +212,46 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const figures: Figure[] = [];
   try {
-    const native: Program = { command: programs.native, args: [] };
-    const wasm = cli.program(programs.wasm);
-    const results: WorkloadResult[] = [];
-    for (const w of selected) {
-      const samples = { native: [] as Sample[], wasmbpf: [] as Sample[] };
-      for (let i = 0; i < runs; i++) {
-        // Alternate which side goes first so a drift in machine load does not favour one.
-        const order = i % 2 === 0 ? (['native', 'wasmbpf'] as const) : (['wasmbpf', 'native'] as const);
-        for (const side of order) samples[side].push(await withRetry(`${w.name} ${side}`, () => w.run(side === 'native' ? native : wasm, programs)));
-        const [a, b] = [samples.native.at(-1)!, samples.wasmbpf.at(-1)!];
-        if (a.check !== b.check) throw new BenchError('WASMBPF_BENCH_MISMATCH', `${w.name}: native and wasmbpf did different work (check ${a.check} vs ${b.check})`);
-        const last = (s: Sample[]) => formatTime(s.at(-1)!.ns / s.at(-1)!.ops);
-        process.stderr.write(`bench: ${w.name} run ${i + 1}/${runs}: native ${last(samples.native)}/op, wasmbpf ${last(samples.wasmbpf)}/op\n`);
+    if (programs) {
+      const native: Program = { command: programs.native, args: [] };
+      const wasm = cli.program(programs.wasm);
+      for (const w of selected) {
+        const samples: Sides = { native: [], wasmbpf: [] };
+        for (let i = 0; i < runs; i++) {
+          // Alternate which side goes first so a drift in machine load does not favour one.
+          const order = i % 2 === 0 ? (['native', 'wasmbpf'] as const) : (['wasmbpf', 'native'] as const);
+          for (const side of order) samples[side].push(await withRetry(`${w.name} ${side}`, () => w.run(side === 'native' ? native : wasm, programs)));
+          const [a, b] = [samples.native.at(-1)!, samples.wasmbpf.at(-1)!];
+          if (a.check !== undefined && b.check !== undefined && a.check !== b.check) {
+            throw new BenchError('WASMBPF_BENCH_MISMATCH', `${w.name}: native and wasmbpf did different work (check ${a.check} vs ${b.check})`);
+          }
+          process.stderr.write(`bench: ${w.name} run ${i + 1}/${runs}: ${w.progress(a, b)}\n`);
+        }
+        figures.push(...w.figures(samples));
       }
-      const n = sideResult(samples.native), m = sideResult(samples.wasmbpf);
-      results.push({ name: w.name, what: w.what, opsPerRun: samples.native[0]!.ops, native: n, wasmbpf: m, ratio: Math.round((m.nsPerOp / n.nsPerOp) * 100) / 100 });
     }
-    const report: BenchReport = {
-      schema: 1,
-      date: new Date().toISOString(),
-      machine: machineFacts(),
-      settings: { runs, quick, mapOps, ringRecords: records, retries, wasmbpfPath: cli.path, ...(cli.note ? { wasmbpfPathNote: cli.note } : {}) },
-      workloads: results,
-    };
-    process.stdout.write(`${formatTable(results)}\n`);
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-    process.stderr.write(`bench: wrote ${out}\n`);
   } finally {
     cleanup();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (groups.includes('containers')) figures.push(...(await containerFigures(quick, runs)));
+  const report: BenchReport = {
+    schema: 2,
+    date: new Date().toISOString(),
+    machine: machineFacts(),
+    settings: { runs, quick, mapOps, records, recordsPerTrigger: RECORDS_PER_TRIGGER, retries, wasmbpfPath: cli.path,
+      ...(cli.note ? { wasmbpfPathNote: cli.note } : {}), groups },
+    figures,
+  };
+  process.stdout.write(`${formatTable(figures)}\n`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stderr.write(`bench: wrote ${out}\n`);
+  writeChart(chart, report);
+  process.stderr.write(`bench: wrote ${chart}\n`);
   const left = await leftovers();
   if (left.length) throw new BenchError('WASMBPF_BENCH_LEAK', `eBPF objects of the benchmark are still loaded: ${left.join(', ')}`);
   return 0;

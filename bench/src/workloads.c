@@ -1,14 +1,20 @@
 /* The benchmark workloads, compiled once against libbpf (native) and once for wasm32-wasi (the
- * guest), so both sides run the same loop around the call being measured. Time is taken with
- * clock_gettime(CLOCK_MONOTONIC) (WASI clock_time_get in the guest) around the measured part only,
- * and reported as one line the runner parses:
- *   result workload=NAME ops=N ns=T
- * Usage: bench lookup|update|ring|drain|startup [N]
+ * guest), so both sides run the same loop around the call being measured. Wall time is
+ * clock_gettime(CLOCK_MONOTONIC), CPU time clock_gettime(CLOCK_PROCESS_CPUTIME_ID) (WASI
+ * clock_time_get with the same clocks in the guest: for the process cputime clock Node's uvwasi
+ * calls clock_gettime(CLOCK_PROCESS_CPUTIME_ID) too, which counts every thread of the wasmbpf
+ * process: the module's worker, Node's main thread, the GC). Each is read around the measured
+ * part only, and reported as one line the runner parses:
+ *   result workload=NAME ops=N ns=T [cpu_ns=C] [check=X] [key=value...]
+ * Usage: bench lookup|update N | bench ring|perf N TOKEN BATCH [REPORT] | bench startup
  *   lookup, update  N operations on a hash map of KEYS keys, after an untimed warm-up
- *   ring            attach, print "ready"; the runner then starts the trigger; time from the
- *                   first record consumed to the N-th (producer and consumer run concurrently)
- *   drain           attach, print "ready", wait until the trigger has produced N records, then
- *                   time consuming all of them (the consumer's cost alone)
+ *   ring, perf      write TOKEN and BATCH into wbb_config, attach the getpgid tracepoint, print
+ *                   "ready"; the runner then starts the trigger (getpgid(TOKEN) N / BATCH times,
+ *                   each emitting BATCH records, events.bpf.h); consume the N
+ *                   records while they are produced. ns and cpu_ns span the first record
+ *                   delivered to the last (N - 1 intervals); lost = emitted - delivered. With
+ *                   REPORT, print "at K" every REPORT records: the runner passes it to the
+ *                   trigger, which keeps within reach of the consumer (measure.ts runEvents)
  *   startup         load, attach, print "ready", exit (the runner times process start -> ready) */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,14 +30,26 @@
 struct record { uint64_t seq; uint64_t ts; };
 
 struct consumer {
-	uint64_t want, seen, out_of_order, first_ns, last_ns;
+	uint64_t want, seen, out_of_order, seq_sum, report_every;
+	int ordered; /* a ring buffer delivers in order; a perf buffer per CPU */
+	uint64_t first_ns, last_ns, first_cpu, last_cpu;
 };
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static uint64_t cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static int fail(const char *what, int err)
@@ -72,11 +90,21 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	struct consumer *c = ctx;
 	const struct record *r = data;
-	if (size < sizeof(*r) || r->seq != c->seen) c->out_of_order++;
+	if (size < sizeof(*r) || (c->ordered && r->seq != c->seen)) c->out_of_order++;
+	else c->seq_sum += r->seq;
 	/* Only the first and the last record are timed: a clock read per record would cost the
 	 * Wasm side a host call each and distort what is measured. */
-	if (c->seen == 0) c->first_ns = now_ns();
-	if (++c->seen == c->want) c->last_ns = now_ns();
+	if (c->seen == 0) {
+		c->first_ns = now_ns();
+		c->first_cpu = cpu_ns();
+	}
+	if (++c->seen == c->want) {
+		c->last_cpu = cpu_ns();
+		c->last_ns = now_ns();
+	} else if (c->report_every && c->seen % c->report_every == 0) {
+		printf("at %llu\n", (unsigned long long)c->seen);
+		fflush(stdout);
+	}
 	return 0;
 }
 
@@ -87,45 +115,57 @@ static uint64_t stat_value(int stats_fd, uint32_t k)
 	return v;
 }
 
-static int ring(int drain, long n)
+enum { STAT_EMITTED, STAT_FAILED }; /* events.bpf.h */
+
+static int events(int perf, long n, uint64_t token, uint64_t batch, uint64_t report_every)
 {
-	int ring_fd = plat_map_fd("wbb_ring"), stats_fd = plat_map_fd("wbb_stats");
-	if (ring_fd < 0 || stats_fd < 0) return fail("map_fd", ring_fd < 0 ? ring_fd : stats_fd);
-	int r = plat_attach();
+	const char *name = perf ? "perf" : "ring";
+	int r = plat_load(perf ? OBJ_PERF : OBJ_MAIN);
+	if (r) return fail("load", r);
+	int buffer_fd = plat_map_fd(perf ? "wbb_perf" : "wbb_ring");
+	int stats_fd = plat_map_fd("wbb_stats"), config_fd = plat_map_fd("wbb_config");
+	if (buffer_fd < 0 || stats_fd < 0 || config_fd < 0) return fail("map_fd", -1);
+	uint32_t k_token = 0, k_batch = 1; /* CONFIG_TOKEN, CONFIG_BATCH */
+	r = plat_update(config_fd, &k_token, &token);
+	if (!r) r = plat_update(config_fd, &k_batch, &batch);
+	if (r) return fail("config", r);
+	struct consumer c = { .want = (uint64_t)n, .ordered = !perf, .report_every = report_every };
+	r = plat_buffer_open(buffer_fd, perf, on_record, &c);
+	if (r) return fail("buffer_open", r);
+	r = plat_attach(perf ? "wbb_perf_emit" : "wbb_ring_emit");
 	if (r) return fail("attach", r);
-	struct consumer c = { .want = (uint64_t)n };
-	r = plat_ring_open(ring_fd, on_record, &c);
-	if (r) return fail("ring_open", r);
 	printf("ready\n");
 	fflush(stdout);
-	uint64_t t0 = 0;
-	if (drain) {
-		for (int waited = 0; stat_value(stats_fd, 0) + stat_value(stats_fd, 1) < c.want; waited++) {
-			if (waited > 60000) return fail("waiting for the producer", -1);
-			usleep(1000);
-		}
-		t0 = now_ns();
-	}
-	for (int idle = 0; c.seen < c.want && idle < IDLE_POLLS;) {
+	for (int idle = 0; c.seen < c.want;) {
 		uint64_t before = c.seen;
-		r = plat_ring_poll(drain ? 0 : 100);
+		r = plat_buffer_poll(100);
 		if (r < 0) return fail("poll", r);
-		if (c.seen != before) idle = 0;
-		/* Nothing new although the producer is done: records went missing, stop waiting. */
-		else if (stat_value(stats_fd, 0) + stat_value(stats_fd, 1) >= c.want) break;
-		else idle++;
+		if (c.seen != before) {
+			idle = 0;
+			continue;
+		}
+		/* Nothing new: when the producer is done, what has not arrived is lost. */
+		if (stat_value(stats_fd, STAT_EMITTED) >= c.want) break;
+		if (++idle == IDLE_POLLS) return fail("waiting for the producer", -1);
 	}
-	uint64_t produced = stat_value(stats_fd, 0), dropped = stat_value(stats_fd, 1);
-	if (c.seen != c.want || c.out_of_order || dropped) {
-		fprintf(stderr, "bench: consumed %llu of %llu records (%llu produced), %llu out of order, %llu dropped\n",
-			(unsigned long long)c.seen, (unsigned long long)c.want, (unsigned long long)produced,
-			(unsigned long long)c.out_of_order, (unsigned long long)dropped);
+	if (c.seen < 2) return fail("consuming (fewer than 2 records arrived)", -1);
+	if (c.seen < c.want) {
+		c.last_cpu = cpu_ns();
+		c.last_ns = now_ns();
+	}
+	uint64_t emitted = stat_value(stats_fd, STAT_EMITTED), failed = stat_value(stats_fd, STAT_FAILED);
+	if (c.out_of_order) {
+		fprintf(stderr, "bench: %llu of %llu records out of order or short\n", (unsigned long long)c.out_of_order,
+			(unsigned long long)c.seen);
 		return 1;
 	}
-	if (drain)
-		printf("result workload=drain ops=%ld ns=%llu\n", n, (unsigned long long)(c.last_ns - t0));
-	else /* first to last record spans n - 1 intervals */
-		printf("result workload=ring ops=%ld ns=%llu\n", n - 1, (unsigned long long)(c.last_ns - c.first_ns));
+	printf("result workload=%s ops=%llu ns=%llu cpu_ns=%llu", name, (unsigned long long)(c.seen - 1),
+	       (unsigned long long)(c.last_ns - c.first_ns), (unsigned long long)(c.last_cpu - c.first_cpu));
+	/* The sum of the seq numbers is the same on both sides only if both got every record once. */
+	if (c.seen == c.want) printf(" check=%llu", (unsigned long long)c.seq_sum);
+	printf(" delivered=%llu lost=%llu failed=%llu perf_lost=%llu\n", (unsigned long long)c.seen,
+	       (unsigned long long)(emitted > c.seen ? emitted - c.seen : 0), (unsigned long long)failed,
+	       (unsigned long long)plat_buffer_lost());
 	return 0;
 }
 
@@ -133,24 +173,26 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	long n = argc > 2 ? atol(argv[2]) : 0;
-	int known = !strcmp(mode, "lookup") || !strcmp(mode, "update") || !strcmp(mode, "ring") || !strcmp(mode, "drain") ||
-		    !strcmp(mode, "startup");
-	if (!known || (strcmp(mode, "startup") && n < 2)) {
-		fprintf(stderr, "usage: bench lookup|update|ring|drain N | bench startup\n");
+	int map = !strcmp(mode, "lookup") || !strcmp(mode, "update"), buffer = !strcmp(mode, "ring") || !strcmp(mode, "perf");
+	if (!(map && n >= 2) && !(buffer && n >= 2 && argc > 4) && strcmp(mode, "startup")) {
+		fprintf(stderr, "usage: bench lookup|update N | bench ring|perf N TOKEN BATCH [REPORT] | bench startup\n");
 		return 2;
 	}
-	int r = plat_load();
-	if (r) return fail("load", r);
-	if (!strcmp(mode, "startup")) {
-		r = plat_attach();
-		if (r) { plat_close(); return fail("attach", r); }
-		printf("ready\n");
-		fflush(stdout);
-		r = 0;
-	} else if (!strcmp(mode, "lookup") || !strcmp(mode, "update")) {
-		r = map_ops(!strcmp(mode, "update"), n);
+	int r;
+	if (buffer) {
+		r = events(!strcmp(mode, "perf"), n, strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+			   argc > 5 ? strtoull(argv[5], NULL, 10) : 0);
 	} else {
-		r = ring(!strcmp(mode, "drain"), n);
+		r = plat_load(OBJ_MAIN);
+		if (r) return fail("load", r);
+		if (map) {
+			r = map_ops(!strcmp(mode, "update"), n);
+		} else {
+			r = plat_attach("wbb_ring_emit");
+			if (r) { plat_close(); return fail("attach", r); }
+			printf("ready\n");
+			fflush(stdout);
+		}
 	}
 	plat_close();
 	return r;
