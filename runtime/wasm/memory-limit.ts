@@ -174,6 +174,20 @@ function rewriteMemories(body: Uint8Array, capPages: number, capBytes: number): 
  */
 export function capModuleMemory(wasm: Uint8Array, capBytes: number): Uint8Array {
   if (wasm.length < 8 || wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) return wasm;
+  try {
+    return rewrite(wasm, capBytes);
+  } catch (err) {
+    // Bytes this reader cannot follow: if V8 rejects them too, let it say why (its message is
+    // the better one); if V8 would run them, refuse rather than run the module uncapped.
+    if (err instanceof MemoryLimitError && err.code === 'WASMBPF_BAD_MODULE' && !WebAssembly.validate(wasm as Uint8Array<ArrayBuffer>)) return wasm;
+    if (err instanceof MemoryLimitError && err.code === 'WASMBPF_BAD_MODULE') {
+      throw new MemoryLimitError('WASMBPF_BAD_MODULE', `cannot apply the memory limit to this module: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+function rewrite(wasm: Uint8Array, capBytes: number): Uint8Array {
   const capPages = Math.floor(Math.min(capBytes, WASM32_MAX_BYTES) / WASM_PAGE);
   const r = new Reader(wasm, 8);
   const parts: Uint8Array[] = [wasm.subarray(0, 8)];

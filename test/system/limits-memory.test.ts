@@ -84,3 +84,11 @@ test('wasmbpf run --memory-limit narrows the cap; a bad size is a usage error', 
   assert.equal(big.status, 1);
   assert.match(big.stderr, /linear memory starts at 64 MiB, above its memory limit of 8 MiB/);
 });
+
+test('a truncated module is still reported by V8 (the rewrite does not hide its error)', async () => {
+  const wasm = fs.readFileSync(fx.guest);
+  const truncated = wasm.subarray(0, 40); // ends inside a section
+  const { code, out } = await runToEnd(fx.dir, { wasm: truncated, args: ['guest'] });
+  assert.equal(code, 1, out);
+  assert.match(out, /wasmbpf: invalid Wasm module: /);
+});
