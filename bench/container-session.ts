@@ -33,10 +33,23 @@ export class ContainerSession {
   #ticker: ChildProcess | undefined;
   #stopped = false;
   readonly #onExit = () => this.stopSync();
+  /** Ctrl-C or SIGTERM: clean up at once; exit unless someone else (the runner) handles the signal too. */
+  readonly #onSignal = (signal: NodeJS.Signals) => {
+    this.stopSync();
+    if (!process.listeners(signal).some((l) => l !== this.#onSignal)) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  };
 
   private constructor(ctd: Containerd) {
     this.ctd = ctd;
     process.once('exit', this.#onExit);
+    process.on('SIGINT', this.#onSignal);
+    process.on('SIGTERM', this.#onSignal);
+  }
+
+  #unhook(): void {
+    process.off('exit', this.#onExit);
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
   }
 
   static async start(namespace: string): Promise<ContainerSession> {
@@ -59,8 +72,14 @@ export class ContainerSession {
     if (this.#stopped) return;
     this.#killTicker();
     await this.ctd.stop();
+    // runc's state dir for the namespace stays behind, empty, once its containers are deleted.
+    try {
+      fs.rmdirSync(path.join(RUNC_ROOT, this.ctd.namespace));
+    } catch {
+      // absent, or not empty: a runc container still there (stopSync's runc delete is for that)
+    }
     this.#stopped = true;
-    process.off('exit', this.#onExit);
+    this.#unhook();
   }
 
   #killTicker(): void {
@@ -70,6 +89,7 @@ export class ContainerSession {
   stopSync(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#unhook();
     this.#killTicker();
     const { socket, namespace, dir } = this.ctd;
     const ctr = (args: string[]) => spawnSync('ctr', this.ctrArgs(args), { encoding: 'utf8', timeout: 10_000 });

@@ -2,18 +2,22 @@
 //  - ctr run to first event: `ctr run --rm --runtime io.containerd.wasmbpf.v1` of the wasmbpf
 //    image of the firstevent tool against `ctr run --rm` (runc) of the same tool built native and
 //    static in a one-binary image, from spawning ctr to the tool's first event on ctr's stdout;
-//    "attached" the same way. Runs alternate sides after one untimed warm-up run of each.
+//    "attached" the same way. Runs alternate sides after one untimed warm-up run of each
+//    (none in --quick).
 //  - image size: both images as a registry stores them (manifest + config + layers).
 //  - shim memory: one pod's wasmbpf shim server with 1, 10 and 50 modules (--quick: 1 and 3),
 //    against one native firstevent process.
 // The tool and its event source are bench/src/firstevent.c and ticker.c (container-build.ts).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WASMBPF_RUNTIME } from '../integration/harness/containerd.ts';
 import { buildContainerPrograms } from './container-build.ts';
 import { nativeImage, wasmImage, NATIVE_IMAGE, WASM_IMAGE } from './container-images.ts';
 import { nativeMemory, shimMemory } from './container-memory.ts';
 import { ContainerSession } from './container-session.ts';
 import { timedCtrRun, type StartupSample } from './container-startup.ts';
+import { BenchError } from './errors.ts';
 import { ratioOf, type Figure } from './figure.ts';
 import { distIsFresh } from './wasmbpf-cli.ts';
 
@@ -38,9 +42,32 @@ function figure(f: Omit<Figure, 'ratio'>): Figure {
   return { ...f, ratio: ratioOf(f.wasmbpf, f.native) };
 }
 
+/** eBPF programs and maps of firstevent.bpf.c still loaded, after a moment for the kernel's RCU frees. */
+async function leftovers(): Promise<string[]> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const left = (['prog', 'map'] as const).flatMap((kind) => {
+      const out = execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim();
+      const items = out ? (JSON.parse(out) as { id: number; name?: string }[]) : [];
+      return items.filter((i) => i.name?.startsWith('wbc_')).map((i) => `${kind} ${i.id} ${i.name}`);
+    });
+    if (!left.length || Date.now() > deadline) return left;
+    await sleep(100);
+  }
+}
+
 export async function containerFigures(opts: ContainerBenchOptions): Promise<Figure[]> {
+  const figures = await measure(opts);
+  const left = await leftovers();
+  if (left.length) throw new BenchError('WASMBPF_BENCH_LEAK', `eBPF objects of the container benchmark are still loaded: ${left.join(', ')}`);
+  return figures;
+}
+
+async function measure(opts: ContainerBenchOptions): Promise<Figure[]> {
   const { log } = opts;
   const programs = buildContainerPrograms();
+  const removePrograms = () => fs.rmSync(programs.dir, { recursive: true, force: true });
+  process.once('exit', removePrograms); // an interrupted run (the session's signal handler exits)
   let session: ContainerSession | undefined;
   try {
     const wasm = await wasmImage(programs, programs.dir);
@@ -60,9 +87,12 @@ export async function containerFigures(opts: ContainerBenchOptions): Promise<Fig
     const nativeRun = (id: string) => timedCtrRun(s.ctrArgs(['run', '--rm', '--privileged', '--fifo-dir', s.ctd.fifoDir,
       '--mount', 'type=bind,src=/sys/kernel/tracing,dst=/sys/kernel/tracing,options=rbind:rw',
       NATIVE_IMAGE, id, '/firstevent', 'first']), 'the native image with runc');
-    // Warm-up: the first run of each image prepares its snapshot and fills the page cache.
-    await wasmRun('wbb-warm-wasm');
-    await nativeRun('wbb-warm-native');
+    // Warm-up: the first run of each image prepares its snapshot and fills the page cache
+    // (not in --quick, whose figures only prove the path works).
+    if (!opts.quick) {
+      await wasmRun('wbb-warm-wasm');
+      await nativeRun('wbb-warm-native');
+    }
     const samples = { wasmbpf: [] as StartupSample[], native: [] as StartupSample[] };
     for (let i = 0; i < opts.runs; i++) {
       const order = i % 2 === 0 ? (['native', 'wasmbpf'] as const) : (['wasmbpf', 'native'] as const);
@@ -109,6 +139,7 @@ export async function containerFigures(opts: ContainerBenchOptions): Promise<Fig
     return figures;
   } finally {
     await session?.stop();
-    fs.rmSync(programs.dir, { recursive: true, force: true });
+    removePrograms();
+    process.off('exit', removePrograms);
   }
 }
