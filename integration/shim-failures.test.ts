@@ -1,15 +1,17 @@
 // What goes wrong must fail clearly and leave nothing behind: a module that is not there, images
 // that are broken or carry no eBPF object for this CPU, and a shim server killed with SIGKILL
-// under a running eBPF tool.
+// under a running eBPF tool, with containerd up or down (and restarted), alone or in a pod
+// whose sandbox runs under runc. What containerd 1.6 reports is compared with runc's shim.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { socketPath } from '../shim/start.ts';
 import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
 import { artifactImage } from './harness/ctr-image.ts';
-import { FIXTURE_DIR, execsnoopImage, probeImage, probeWasm } from './shim-fixtures/fixtures.ts';
+import { FIXTURE_DIR, execsnoopImage, nativeImage, probeImage, probeWasm } from './shim-fixtures/fixtures.ts';
+import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from './shim-fixtures/wbsoak-image.ts';
 import { bpfObjects, shimPids, waitFor } from './shim-observe.ts';
 
 const WASM = 'application/vnd.wasm.content.layer.v1+wasm';
@@ -81,7 +83,7 @@ test('the eBPF policy in the container\'s annotations is enforced: execsnoop may
   await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });
 
-test('kill -9 of the shim server: the task is reported stopped, task delete works, nothing stays loaded', async (t) => {
+test('kill -9 of the shim server: the task is removed with exit 137 and its pid, as with runc; nothing stays loaded', async (t) => {
   const ctd = await containerd(t);
   const before = bpfObjects('handle_exec', 'execsnoo');
   const events = spawn('ctr', ['--address', ctd.socket, '--namespace', ctd.namespace, 'events']);
@@ -95,26 +97,136 @@ test('kill -9 of the shim server: the task is reported stopped, task delete work
   await waitFor('execsnoop loaded', () => bpfObjects('handle_exec', 'execsnoo').programs > before.programs || undefined);
   const [pid, ...others] = shimPids(ctd.socket);
   assert.ok(pid && others.length === 0, `one shim server, got ${[pid, ...others].join(',')}`);
+  assert.match((await ctd.ctrOk(['task', 'ls'])).split('\n').find((l) => l.startsWith('k9 ')) ?? '', new RegExp(`^k9\\s+${pid}\\s+RUNNING`));
   process.kill(pid, 'SIGKILL');
-  // containerd notices the dropped connection and runs `containerd-shim-wasmbpf-v1 ... delete`
+  // containerd notices the dropped connection, runs `containerd-shim-wasmbpf-v1 ... delete`,
+  // publishes the exit and delete events with what it answered, and drops the task (1.6 does
+  // exactly this for runc's shim too: the task is gone, not STOPPED)
   await waitFor('the cleanup run of the shim binary to end',
     () => (ctd.log().includes('cleaning up dead shim') && shimPids(ctd.socket).length === 0) || undefined);
-  const row = await waitFor('containerd to see the task stop', async () => {
-    const ls = (await ctd.ctr(['task', 'ls'])).stdout.split('\n').find((l) => l.startsWith('k9 '));
-    return ls === undefined || /STOPPED/.test(ls) ? ls ?? 'gone' : undefined;
-  });
-  // containerd 1.6 drops a dead shim's task from its list once `delete` has cleaned up
-  assert.ok(row === 'gone' || /STOPPED/.test(row), row);
-  // containerd publishes the exit on the dead shim's behalf, with the status `delete` reported
-  const exit = await waitFor('the exit event', () => seen.split('\n').find((l) => l.includes('/tasks/exit') && l.includes('k9')));
-  assert.match(exit, /137/);
+  const exit = await waitFor('the exit event', () => seen.split('\n').find((l) => l.includes('/tasks/exit') && l.includes('"k9"')));
+  assert.match(exit, /"exit_status":137/);
+  assert.match(exit, new RegExp(`"pid":${pid}\\b`), 'the exit carries the task\'s pid, recorded in the bundle at Create');
+  await waitFor('the delete event', () => seen.split('\n').find((l) => l.includes('/tasks/delete') && l.includes('"k9"')));
+  await waitFor('the task gone from task ls', async () => !(await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => l.startsWith('k9 ')) || undefined);
   const deleted = await ctd.ctr(['task', 'delete', 'k9']);
-  assert.ok(deleted.code === 0 || /not found/.test(deleted.stderr), deleted.stderr);
+  assert.match(deleted.stderr, /not found/);
   await ctd.ctrOk(['containers', 'delete', 'k9']);
   assert.deepEqual(shimPids(ctd.socket), []);
   assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, 'k9')), false, 'the dead server\'s socket is removed');
   assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
+  assert.deepEqual(leftovers(ctd, 'k9'), { mounts: [], cgroups: [], state: false, processes: [] });
   assert.doesNotMatch(ctd.log(), /level=error.*k9.*(mount|umount)/);
+});
+
+/** What a task can leave behind: mounts of its rootfs, its cgroups, its state dir (bundle), processes with its id in argv. */
+function leftovers(ctd: Containerd, id: string): { mounts: string[]; cgroups: string[]; state: boolean; processes: string[] } {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(ctd.dir) && m.includes(`/${id}/`));
+  const root = '/sys/fs/cgroup';
+  const hierarchies = existsSync(join(root, 'cgroup.controllers')) ? [root] : readdirSync(root).map((d) => join(root, d));
+  const cgroups = hierarchies.map((h) => join(h, ctd.namespace, id)).filter((d) => existsSync(d));
+  const state = existsSync(join(ctd.state, 'io.containerd.runtime.v2.task', ctd.namespace, id));
+  const processes = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
+    try {
+      const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      return argv.includes(ctd.socket) && argv.includes(id) ? [`${e} ${argv.join(' ')}`] : [];
+    } catch {
+      return [];
+    }
+  });
+  return { mounts, cgroups, state, processes };
+}
+
+/** Kills the given shim processes while containerd is frozen, then crashes and restarts containerd: it never saw them die. */
+async function killShimsAcrossRestart(ctd: Containerd, pids: number[]): Promise<void> {
+  process.kill(ctd.pid, 'SIGSTOP');
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  await waitFor('the shims to die', () => pids.every((pid) => !existsSync(`/proc/${pid}`)) || undefined);
+  process.kill(ctd.pid, 'SIGKILL');
+  await ctd.restart();
+}
+
+const SOAK = 'localhost/wasmbpf-test/wbsoak:v1';
+const NATIVE = 'localhost/wasmbpf-test/native:v1';
+
+test('kill -9 of the shim server while containerd is down: after the restart the task is gone as runc\'s is, and nothing is left', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
+  await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
+  await ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, SOAK, 'kr1']);
+  // the same with runc, to compare what containerd makes of it
+  await ctd.ctrOk(['run', '-d', '--runtime', 'io.containerd.runc.v2', '--fifo-dir', ctd.fifoDir, NATIVE, 'kr2', '/native', 'sleep']);
+  await waitFor('the module attached', () => bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX).programs === 1 || undefined);
+  const runcShim = leftovers(ctd, 'kr2').processes.map((p) => Number(p.split(' ')[0]));
+  assert.equal(runcShim.length, 1, 'one runc shim');
+  await killShimsAcrossRestart(ctd, [...shimPids(ctd.socket), ...runcShim]);
+
+  // containerd finds both shims dead as it loads its tasks, runs each binary's `delete`, and
+  // drops the tasks (it publishes no exit: the task was never loaded)
+  const rows = (await ctd.ctrOk(['task', 'ls'])).split('\n');
+  assert.ok(!rows.some((l) => /^kr[12]\s/.test(l)), rows.join('\n'));
+  const ours = await ctd.ctr(['task', 'delete', 'kr1']);
+  const runc = await ctd.ctr(['task', 'delete', 'kr2']);
+  assert.equal(ours.code, runc.code);
+  assert.equal(ours.stderr.replace(/.*level=error.*\n/, '').replace(/kr1/g, 'ID'), runc.stderr.replace(/.*level=error.*\n/, '').replace(/kr2/g, 'ID'));
+  assert.match(ctd.log(), /cleaning up after shim disconnected.*id=kr1/);
+  assert.doesNotMatch(ctd.log(), /failed to clean up after shim disconnected.*kr1|level=error.*kr1/);
+  for (const id of ['kr1', 'kr2']) await ctd.ctrOk(['containers', 'delete', id]);
+  assert.deepEqual(shimPids(ctd.socket), []);
+  assert.deepEqual(bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX), { programs: 0, maps: 0 });
+  assert.deepEqual(leftovers(ctd, 'kr1'), { mounts: [], cgroups: [], state: false, processes: [] });
+  assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, 'kr1')), false);
+});
+
+test('a pod whose wasmbpf server is killed -9: the sandbox handed to runc goes too, with its runc shim; nothing is left', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
+  await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
+  const pod = ['--annotation', 'io.kubernetes.cri.sandbox-id=kpod1'];
+  const run = (...args: string[]) => ['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...pod, ...args];
+  await ctd.ctrOk(run('--annotation', 'io.kubernetes.cri.container-type=sandbox', NATIVE, 'kps', '/native', 'sleep'));
+  await ctd.ctrOk(run('--annotation', 'io.kubernetes.cri.container-type=container', SOAK, 'kpw'));
+  await waitFor('the module attached', () => bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX).programs === 1 || undefined);
+  const sandboxPid = Number((await ctd.ctrOk(['task', 'ls'])).split('\n').find((l) => l.startsWith('kps '))?.split(/\s+/)[1]);
+  assert.ok(existsSync(`/proc/${sandboxPid}`));
+  assert.equal(leftovers(ctd, 'kps').processes.filter((p) => p.includes('containerd-shim-runc-v2')).length, 1, 'the pod\'s runc shim');
+  const [server] = shimPids(ctd.socket);
+  process.kill(server!, 'SIGKILL');
+
+  // containerd cleans up both of the dead server's tasks; for the sandbox our `delete` asks the
+  // runc shim (still running) to kill and delete it, and that shim then exits
+  await waitFor('both tasks gone', async () => !(await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => /^kp[sw]\s/.test(l)) || undefined);
+  await waitFor('the sandbox process and the runc shim to exit', () => (!existsSync(`/proc/${sandboxPid}`) && leftovers(ctd, 'kps').processes.length === 0) || undefined);
+  for (const id of ['kps', 'kpw']) await ctd.ctrOk(['containers', 'delete', id]);
+  assert.deepEqual(shimPids(ctd.socket), []);
+  assert.deepEqual(bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX), { programs: 0, maps: 0 });
+  for (const id of ['kps', 'kpw']) assert.deepEqual(leftovers(ctd, id), { mounts: [], cgroups: [], state: false, processes: [] }, id);
+});
+
+test('a pod whose wasmbpf server is killed -9 while containerd is down: the sandbox carries on under runc\'s shim, the Wasm task is gone', async (t) => {
+  const ctd = await containerd(t);
+  await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
+  await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
+  const pod = ['--annotation', 'io.kubernetes.cri.sandbox-id=kpod2'];
+  const run = (...args: string[]) => ['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...pod, ...args];
+  await ctd.ctrOk(run('--annotation', 'io.kubernetes.cri.container-type=sandbox', NATIVE, 'krs', '/native', 'sleep'));
+  await ctd.ctrOk(run('--annotation', 'io.kubernetes.cri.container-type=container', SOAK, 'krw'));
+  await waitFor('the module attached', () => bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX).programs === 1 || undefined);
+  await killShimsAcrossRestart(ctd, shimPids(ctd.socket));
+
+  // The sandbox's bundle names the runc shim's address (it wrote it at its start), so the
+  // restarted containerd reconnects to it directly; the Wasm task's server is gone.
+  const rows = (await ctd.ctrOk(['task', 'ls'])).split('\n');
+  assert.match(rows.find((l) => l.startsWith('krs ')) ?? '', /RUNNING/);
+  assert.ok(!rows.some((l) => l.startsWith('krw ')), rows.join('\n'));
+  await ctd.ctrOk(['task', 'kill', 'krs']);
+  await waitFor('the sandbox stopped', async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => /^krs\s.*STOPPED/.test(l)) || undefined);
+  await ctd.ctrOk(['task', 'delete', 'krs']);
+  for (const id of ['krs', 'krw']) await ctd.ctrOk(['containers', 'delete', id]);
+  await waitFor('the runc shim to exit', () => leftovers(ctd, 'krs').processes.length === 0 || undefined);
+  assert.deepEqual(shimPids(ctd.socket), []);
+  assert.deepEqual(bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX), { programs: 0, maps: 0 });
+  for (const id of ['krs', 'krw']) assert.deepEqual(leftovers(ctd, id), { mounts: [], cgroups: [], state: false, processes: [] }, id);
 });
 
 test('a containerd restart reconnects to the running shim; the task carries on and ends normally', async (t) => {

@@ -22,6 +22,11 @@ export interface RuntimeSpec {
 export const ANNOTATION_SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
 export const ANNOTATION_CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
 
+/** Written by the server at a Wasm task's Create: the task's pid (the server's), for `delete` after a crash. runc's shim names its init's pid file the same. */
+export const PID_FILE = 'init.pid';
+/** Written by the server when it hands a container to runc: the runc shim's address, for `delete` after a crash. */
+export const DELEGATE_MARKER = 'wasmbpf-delegated-to-runc';
+
 export function readSpec(bundle: string): RuntimeSpec {
   const file = path.join(bundle, 'config.json');
   let text: string;
@@ -34,6 +39,16 @@ export function readSpec(bundle: string): RuntimeSpec {
     return JSON.parse(text) as RuntimeSpec;
   } catch (error) {
     throw invalidArgument(`${file} is not valid JSON: ${(error as Error).message}`, error);
+  }
+}
+
+/** The task's pid recorded in the bundle's PID_FILE (by our server, or by runc for its init); 0 if none. */
+export function recordedPid(bundle: string): number {
+  try {
+    const pid = Number(fs.readFileSync(path.join(bundle, PID_FILE), 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -1,23 +1,33 @@
-// `delete`: containerd runs this when it lost the shim server (it crashed or was killed) to
-// clean up the bundle: unmount the rootfs the server mounted, and report the task dead. For a
-// container the server had handed to runc, runc's shim does the cleanup and answers. The
-// modules themselves died with the server process: their eBPF programs, links and maps were
-// file descriptors of that process, so the kernel already released them.
+// `delete`: containerd 1.6 runs this after every task's Delete (its client's on-close hook,
+// which also fires on a clean Shutdown) and, what it is for, when it lost the shim server (it
+// crashed or was killed -9, also found dead when containerd itself restarts). It cleans up the
+// bundle: unmounts the rootfs the server mounted, removes the task's cgroup and the dead
+// server's socket, and answers exit status 137 with the task's pid (what runc's shim answers);
+// containerd publishes that as the task's exit and removes the task. For a container the server
+// had handed to runc, the runc shim does the cleanup (runc-delegate.ts).
+//
+// The modules died with the server process, and so did their eBPF programs, links, maps and
+// buffers: all were file descriptors of that process, which the kernel released. (A tc filter
+// attached through netlink is not an fd; see docs/shim.md, "When the server dies".)
+//
+// Kept light on purpose (no protobufjs, no ttrpc): it is a whole process start on the path of
+// every `ctr task delete`.
 import fs from 'node:fs';
-import { isLive } from '../ttrpc/index.ts';
-import { deleteDelegated } from './runc-delegate.ts';
-import { groupOf, socketPath } from './start.ts';
-import { readSpec, rootfsPath, unmount } from './bundle.ts';
-import { Task, timestamp } from './protos.ts';
+import path from 'node:path';
+import { DELEGATE_MARKER, readSpec, recordedPid, rootfsPath, unmount } from './bundle.ts';
 import { removeTaskCgroup } from './cgroup.ts';
+import { encodeDeleteResponse } from './delete-response.ts';
+import { groupOf, isServing, socketPath } from './group.ts';
 import type { ShimFlags } from './flags.ts';
 
 const SIGKILL_STATUS = 128 + 9;
 
 export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
   const bundle = flags.bundle || process.cwd();
-  const delegated = await deleteDelegated(flags, bundle);
-  if (delegated) return delegated;
+  if (fs.existsSync(path.join(bundle, DELEGATE_MARKER))) {
+    const { deleteDelegated } = await import('./runc-delegate.ts');
+    return deleteDelegated(flags, bundle);
+  }
   let rootfs = `${bundle}/rootfs`;
   try {
     const spec = readSpec(bundle);
@@ -25,10 +35,10 @@ export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
     removeTaskCgroup(spec.linux?.cgroupsPath); // the dead server's, now empty
     // the dead server's socket file, unless a server of the group is alive (a pod's other tasks)
     const socket = socketPath(flags, groupOf(flags.id, spec.annotations));
-    if (!(await isLive(socket))) fs.rmSync(socket, { force: true });
+    if (!(await isServing(socket))) fs.rmSync(socket, { force: true });
   } catch {
     // config.json gone: the default place is all we can clean
   }
   await unmount(rootfs);
-  return Task.DeleteResponse.encode({ pid: 0, exitStatus: SIGKILL_STATUS, exitedAt: timestamp(new Date()) });
+  return encodeDeleteResponse(recordedPid(bundle), SIGKILL_STATUS, new Date());
 }

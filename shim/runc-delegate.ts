@@ -10,15 +10,15 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TtrpcClient } from '../ttrpc/index.ts';
+import { TtrpcClient, isLive } from '../ttrpc/index.ts';
+import { DELEGATE_MARKER, recordedPid } from './bundle.ts';
 import { ShimError } from './errors.ts';
 import type { ShimFlags } from './flags.ts';
 import type { Logger } from './log.ts';
 
 export const RUNC_SHIM = 'containerd-shim-runc-v2';
 const TASK_SERVICE = 'containerd.task.v2.Task';
-/** Written into the bundle so `delete` after a crash knows to ask the runc shim to clean up. */
-export const DELEGATE_MARKER = 'wasmbpf-delegated-to-runc';
+export { DELEGATE_MARKER } from './bundle.ts';
 
 function runShim(flags: ShimFlags, bundle: string, id: string, action: 'start' | 'delete'): Promise<{ stdout: Buffer; stderr: string }> {
   const args = ['-namespace', flags.namespace, '-address', flags.address, '-publish-binary', flags.publishBinary, '-id', id];
@@ -111,9 +111,44 @@ export class RuncDelegates {
   }
 }
 
-/** `delete` after our server died: if the bundle's task was the runc shim's, let it clean up. */
-export async function deleteDelegated(flags: ShimFlags, bundle: string): Promise<Buffer | undefined> {
-  if (!fs.existsSync(path.join(bundle, DELEGATE_MARKER))) return undefined;
+/**
+ * `delete` for a container our server had handed to runc (after our server died, or after a
+ * normal Delete). The runc shim's server outlives ours: if it still answers, the cleanup goes
+ * through it (kill, wait, Delete, Shutdown), as containerd would have through us; then it
+ * exits once it runs no container. runc's `delete` binary alone would kill the container but
+ * leave that server running for good, since only a Delete RPC makes it forget the container
+ * and nobody would send one. The binary is the fallback when the server is gone too.
+ */
+export async function deleteDelegated(flags: ShimFlags, bundle: string): Promise<Uint8Array> {
+  const address = fs.readFileSync(path.join(bundle, DELEGATE_MARKER), 'utf8').trim();
+  const viaServer = await deleteThroughServer(address.replace(/^unix:\/\//, ''), flags.id, bundle).catch(() => undefined);
+  if (viaServer) return viaServer;
   const { stdout } = await runShim(flags, bundle, flags.id, 'delete');
   return stdout;
+}
+
+async function deleteThroughServer(socket: string, id: string, bundle: string): Promise<Uint8Array | undefined> {
+  if (!(await isLive(socket))) return undefined;
+  const { Task, timestamp } = await import('./protos.ts');
+  const client = await TtrpcClient.connect(socket, { timeoutMs: 5000 });
+  const call = (method: string, payload: Uint8Array, timeoutMs = 10_000) => client.call(TASK_SERVICE, method, payload, { timeoutMs });
+  try {
+    let response: Uint8Array;
+    try {
+      await call('State', Task.StateRequest.encode({ id }));
+    } catch {
+      // Already deleted (the normal path: containerd's Delete went through our server to it).
+      response = Task.DeleteResponse.encode({ pid: recordedPid(bundle), exitStatus: 128 + 9, exitedAt: timestamp(new Date()) });
+      await call('Shutdown', Task.ShutdownRequest.encode({ id }), 5000).catch(() => {});
+      return response;
+    }
+    await call('Kill', Task.KillRequest.encode({ id, signal: 9, all: true })).catch(() => {}); // already stopped: fine
+    await call('Wait', Task.WaitRequest.encode({ id }));
+    response = await call('Delete', Task.DeleteRequest.encode({ id }));
+    // It exits once it runs no container; it may be gone before it answers.
+    await call('Shutdown', Task.ShutdownRequest.encode({ id }), 5000).catch(() => {});
+    return response;
+  } finally {
+    client.destroy();
+  }
 }

@@ -4,26 +4,16 @@
 // server is up, its address is printed again; otherwise a detached server is spawned (its own
 // session, stdio away from containerd's pipes) and the address printed once it listens.
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isLive } from '../ttrpc/index.ts';
-import { ANNOTATION_SANDBOX_ID, readSpec } from './bundle.ts';
+import { readSpec } from './bundle.ts';
 import { ShimError } from './errors.ts';
+import { SOCKET_DIR, groupOf, isServing, socketPath } from './group.ts';
 import type { ShimFlags } from './flags.ts';
 
-const SOCKET_DIR = '/run/containerd/s';
+export { groupOf, socketPath } from './group.ts';
+
 const READY_TIMEOUT_MS = 30_000;
-
-/** The group's socket. Distinct from the runc shim's (which hashes address/ns/id the same way). */
-export function socketPath(flags: Pick<ShimFlags, 'address' | 'namespace'>, group: string): string {
-  const hash = crypto.createHash('sha256').update(`wasmbpf\0${flags.address}\0${flags.namespace}\0${group}`).digest('hex');
-  return path.join(SOCKET_DIR, hash.slice(0, 40));
-}
-
-export function groupOf(id: string, annotations: Record<string, string> | undefined): string {
-  return annotations?.[ANNOTATION_SANDBOX_ID] || id;
-}
 
 /**
  * containerd reads <bundle>/address when it restarts, to reconnect to its running shims (it
@@ -40,7 +30,7 @@ export async function start(flags: ShimFlags): Promise<string> {
   const spec = readSpec(bundle);
   const socket = socketPath(flags, groupOf(flags.id, spec.annotations));
   const address = `unix://${socket}`;
-  if (await isLive(socket)) {
+  if (await isServing(socket)) {
     writeAddressFile(bundle, address);
     return address;
   }
@@ -76,7 +66,7 @@ export async function start(flags: ShimFlags): Promise<string> {
   if (line !== 'ready') {
     // Two starts of one pod can race; the loser's server fails to listen, the winner serves.
     if (child.exitCode === null) child.kill('SIGKILL');
-    if (await isLive(socket)) {
+    if (await isServing(socket)) {
       writeAddressFile(bundle, address);
       return address;
     }

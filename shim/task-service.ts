@@ -2,13 +2,14 @@
 // shape: decode, look the task up, delegate (to the WasmTask, or relayed as raw bytes to the
 // runc shim for containers that are not Wasm), encode; errors become ttrpc statuses in one place
 // (error-status.ts) and events leave through the one queue (events.ts).
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Handler } from '../ttrpc/index.ts';
 import type { Arch } from '../oci-spec/arch.ts';
 import { toTtrpcError } from './error-status.ts';
 import { ShimError, notFound, notSupported, invalidArgument } from './errors.ts';
 import { Events, Task, timestamp, type CreateTaskRequest } from './protos.ts';
-import { ANNOTATION_CONTAINER_TYPE, mountRootfs, readSpec, rootfsPath, unmount } from './bundle.ts';
+import { ANNOTATION_CONTAINER_TYPE, PID_FILE, mountRootfs, readSpec, rootfsPath, unmount } from './bundle.ts';
 import { resolveModule } from './module-source.ts';
 import { TaskStdio } from './stdio.ts';
 import { processMetrics } from './task-metrics.ts';
@@ -165,6 +166,8 @@ export class TaskService {
         startModule: this.#deps.startModule,
         release,
       });
+      // For `delete` after a crash of this process: containerd reports the task's exit with it.
+      fs.writeFileSync(path.join(bundle, PID_FILE), `${task.pid}`);
       this.#tasks.set(req.id, task);
       log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy), memoryLimit });
       this.#deps.events.publish('/tasks/create', Events.TaskCreate.typeName, Events.TaskCreate.encode({
