@@ -18,8 +18,20 @@ export const POLICY_ANNOTATIONS = {
   mapTypes: 'wasmbpf.io/allowed-map-types',
 } as const;
 
+/**
+ * The node's ceiling when its config sets none for a kind (no /etc/wasmbpf/shim.toml, or no key in
+ * its [policy] table): tools that observe. Program types that change what the node does — packets
+ * (xdp, tc, cgroup_skb, sk_*, sockops, flow_dissector), security decisions (lsm), return values
+ * (fmod_ret), kernel structures (struct_ops) — need the admin to allow them. Attach targets and
+ * map types are not capped by default. `wasmbpf run` (an admin at a root shell) has no default cap.
+ */
+export const DEFAULT_NODE_POLICY: Readonly<EbpfPolicy> = Object.freeze({
+  programTypes: ['tracepoint', 'raw_tracepoint', 'tp_btf', 'fentry', 'fexit', 'kprobe', 'uprobe', 'usdt', 'perf_event', 'socket'],
+});
+
 const PROGRAM_TYPE_ALIASES: Record<string, string> = {
-  tp: 'tracepoint', raw_tp: 'raw_tracepoint', kretprobe: 'kprobe', uretprobe: 'uprobe',
+  tp: 'tracepoint', raw_tp: 'raw_tracepoint', kretprobe: 'kprobe', uretprobe: 'uprobe', ksyscall: 'kprobe', kretsyscall: 'kprobe',
+  'raw_tracepoint.w': 'raw_tracepoint', 'raw_tp.w': 'raw_tracepoint', 'fentry.s': 'fentry', 'fexit.s': 'fexit', 'usdt.s': 'usdt',
   'kprobe.multi': 'kprobe', 'kretprobe.multi': 'kprobe', 'uprobe.s': 'uprobe', 'uretprobe.s': 'uprobe',
   classifier: 'tc', tcx: 'tc', 'xdp.frags': 'xdp', socket_filter: 'socket',
 };

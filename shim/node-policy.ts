@@ -5,7 +5,9 @@
 //    declaration); keys are runtime/policy.ts POLICY_ANNOTATIONS.
 //  - Node: a TOML file named by the runtime options containerd sends with Create (CRI:
 //    `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.wasmbpf.options] ConfigPath =
-//    "/etc/wasmbpf/shim.toml"`), else /etc/wasmbpf/shim.toml when it exists, else no cap:
+//    "/etc/wasmbpf/shim.toml"`), else /etc/wasmbpf/shim.toml when it exists; a kind the file does
+//    not list (or every kind, without a file) is capped by runtime/policy.ts DEFAULT_NODE_POLICY
+//    (observability program types only; `allowed-program-types = ["*"]` lifts it):
 //      [policy]
 //      allowed-program-types = ["tracepoint", "kprobe"]
 //      allowed-attach-targets = ["tracepoint:sched/*"]
@@ -21,7 +23,7 @@ import protobuf from 'protobufjs';
 import { parse } from 'smol-toml';
 // runtime/policy.ts directly, not runtime/index.ts: this file must load without libbpf (serve.ts
 // reports a missing libbpf only once it imports the runtime).
-import { capPolicy, policyFromAnnotations, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/policy.ts';
+import { capPolicy, DEFAULT_NODE_POLICY, policyFromAnnotations, policyFromConfig, PolicyConfigError, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/policy.ts';
 import { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ANNOTATION, narrowest, parseSize } from '../runtime/wasm/memory-limit.ts';
 import { invalidArgument } from './errors.ts';
 import type { Any } from './protos.ts';
@@ -80,26 +82,15 @@ export function taskMemoryLimit(specAnnotations: Record<string, string> | undefi
   }
 }
 
+/** The node's ceiling: the config's [policy] lists, and DEFAULT_NODE_POLICY for any kind it leaves out. */
 export function readNodePolicy(file: string | undefined): EbpfPolicy {
-  if (!file) return {};
-  const doc = readDoc(file);
-  const section = (doc.policy ?? {}) as Record<string, unknown>;
-  const list = (key: string): string[] | undefined => {
-    const value = section[key];
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-      throw invalidArgument(`${file}: policy.${key} must be a list of strings`);
-    }
-    return value as string[];
-  };
-  const policy: EbpfPolicy = {};
-  const programTypes = list('allowed-program-types');
-  const attachTargets = list('allowed-attach-targets');
-  const mapTypes = list('allowed-map-types');
-  if (programTypes) policy.programTypes = programTypes;
-  if (attachTargets) policy.attachTargets = attachTargets;
-  if (mapTypes) policy.mapTypes = mapTypes;
-  return policy;
+  if (!file) return { ...DEFAULT_NODE_POLICY };
+  try {
+    return { ...DEFAULT_NODE_POLICY, ...policyFromConfig(readDoc(file), file) };
+  } catch (error) {
+    if (error instanceof PolicyConfigError) throw invalidArgument(error.message, error);
+    throw error;
+  }
 }
 
 /** The container's policy keys if it sets any, else the image's; then capped by the node. */

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import { DEFAULT_NODE_POLICY } from '../../runtime/policy.ts';
 import { nodeConfigPath, readNodePolicy, taskPolicy } from '../../shim/node-policy.ts';
 import { ShimError } from '../../shim/errors.ts';
 
@@ -27,7 +28,14 @@ test('the node config comes from CRI runtime options (runtimeoptions.v1.Options 
 test('the node policy file: lists read, bad files refuse the task', (t) => {
   const good = tempFile(t, 'good.toml', '[policy]\nallowed-program-types = ["tracepoint", "kprobe"]\nallowed-map-types = ["ringbuf"]\n');
   assert.deepEqual(readNodePolicy(good), { programTypes: ['tracepoint', 'kprobe'], mapTypes: ['ringbuf'] });
-  assert.deepEqual(readNodePolicy(undefined), {});
+  assert.ok(!DEFAULT_NODE_POLICY.programTypes!.some((p) => ['xdp', 'tc', 'cgroup_skb', 'lsm', 'struct_ops'].includes(p)), 'the default ceiling observes, it does not steer packets or decisions');
+  assert.deepEqual(readNodePolicy(undefined), DEFAULT_NODE_POLICY, 'no file: the default ceiling');
+  const memoryOnly = tempFile(t, 'limits.toml', '[limits]\nmemory-limit = "64Mi"\n');
+  assert.deepEqual(readNodePolicy(memoryOnly), DEFAULT_NODE_POLICY, 'a file without [policy]: the default ceiling');
+  const open = tempFile(t, 'open.toml', '[policy]\nallowed-program-types = ["*"]\n');
+  assert.deepEqual(readNodePolicy(open), { programTypes: ['*'] }, 'the admin lifts the default');
+  const misspelt = tempFile(t, 'misspelt.toml', '[policy]\nallowed-programs = ["*"]\n');
+  assert.throws(() => readNodePolicy(misspelt), /unknown key policy\.allowed-programs/);
   const typo = tempFile(t, 'typo.toml', '[policy\n');
   assert.throws(() => readNodePolicy(typo), (e: unknown) => e instanceof ShimError && e.kind === 'invalid-argument' && e.message.includes(typo));
   const wrong = tempFile(t, 'wrong.toml', '[policy]\nallowed-map-types = "ringbuf"\n');
