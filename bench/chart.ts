@@ -17,7 +17,7 @@ const LABEL_X = 12;
 const BAR_X0 = 250;
 const BAR_X1 = 640;
 const TEXT_X = 652;
-const COLOURS = { met: '#2e7d32', missed: '#c62828', info: '#90a4ae', axis: '#455a64', grid: '#cfd8dc' };
+const COLOURS = { met: '#2e7d32', missed: '#c62828', axis: '#455a64', grid: '#cfd8dc' };
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -34,7 +34,7 @@ function drawn(f: Figure): { value: number; tick: number | null; text: string } 
 }
 
 export function renderChart(report: BenchReport): string {
-  const rows = report.figures;
+  const rows = report.figures.filter((f) => f.mustBeZero || f.target !== null || f.limit !== undefined);
   const points = rows.flatMap((f) => {
     const d = drawn(f);
     return d ? [d.value, ...(d.tick === null ? [] : [d.tick])].filter((v) => v > 0) : [];
@@ -66,7 +66,7 @@ export function renderChart(report: BenchReport): string {
     const mid = y + ROW / 2;
     out.push(`<text x="${LABEL_X}" y="${mid + 4}">${esc(f.name)}</text>`);
     const met = targetMet(f);
-    const colour = met === null ? COLOURS.info : met ? COLOURS.met : COLOURS.missed;
+    const colour = met ? COLOURS.met : COLOURS.missed;
     const d = drawn(f);
     if (!d) {
       const mark = met ? '✓' : '✗';
@@ -82,7 +82,7 @@ export function renderChart(report: BenchReport): string {
     out.push(`<text x="${TEXT_X}" y="${mid + 4}" fill="${colour}">${esc(d.text)}</text>`);
   });
   const legendY = TOP + rows.length * ROW + 24;
-  out.push(`<text x="${LABEL_X}" y="${legendY}" fill="${COLOURS.axis}">${esc('black tick: target · green: met · red: missed · grey: no target · memory per module: value / limit · bench/results/latest.json has every run')}</text>`,
+  out.push(`<text x="${LABEL_X}" y="${legendY}" fill="${COLOURS.axis}">${esc('black tick: target · green: met · red: missed · memory per extra module: value / limit · every figure and run: bench/results/latest.json')}</text>`,
     '</svg>', '');
   return out.join('\n');
 }

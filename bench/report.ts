@@ -61,7 +61,8 @@ export function formatValue(value: number, unit: string): string {
 }
 
 export function formatRatio(ratio: number): string {
-  return ratio >= 100 ? `${ratio.toFixed(0)}×` : `${ratio.toFixed(2)}×`;
+  if (ratio >= 100) return `${ratio.toFixed(0)}×`;
+  return ratio >= 0.1 || ratio === 0 ? `${ratio.toFixed(2)}×` : `${ratio.toPrecision(2)}×`;
 }
 
 function formatTarget(f: Figure): string {
