@@ -18,7 +18,7 @@ import { nativeMemory, shimMemory } from './container-memory.ts';
 import { ContainerSession } from './container-session.ts';
 import { timedCtrRun, type StartupSample } from './container-startup.ts';
 import { BenchError } from './errors.ts';
-import { ratioOf, type Figure } from './figure.ts';
+import { ratioOf, targetMet, type Figure } from './figure.ts';
 import { distIsFresh } from './wasmbpf-cli.ts';
 
 export interface ContainerBenchOptions {
@@ -41,6 +41,14 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 function figure(f: Omit<Figure, 'ratio'>): Figure {
   return { ...f, ratio: ratioOf(f.wasmbpf, f.native) };
 }
+
+/** Why a missed target is missed: what the profiles showed (docs/benchmarks.md has the numbers). */
+const NOTES: Record<string, string> = {
+  'ctr-run-to-first-event': 'a wasmbpf container starts two Node.js processes (the shim\'s start, then its server, ~100 and ~230 ms of CPU mostly loading modules: protobufjs, @grpc/grpc-js, the runtime), then Create reads the module from containerd\'s content store over gRPC and Start boots a worker thread (~70 ms) before the module attaches; runc execs one static binary',
+  'ctr-run-in-pod-to-first-event': 'no new server process, but containerd still runs the shim\'s start (a Node.js process, ~100 ms of CPU) and the module gets a new worker thread with its own V8 isolate',
+  'image-size': '76% of the module is DWARF debug info of Debian\'s wasi-libc, which wasmbpf compile keeps: linked with --strip-debug the image is 0.08 of the native one, and with the module layer gzip-compressed about 0.04',
+  'shim-rss-per-extra-module': 'each module is a worker thread with its own V8 isolate: an empty Worker costs 9.3 to 11.4 MiB RSS on Node.js 24, koffi and the libbpf bindings 2.3 MiB more, the module itself 2.1 MiB; worker resourceLimits (young 2 MiB, old 16 MiB) measured 13.0 MiB per module',
+};
 
 /** Kills, deletes and removes one container (the task's exit status is of no interest here). */
 async function removeContainer(s: ContainerSession, id: string): Promise<void> {
@@ -150,15 +158,19 @@ async function measure(opts: ContainerBenchOptions): Promise<Figure[]> {
       figures.push(figure({
         name: `shim-rss-${level}-module${level > 1 ? 's' : ''}`, unit: 'MiB', target: null,
         wasmbpf: m.rssMiB, native: round2(level * one.rssMiB),
-        what: `VmRSS of one wasmbpf shim server with ${level} firstevent module${level > 1 ? 's' : ''} loaded and attached (PSS ${m.pssMiB} MiB) vs ${level} x the VmRSS of one native firstevent process (${one.rssMiB} MiB, PSS ${one.pssMiB} MiB)`,
+        what: `VmRSS of one wasmbpf shim server (on ${shimPath}) with ${level} firstevent module${level > 1 ? 's' : ''} loaded and attached (PSS ${m.pssMiB} MiB) vs ${level} x the VmRSS of one native firstevent process (${one.rssMiB} MiB, PSS ${one.pssMiB} MiB)`,
       }));
     }
     const perModule = round2((shim.get(top)!.rssMiB - shim.get(1)!.rssMiB) / (top - 1));
     const perModulePss = round2((shim.get(top)!.pssMiB - shim.get(1)!.pssMiB) / (top - 1));
     figures.push(figure({
       name: 'shim-rss-per-extra-module', unit: 'MiB', target: null, limit: 10, wasmbpf: perModule, native: one.rssMiB,
-      what: `(VmRSS with ${top} modules - with 1) / ${top - 1} (PSS: ${perModulePss} MiB) vs the VmRSS of one native firstevent process`,
+      what: `(shim VmRSS with ${top} modules - with 1) / ${top - 1} (PSS: ${perModulePss} MiB; shim on ${shimPath}) vs the VmRSS of one native firstevent process`,
     }));
+    for (const f of figures) {
+      const why = NOTES[f.name];
+      if (why && targetMet(f) === false) f.note = why;
+    }
     return figures;
   } finally {
     await session?.stop();
