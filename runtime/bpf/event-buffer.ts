@@ -1,48 +1,48 @@
-// A ring buffer or perf buffer over one map, delivering every record to a handler in order.
-// libbpf calls our koffi callback synchronously inside ring_buffer__poll/perf_buffer__poll on
-// the same thread, so a record is handed to the guest while libbpf still owns its memory.
+// A ring buffer or perf buffer over one map, delivering every record to a sink in order.
+// The records are read in JavaScript from the buffers' mmap'd pages (ring-reader.ts,
+// perf-reader.ts): no native call per record, only one to wait when the buffer is empty.
 import { BpfError } from './errors.ts';
-import { isNull, koffi, lastErrno, lib, PerfLostFn, PerfSampleFn, RingSampleFn, type Pointer } from './libbpf.ts';
+import { isNull, koffi, lastErrno, lib, PerfLostFn, PerfSampleFn, type Pointer } from './libbpf.ts';
 import { MapType } from './map-types.ts';
+import { PerfReader } from './perf-reader.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
+import { RingReader, type RecordSink } from './ring-reader.ts';
 
-/** Called for each record with libbpf's pointer to it (valid only during the call) and its size; returns the guest's verdict. */
-export type RecordHandler = (data: Pointer, size: number) => number;
+export type { RecordSink } from './ring-reader.ts';
 
 const PERF_BUFFER_PAGES = 64;
+const EBADF = 9;
 
 export class EventBuffer {
-  private handle: Pointer;
+  private readonly reader: RingReader | PerfReader;
+  /** The perf_buffer libbpf set up (perf events, mmaps, epoll); undefined for a ring buffer. */
+  private perf: Pointer;
   private readonly callbacks: bigint[] = [];
-  private handler: RecordHandler | undefined;
-  private delivered = 0;
-  private failure: unknown;
-  /** Perf buffer samples the kernel dropped, since the last takeLost(). */
-  private lost = 0n;
   private closed = false;
   private slot = -1;
 
   constructor(readonly mapFd: number, readonly kind: 'ringbuf' | 'perf', private readonly ledger: ResourceLedger) {
     if (kind === 'ringbuf') {
-      const cb = koffi.register((_ctx: unknown, data: Pointer, size: number | bigint) => this.onRecord(data, Number(size)), koffi.pointer(RingSampleFn));
-      this.callbacks.push(cb);
-      this.handle = lib.ring_buffer_new(mapFd, cb, null, null);
-    } else {
-      const sample = koffi.register((_ctx: unknown, _cpu: number, data: Pointer, size: number) => {
-        this.onRecord(data, size);
-      }, koffi.pointer(PerfSampleFn));
-      const lost = koffi.register((_ctx: unknown, _cpu: number, count: bigint | number) => {
-        this.lost += BigInt(count);
-      }, koffi.pointer(PerfLostFn));
-      this.callbacks.push(sample, lost);
-      this.handle = lib.perf_buffer_new(mapFd, PERF_BUFFER_PAGES, sample, lost, null, null);
+      this.reader = new RingReader(mapFd, ledger);
+      return;
     }
-    if (isNull(this.handle)) {
+    // libbpf wants callbacks, but they never run: perf_buffer__poll is never called.
+    const sample = koffi.register(() => undefined, koffi.pointer(PerfSampleFn));
+    const lost = koffi.register(() => undefined, koffi.pointer(PerfLostFn));
+    this.callbacks.push(sample, lost);
+    this.perf = lib.perf_buffer_new(mapFd, PERF_BUFFER_PAGES, sample, lost, null, null);
+    if (isNull(this.perf)) {
       const errno = lastErrno();
       this.unregister();
-      throw new BpfError('WASMBPF_BPF_BUFFER', `cannot open a ${kind} buffer on map fd ${mapFd}`, errno);
+      throw new BpfError('WASMBPF_BPF_BUFFER', `cannot open a perf buffer on map fd ${mapFd}`, errno);
     }
-    this.slot = ledger.add(kind === 'ringbuf' ? Kind.RINGBUF : Kind.PERFBUF, addressOf(this.handle));
+    this.slot = ledger.add(Kind.PERFBUF, addressOf(this.perf));
+    try {
+      this.reader = new PerfReader(mapFd, this.perf, ledger);
+    } catch (err) {
+      this.freePerf();
+      throw err;
+    }
   }
 
   static forMapType(mapFd: number, type: number, ledger: ResourceLedger): EventBuffer {
@@ -51,48 +51,36 @@ export class EventBuffer {
     throw new BpfError('WASMBPF_BPF_BUFFER', `map fd ${mapFd} is neither a ring buffer nor a perf event array`, 22);
   }
 
-  private onRecord(data: Pointer, size: number): number {
-    if (this.failure !== undefined || !this.handler) return -1;
-    try {
-      this.delivered++;
-      return this.handler(data, size);
-    } catch (err) {
-      // A trap in the guest: stop consuming (ring buffers honour a negative return), rethrow after the poll.
-      this.failure = err;
-      return -1;
-    }
+  /**
+   * Delivers what is there; when nothing is, waits up to timeoutMs and delivers what arrived.
+   * Returns the number of records the sink received, or a negative errno when the wait failed
+   * and nothing was delivered. A sink's exception (a trap in the guest) propagates, its record
+   * consumed and the rest left in the buffer.
+   */
+  poll(timeoutMs: number, sink: RecordSink): number {
+    if (this.closed) return -EBADF;
+    const n = this.reader.consume(sink);
+    if (n > 0) return n;
+    const r = this.reader.wait(timeoutMs);
+    const m = this.reader.consume(sink);
+    return m === 0 && r < 0 ? r : m;
   }
 
-  /** Polls once for up to timeoutMs; returns the number of records delivered, or a negative errno. Rethrows a handler's exception. */
-  poll(timeoutMs: number, handler: RecordHandler): number {
-    if (this.closed) return -9; // EBADF
-    this.handler = handler;
-    this.delivered = 0;
-    try {
-      const r = (this.kind === 'ringbuf' ? lib.ring_buffer_poll(this.handle, timeoutMs) : lib.perf_buffer_poll(this.handle, timeoutMs)) as number;
-      if (this.failure !== undefined) {
-        const failure = this.failure;
-        this.failure = undefined;
-        throw failure;
-      }
-      if (r < 0 && this.delivered === 0) return r;
-      return this.delivered;
-    } finally {
-      this.handler = undefined;
-    }
-  }
-
+  /** Perf buffer samples the kernel dropped, since the last call. */
   takeLost(): bigint {
-    const n = this.lost;
-    this.lost = 0n;
-    return n;
+    return this.reader instanceof PerfReader ? this.reader.takeLost() : 0n;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.kind === 'ringbuf') lib.ring_buffer_free(this.handle);
-    else lib.perf_buffer_free(this.handle);
+    this.reader.close();
+    if (this.perf !== undefined) this.freePerf();
+  }
+
+  private freePerf(): void {
+    lib.perf_buffer_free(this.perf);
+    this.perf = undefined;
     this.ledger.remove(this.slot);
     this.unregister();
   }

@@ -7,6 +7,7 @@
 // store without copying).
 import koffi from 'koffi';
 import { loadLibbpf } from './libbpf-load.ts';
+import { BpfError } from './errors.ts';
 
 export type Pointer = unknown;
 
@@ -98,6 +99,10 @@ export const lib = {
   perf_buffer_new: libbpf.func('perf_buffer_t perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn *sample_cb, perf_buffer_lost_fn *lost_cb, void *ctx, void *opts)'),
   perf_buffer_poll: libbpf.func('int perf_buffer__poll(perf_buffer_t pb, int timeout_ms)'),
   perf_buffer_free: libbpf.func('void perf_buffer__free(perf_buffer_t pb)'),
+  perf_buffer_buffer_fd: libbpf.func('int perf_buffer__buffer_fd(const perf_buffer_t pb, size_t buf_idx)'),
+  perf_buffer_buffer_cnt: libbpf.func('size_t perf_buffer__buffer_cnt(const perf_buffer_t pb)'),
+  perf_buffer_buffer: libbpf.func('int perf_buffer__buffer(perf_buffer_t pb, int buf_idx, _Out_ void **buf, _Out_ size_t *buf_size)'),
+  obj_get_info_by_fd: libbpf.func('int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *info_len)'),
 };
 
 export const libcFns = {
@@ -107,7 +112,28 @@ export const libcFns = {
   bind: libc.func('int bind(int fd, const void *addr, uint32_t len)'),
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
   close: libc.func('int close(int fd)'),
+  getpagesize: libc.func('int getpagesize()'),
 };
+
+/** Shared memory with the kernel: the ring buffer's pages, and waiting on buffer fds. */
+export const libcMem = {
+  mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t offset)'),
+  munmap: libc.func('int munmap(void *addr, size_t len)'),
+  // struct pollfd / epoll_event buffers are passed as bytes; only the return value is read.
+  poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
+  epoll_wait: libc.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
+  epoll_create1: libc.func('int epoll_create1(int flags)'),
+  epoll_ctl: libc.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+};
+
+/** The kernel's facts about a map fd (struct bpf_map_info's first fields). */
+export function mapInfoByFd(fd: number): { type: number; keySize: number; valueSize: number; maxEntries: number } {
+  const info = Buffer.alloc(24);
+  const len = [info.length];
+  const r = lib.obj_get_info_by_fd(fd, info, len) as number;
+  if (r < 0) throw new BpfError('WASMBPF_BPF_MAP_INFO', `cannot read the facts of map fd ${fd}`, -r);
+  return { type: info.readUInt32LE(0), keySize: info.readUInt32LE(8), valueSize: info.readUInt32LE(12), maxEntries: info.readUInt32LE(16) };
+}
 
 /** errno of the last failed call on this thread. */
 export function lastErrno(): number {
@@ -129,7 +155,6 @@ export const libRaw = {
   map_update: libbpf.func('int bpf_map_update_elem(int fd, uintptr_t key, uintptr_t value, uint64_t flags)'),
   map_delete: libbpf.func('int bpf_map_delete_elem_flags(int fd, uintptr_t key, uint64_t flags)'),
   map_get_next_key: libbpf.func('int bpf_map_get_next_key(int fd, uintptr_t key, uintptr_t next_key)'),
-  memcpy_to: libc.func('void *memcpy(uintptr_t dst, const void *src, size_t n)'),
 };
 
 export const libExtra = {
@@ -146,4 +171,5 @@ export const libByAddress = {
   link_destroy: libbpf.func('int bpf_link__destroy(uintptr_t link)'),
   ring_buffer_free: libbpf.func('void ring_buffer__free(uintptr_t rb)'),
   perf_buffer_free: libbpf.func('void perf_buffer__free(uintptr_t pb)'),
+  munmap: libc.func('int munmap(uintptr_t addr, size_t len)'),
 };

@@ -2,12 +2,13 @@
 //
 // worker.terminate() cannot run the worker's cleanup (it ends a module stuck in a loop, or one
 // that got SIGKILL), and everything libbpf allocated lives on in the process: objects, links,
-// buffers, tc filters, sockets. So every such resource is written to this ledger when made and
-// erased when freed; after the worker is gone the main thread frees what is left (reap()).
+// buffers, the ring buffers' mmap'd pages (MMAP: address, length), tc filters, sockets. So every
+// such resource is written to this ledger when made and erased when freed; after the worker is
+// gone the main thread frees what is left (reap()).
 import { libByAddress, libcFns, koffi } from './libbpf.ts';
 import { detachTcFilter, unpackTcFilter } from './tc-filter.ts';
 
-export const enum Kind { FREE = 0, OBJECT = 1, LINK = 2, RINGBUF = 3, PERFBUF = 4, TC = 5, FD = 6 }
+export const enum Kind { FREE = 0, OBJECT = 1, LINK = 2, RINGBUF = 3, PERFBUF = 4, TC = 5, FD = 6, MMAP = 7 }
 
 const SLOTS = 1024;
 const WIDTH = 4; // kind, a, b, c
@@ -48,7 +49,7 @@ export class ResourceLedger {
   /** Main thread, after the worker has exited: frees whatever it left, links first, objects last. Returns how many. */
   reap(): number {
     const held = this.held();
-    const order = [Kind.LINK, Kind.TC, Kind.RINGBUF, Kind.PERFBUF, Kind.FD, Kind.OBJECT];
+    const order = [Kind.LINK, Kind.TC, Kind.RINGBUF, Kind.PERFBUF, Kind.MMAP, Kind.FD, Kind.OBJECT];
     for (const kind of order) {
       for (const r of held.filter((h) => h.kind === kind)) {
         switch (kind) {
@@ -57,6 +58,7 @@ export class ResourceLedger {
           case Kind.PERFBUF: libByAddress.perf_buffer_free(r.a); break;
           case Kind.OBJECT: libByAddress.object_close(r.a); break;
           case Kind.FD: libcFns.close(Number(r.a)); break;
+          case Kind.MMAP: libByAddress.munmap(r.a, r.b); break;
           case Kind.TC: detachTcFilter(unpackTcFilter(r.a, r.b, r.c)); break;
         }
       }

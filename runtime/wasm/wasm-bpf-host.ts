@@ -13,7 +13,8 @@ import { MapType, valueBufferSize, type MapInfo } from '../bpf/map-types.ts';
 import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
 import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, PolicyError, type EbpfPolicy } from '../policy.ts';
-import { GuestFdTable } from './guest-fd-table.ts';
+import type { RecordSink } from '../bpf/event-buffer.ts';
+import { GuestFdTable, type GuestFdEntry } from './guest-fd-table.ts';
 import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
 import type { StopSignal } from './stop-signal.ts';
 import { guestErrno } from './wasi-errno.ts';
@@ -41,6 +42,20 @@ export interface HostDeps {
   policy: EbpfPolicy;
 }
 
+/** Guest fds up to this many get a slot in the map_operate cache (higher ones are looked up each time). */
+const MAX_CACHED_FD = 4096;
+
+interface MapFacts {
+  entry: GuestFdEntry;
+  hostFd: number;
+  info: MapInfo;
+  keySize: number;
+  /** Bytes of a value buffer (per-CPU maps: one 8-byte slot per possible CPU). */
+  valueLen: number;
+  /** Values are fds (map-in-map, sockmap, ...): the guest's fd in an update is translated. */
+  fdValued: boolean;
+}
+
 interface GuestExports {
   memory: WebAssembly.Memory;
   table?: WebAssembly.Table;
@@ -55,6 +70,7 @@ export class WasmBpfHost {
   private lastError = '';
   private readonly sockets = new Map<number, number>(); // host fd -> ledger slot
   private readonly fds = new GuestFdTable();
+  private readonly mapCache: (MapFacts | undefined)[] = [];
   private readonly possibleCpus: number;
 
   constructor(private readonly deps: HostDeps) {
@@ -78,10 +94,12 @@ export class WasmBpfHost {
     const out: WebAssembly.Imports = {};
     for (const [mod, fns] of Object.entries(modules)) {
       const wrapped: Record<string, (...a: never[]) => unknown> = {};
-      for (const [name, fn] of Object.entries(fns as Record<string, (...a: never[]) => unknown>)) {
-        wrapped[name] = (...args: never[]) => {
+      for (const [name, fn] of Object.entries(fns as Record<string, (a?: never, b?: never, c?: never, d?: never, e?: never, f?: never, g?: never) => unknown>)) {
+        // Fixed parameters, not (...args) => fn(...args): no arguments array per call on the
+        // hot imports (no import takes more than seven).
+        wrapped[name] = (a?: never, b?: never, c?: never, d?: never, e?: never, f?: never, g?: never) => {
           stop.check();
-          return fn(...args);
+          return fn(a, b, c, d, e, f, g);
         };
       }
       out[mod] = wrapped;
@@ -339,33 +357,47 @@ export class WasmBpfHost {
     }
   }
 
+  /** What map_operate needs about a guest map fd, derived once; valid while the table still holds `entry`. */
+  private mapFacts(guestFd: number): MapFacts {
+    const cached = this.mapCache[guestFd];
+    const entry = this.fds.get(guestFd);
+    if (cached !== undefined && cached.entry === entry) return cached;
+    const { hostFd, info } = this.mapOfFd(guestFd);
+    const facts: MapFacts = {
+      entry: entry!, hostFd, info, keySize: info.keySize,
+      valueLen: valueBufferSize(info.type, info.valueSize, this.possibleCpus), fdValued: FD_VALUED_MAPS.has(info.type),
+    };
+    if (Number.isInteger(guestFd) && guestFd >= 0 && guestFd < MAX_CACHED_FD) this.mapCache[guestFd] = facts;
+    return facts;
+  }
+
   private mapOperate(guestFd: number, cmd: number, key: Ptr, value: Ptr, nextKey: Ptr, flags: bigint): number {
-    const { hostFd: fd, info } = this.mapOfFd(guestFd);
+    const f = this.mapFacts(guestFd);
     const m = this.mem();
-    const valueLen = valueBufferSize(info.type, info.valueSize, this.possibleCpus);
+    const fd = f.hostFd;
     let r: number;
     switch (cmd) {
       case CMD_LOOKUP:
-        r = libRaw.map_lookup(fd, m.address(key, info.keySize), m.address(value, valueLen), flags) as number;
+        r = libRaw.map_lookup(fd, m.address(key, f.keySize), m.address(value, f.valueLen), flags) as number;
         break;
       case CMD_UPDATE:
-        r = FD_VALUED_MAPS.has(info.type)
-          ? lib.map_update(fd, m.bytes(key, info.keySize), this.hostFdValue(m.bytes(value, valueLen)), flags) as number
-          : libRaw.map_update(fd, m.address(key, info.keySize), m.address(value, valueLen), flags) as number;
+        r = f.fdValued
+          ? lib.map_update(fd, m.bytes(key, f.keySize), this.hostFdValue(m.bytes(value, f.valueLen)), flags) as number
+          : libRaw.map_update(fd, m.address(key, f.keySize), m.address(value, f.valueLen), flags) as number;
         break;
       case CMD_DELETE:
-        r = libRaw.map_delete(fd, m.address(key, info.keySize), flags) as number;
+        r = libRaw.map_delete(fd, m.address(key, f.keySize), flags) as number;
         break;
       case CMD_GET_NEXT_KEY:
         // A NULL key asks for the first key, as in the kernel's BPF_MAP_GET_NEXT_KEY.
-        r = libRaw.map_get_next_key(fd, toOffset(key) === 0 ? 0n : m.address(key, info.keySize), m.address(nextKey, info.keySize)) as number;
+        r = libRaw.map_get_next_key(fd, toOffset(key) === 0 ? 0 : m.address(key, f.keySize), m.address(nextKey, f.keySize)) as number;
         break;
       default:
         throw new BpfError('WASMBPF_BPF_MAP_CMD', `map command ${cmd} is not one of 1 lookup, 2 update, 3 delete, 4 get_next_key`, EINVAL);
     }
     // Missing keys are normal map traffic (ENOENT ends an iteration): no stderr noise for them.
     if (r === -ENOENT) return guestErrno(ENOENT);
-    if (r < 0) throw new BpfError('WASMBPF_BPF_MAP', `map '${info.name}' command ${cmd}`, -r);
+    if (r < 0) throw new BpfError('WASMBPF_BPF_MAP', `map '${f.info.name}' command ${cmd}`, -r);
     return r;
   }
 
@@ -385,12 +417,16 @@ export class WasmBpfHost {
     return value;
   }
 
+  /** The guest's callback at a table index, looked up at the first record of a poll (table.get per record costs) and kept for the rest of it. */
   private tableCallback(index: number): (ctx: number, data: number, size: number) => number {
+    let found: ((...a: number[]) => number) | undefined;
     return (ctx, data, size) => {
+      if (found) return found(ctx, data, size) | 0;
       const table = this.guest?.table;
       if (!table) throw new BpfError('WASMBPF_NO_TABLE', 'the module does not export __indirect_function_table (link with --export-table)', EINVAL);
-      const fn = table.get(index >>> 0) as ((...a: number[]) => number) | null;
+      const fn = (index >>> 0 < table.length ? table.get(index >>> 0) : null) as ((...a: number[]) => number) | null; // past the end too: EINVAL, not get()'s RangeError
       if (typeof fn !== 'function') throw new BpfError('WASMBPF_BAD_CALLBACK', `table entry ${index} is not a function`, EINVAL);
+      found = fn;
       return fn(ctx, data, size) | 0;
     };
   }
@@ -413,16 +449,18 @@ export class WasmBpfHost {
       const dataAt = toOffset(buf);
       this.mem().bytes(dataAt, len); // validate once; re-checked per record (memory may grow)
       const buffer = o.buffer(entry.hostFd);
+      const m = this.mem();
+      // One closure per poll, not per record: copy the record into the guest's buffer, call back.
+      const sink: RecordSink = (src, src32, at, size) => {
+        m.copyIn(dataAt, src, src32, at, size < len ? size : len);
+        return callback(ctx, dataAt, size);
+      };
       const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
       for (;;) {
         this.deps.stop.check();
         if (this.deps.stop.stopping) return guestErrno(EINTR);
         const slice = Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now()));
-        const r = buffer.poll(slice, (data, size) => {
-          const n = Math.min(size, len);
-          if (n > 0) libRaw.memcpy_to(this.mem().address(dataAt, n), data, n);
-          return callback(ctx, dataAt, size);
-        });
+        const r = o.poll(entry.hostFd, slice, sink); // not buffer.poll: a close from the callback waits for the poll
         const lost = buffer.takeLost();
         if (lost > 0n) this.writeStderr(`wasmbpf: lost ${lost} perf buffer samples on map fd ${fd}\n`);
         if (r < 0 && r !== -EINTR) throw new BpfError('WASMBPF_BPF_POLL', `polling map fd ${fd}`, -r);
