@@ -47,6 +47,9 @@ export class BpfObject {
   private readonly attachments: Attachment[] = [];
   private readonly buffers = new Map<number, EventBuffer>();
   private mapsByFd = new Map<number, MapInfo>();
+  /** Polls of this object's buffers in progress (nested when a record callback polls again). */
+  private polling = 0;
+  private closeDeferred = false;
 
   private readonly slot: number;
 
@@ -330,9 +333,31 @@ export class BpfObject {
     return buf;
   }
 
-  /** Detaches every link, frees every buffer, closes the object. Idempotent. */
+  /**
+   * Polls the buffer of one of this object's maps (see EventBuffer.poll). A close() that comes
+   * from inside the sink (a guest closing the object in its record callback) takes effect when
+   * the outermost poll returns: freeing the buffer while it is being read crashed the process
+   * (found by test/system/runtime-hostile-guest.test.ts). After such a close, polls fail EBADF.
+   */
+  poll(mapFd: number, timeoutMs: number, sink: Parameters<EventBuffer['poll']>[1]): number {
+    if (this.closeDeferred) throw new BpfError('WASMBPF_BPF_CLOSED', 'eBPF object is closed', 9);
+    const buffer = this.buffer(mapFd);
+    this.polling++;
+    try {
+      return buffer.poll(timeoutMs, sink);
+    } finally {
+      if (--this.polling === 0 && this.closeDeferred) this.close();
+    }
+  }
+
+  /** Detaches every link, frees every buffer, closes the object. Idempotent; deferred during a poll (see poll()). */
   close(): void {
     if (isNull(this.obj)) return;
+    if (this.polling > 0) {
+      this.closeDeferred = true;
+      return;
+    }
+    this.closeDeferred = false;
     for (const b of this.buffers.values()) b.close();
     this.buffers.clear();
     for (const a of this.attachments.splice(0).reverse()) {
