@@ -28,6 +28,14 @@ export function hostArch(): Arch {
   return arch;
 }
 
+/**
+ * A module's host code allocates almost nothing per event (records go straight into guest memory,
+ * which is not JS heap), so its worker gets a small young generation: V8's default reserves far
+ * more, and one worker per module is what a pod's shim pays per module (docs/benchmarks.md). The
+ * old generation cap is generous; reaching it ends the module like a crash, not the shim.
+ */
+const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 128 };
+
 export function startModule(spec: ModuleSpec): RunningModule {
   const stderr = spec.stderr ?? 2;
   const log = installLibbpfLogRouter();
@@ -51,7 +59,7 @@ export function startModule(spec: ModuleSpec): RunningModule {
     log,
     sink,
   };
-  const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false });
+  const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false, resourceLimits: WORKER_HEAP_LIMITS });
   let result: WorkerExit | undefined;
   let stoppedBy: StopName | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
