@@ -63,7 +63,11 @@ export function decodeRequest(bytes: Uint8Array): RequestMessage {
     service: string; method: string; payload: Uint8Array; timeoutNano: number; metadata: { key: string; value: string }[];
   };
   const metadata: Metadata = {};
-  for (const { key, value } of obj.metadata) (metadata[key] ??= []).push(value);
+  for (const { key, value } of obj.metadata) {
+    // Keys are the peer's data: "__proto__" or "constructor" must not reach Object.prototype.
+    if (Object.hasOwn(metadata, key)) metadata[key]!.push(value);
+    else Object.defineProperty(metadata, key, { value: [value], enumerable: true, writable: true, configurable: true });
+  }
   return { service: obj.service, method: obj.method, payload: obj.payload, timeoutNano: obj.timeoutNano, metadata };
 }
 

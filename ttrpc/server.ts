@@ -9,6 +9,8 @@ import { FrameReader, MessageType, encodeFrame, MAX_MESSAGE_LENGTH } from './fra
 import { decodeRequest, encodeResponse, type Metadata } from './messages.ts';
 import { Status, TtrpcError, statusName } from './errors.ts';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface CallContext {
   service: string;
   method: string;
@@ -153,7 +155,9 @@ export class TtrpcServer {
       if (!handler) throw new TtrpcError(Status.Unimplemented, `${request.service}/${request.method} is not implemented`);
       const call = handler(request.payload, { service: request.service, method: request.method, metadata: request.metadata, signal: abort.signal });
       if (request.timeoutNano > 0) {
-        const ms = Math.max(1, Math.ceil(request.timeoutNano / 1e6));
+        // setTimeout takes at most 2^31-1 ms and turns anything longer into 1 ms: a far deadline
+        // (a peer's int64 max) must not become an immediate DeadlineExceeded.
+        const ms = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(request.timeoutNano / 1e6)));
         const deadline = new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             // reject first: the handler's own reaction to the abort must not win the race
