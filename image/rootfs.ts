@@ -11,6 +11,13 @@ import { layerCompression, type Descriptor } from '../oci-spec/index.ts';
 import type { ContentSource } from './content-source.ts';
 import { ImageLayoutError } from './errors.ts';
 
+/**
+ * What a layer may decompress to. Without a cap a few MiB of gzip (a decompression bomb) made the
+ * process allocate up to Node's 4 GiB buffer limit before failing: the shim, resolving a pod's
+ * image, would be the one to run out of memory.
+ */
+export const MAX_LAYER_BYTES = 512 * 1024 * 1024;
+
 interface LayerEntry {
   type: 'file' | 'symlink' | 'directory' | 'other';
   bytes?: Uint8Array;
@@ -32,9 +39,13 @@ async function readLayer(source: ContentSource, descriptor: Descriptor, what: st
   let bytes: Uint8Array;
   try {
     const compression = layerCompression(descriptor.mediaType);
-    bytes = compression === 'gzip' ? gunzipSync(raw) : compression === 'zstd' ? zstdDecompressSync(raw) : raw;
+    const options = { maxOutputLength: MAX_LAYER_BYTES };
+    bytes = compression === 'gzip' ? gunzipSync(raw, options) : compression === 'zstd' ? zstdDecompressSync(raw, options) : raw;
   } catch (cause) {
-    throw new ImageLayoutError(`${what}: cannot decompress (${(cause as Error).message})`, { cause });
+    const tooBig = (cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new ImageLayoutError(tooBig
+      ? `${what}: decompresses to more than ${MAX_LAYER_BYTES / 1024 / 1024} MiB (an image's rootfs layers hold a module, not an operating system)`
+      : `${what}: cannot decompress (${(cause as Error).message})`, { cause });
   }
   const layer: Layer = { entries: new Map(), whiteouts: new Set(), opaque: new Set() };
   const extract = tar.extract();
