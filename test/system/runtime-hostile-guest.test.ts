@@ -317,3 +317,68 @@ test('a callback slot past the end of the function table is -EINVAL, not an exce
   host.close();
   assert.deepEqual(ledger.held(), []);
 });
+
+// ---- the extensions --------------------------------------------------------------------------
+
+test('the wasmbpf_v1 and callback-wrapper imports: random arguments, always a number back, nothing left', async () => {
+  const EXT_RUNS = Math.max(1, Math.round(RUNS / 5));
+  const ext = fc.oneof(
+    fc.record({ fn: fc.constant('cw_poll' as const), obj: handle, fd, ctx: ptr, buf: ptr, len, timeout }),
+    fc.record({ fn: fc.constant('open_object' as const), buf: ptr.filter((p) => p !== OBJECT_AT), len }),
+    fc.record({ fn: fc.constant('set_autoload' as const), obj: handle, name: ptr, on: fc.constantFrom(0, 1, -1) }),
+    fc.record({ fn: fc.constant('load_object' as const), obj: handle }),
+    fc.record({ fn: fc.constant('attach' as const), obj: handle, name: ptr, opts: ptr, optsLen: fc.oneof(fc.constantFrom(0, 31, 32, 64), i32), zeroOpts: fc.boolean() }),
+    fc.record({ fn: fc.constant('global_data' as const), obj: handle, section: ptr, buf: ptr, len, write: fc.constantFrom(0, 1, 2) }),
+    fc.record({ fn: fc.constant('last_error' as const), buf: ptr, len }),
+    fc.record({ fn: fc.constant('num_possible_cpus' as const) }),
+    fc.record({ fn: fc.constant('buffer_poll' as const), obj: handle, fd, sampleFn: callback, ctx: ptr, buf: ptr, len, timeout }),
+  );
+  const out = fc.check(fc.property(fc.array(ext, { minLength: 1000, maxLength: 1000 }), (calls) => {
+    const { ledger, host, g } = startGuest();
+    try {
+      const imports = host.imports() as Record<string, Record<string, (...a: unknown[]) => unknown>>;
+      const v1 = imports.wasmbpf_v1!;
+      const mem = () => new Uint8Array(g.memory.buffer);
+      writeFixtures(mem());
+      const handles = [g.t_load(OBJECT_AT, object.length), v1.open_object!(OBJECT_AT, object.length) as bigint];
+      assert.ok(handles[0]! > 0n && handles[1]! > 0n);
+      const fds = MAP_NAMES.map((m) => g.t_fd_by_name(handles[0]!, at(m)));
+      const h = (r: Ref<bigint>) => ('ref' in r ? handles[r.ref % handles.length]! : r.raw);
+      const f = (r: Ref<number>) => ('ref' in r ? fds[r.ref % fds.length]! : r.raw);
+      for (const c of calls) {
+        let name: string, args: unknown[], mod = 'wasmbpf_v1';
+        switch (c.fn) {
+          case 'cw_poll': mod = 'callback-wrapper'; name = 'wasm_bpf_buffer_poll'; args = [h(c.obj), f(c.fd), c.ctx, c.buf, c.len, c.timeout]; break;
+          case 'open_object': name = c.fn; args = [c.buf, c.len]; break;
+          case 'set_autoload': name = c.fn; args = [h(c.obj), c.name, c.on]; break;
+          case 'load_object': name = c.fn; args = [h(c.obj)]; break;
+          case 'attach':
+            // Half the time zeroed options (kind AUTO), so a real program may attach.
+            if (c.zeroOpts && c.opts + 32 <= mem().length) mem().fill(0, c.opts, c.opts + 32);
+            name = c.fn; args = [h(c.obj), c.name, c.opts, c.optsLen]; break;
+          case 'global_data': name = c.fn; args = [h(c.obj), c.section, c.buf, c.len, c.write]; break;
+          case 'last_error': name = c.fn; args = [c.buf, c.len]; break;
+          case 'num_possible_cpus': name = c.fn; args = []; break;
+          case 'buffer_poll': name = c.fn; args = [h(c.obj), f(c.fd), c.sampleFn, c.ctx, c.buf, c.len, c.timeout]; break;
+        }
+        let r: unknown;
+        try {
+          r = imports[mod]![name]!(...args);
+        } catch (err) {
+          if (err instanceof WebAssembly.RuntimeError && c.fn === 'buffer_poll' && c.sampleFn === CALLBACK.trap) continue;
+          throw new Error(`${mod}.${name}(${args.map(String).join(', ')}) threw: ${(err as Error).stack}`, { cause: err });
+        }
+        assert.ok(typeof r === 'number' || typeof r === 'bigint', `${mod}.${name} returned ${String(r)}`);
+        if (c.fn === 'open_object' && (r as bigint) > 0n) handles.push(r as bigint);
+      }
+    } finally {
+      host.close();
+    }
+    assert.deepEqual(ledger.held(), []);
+  }), { seed: SEED, path: PATH, numRuns: EXT_RUNS, endOnFailure: true });
+  if (out.failed) {
+    assert.fail(`extension fuzz failed (replay: WASMBPF_FUZZ_SEED=${out.seed} WASMBPF_FUZZ_PATH=${out.counterexamplePath}): ` +
+      `${(out.errorInstance as Error | undefined)?.stack ?? String(out.errorInstance)}`);
+  }
+  assert.deepEqual(await leftAfterRelease(PREFIX), { progs: [], maps: [] });
+});
