@@ -11,6 +11,7 @@ import { TaskService, TASK_SERVICE } from '../../shim/task-service.ts';
 import { Task, Events, TaskStatus } from '../../shim/protos.ts';
 import { createLogger } from '../../shim/log.ts';
 import { decodeMetrics } from '../../shim/task-metrics.ts';
+import { DEFAULT_NODE_POLICY } from '../../runtime/policy.ts';
 import type { EventSink, Topic } from '../../shim/events.ts';
 import type { RuncDelegates } from '../../shim/runc-delegate.ts';
 import type { ContainerdApi } from '../../shim/containerd-api.ts';
@@ -87,7 +88,7 @@ test('create, start, state, kill, wait, delete, shutdown: states, statuses and e
   assert.deepEqual(runtime.started[0]!.args, ['tool.wasm', '-v']);
   assert.deepEqual(runtime.started[0]!.env, ['PATH=/bin', 'A=1']);
   assert.deepEqual(Buffer.from(runtime.started[0]!.wasm), WASM);
-  assert.deepEqual(runtime.started[0]!.policy, {}, 'no annotations, no node config: nothing restricted');
+  assert.deepEqual(runtime.started[0]!.policy, DEFAULT_NODE_POLICY, 'no annotations, no node config: the default ceiling');
   await assert.rejects(call('Start', Task.StartRequest.encode({ id: 't1' })), (e: unknown) => status(Status.FailedPrecondition)(e) && /cannot start a task that is running/.test((e as Error).message));
   await assert.rejects(call('Delete', Task.DeleteRequest.encode({ id: 't1' })), status(Status.FailedPrecondition));
   state = Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 't1' })));
