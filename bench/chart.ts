@@ -49,7 +49,7 @@ export function renderChart(report: BenchReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${LABEL_X}" y="20" font-size="15" font-weight="bold">${esc('wasmbpf / native (log scale; left of the line is faster or smaller)')}</text>`,
-    `<text x="${LABEL_X}" y="38" fill="${COLOURS.axis}">${esc(`${report.date.slice(0, 10)} · ${m.cpus}× ${m.cpu} · kernel ${m.kernel} · Node ${m.node} · median of ${report.settings.runs} run${report.settings.runs > 1 ? 's' : ''}${report.settings.quick ? ' · QUICK RUN, not a measurement' : ''}`)}</text>`,
+    `<text x="${LABEL_X}" y="38" fill="${COLOURS.axis}">${esc(`${report.date.slice(0, 10)} · ${m.cpus}× ${m.cpu} · kernel ${m.kernel} · Node ${m.node} · median of ${report.settings.runs} run${report.settings.runs > 1 ? 's' : ''} · load average ${m.loadAverage[0] ?? '?'} at the end${report.settings.quick ? ' · QUICK RUN, not a measurement' : ''}`)}</text>`,
   ];
   // Grid: powers of ten and the 2s and 5s between them that fall in range.
   for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
