@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BenchError } from './errors.ts';
+import { GUEST_LINK_FLAGS } from '../sdk/toolchain/compile.ts';
 
 const src = path.join(import.meta.dirname, 'src');
 const BPF_ARCH: Partial<Record<string, string>> = { x64: 'x86', arm64: 'arm64' };
@@ -60,7 +61,7 @@ export function buildPrograms(): BenchPrograms {
     run('clang-19', ['-O2', '-I', dir, '-o', native, workloads, path.join(src, 'platform-native.c'), '-lbpf']);
     const wasm = path.join(dir, 'bench.wasm');
     run('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-I', dir, '-o', wasm, workloads,
-      path.join(src, 'platform-wasm.c'), '-Wl,--allow-undefined', '-Wl,--export-table']);
+      path.join(src, 'platform-wasm.c'), ...GUEST_LINK_FLAGS]);
     return { dir, trigger, native, wasm };
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GUEST_LINK_FLAGS } from '../sdk/toolchain/compile.ts';
 import { BenchError } from './errors.ts';
 
 const src = path.join(import.meta.dirname, 'src');
@@ -53,9 +54,8 @@ export function buildContainerPrograms(): ContainerPrograms {
     // parts of libbpf, libelf, zlib and glibc the tool uses.
     run('clang-19', ['-static', '-s', '-O2', '-I', dir, '-o', native, tool, '-lbpf', '-lelf', '-lz']);
     const wasm = path.join(dir, 'firstevent.wasm');
-    // The flags of sdk/toolchain/compile.ts, so the module is the size `wasmbpf build` ships.
-    run('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-I', dir, '-o', wasm, tool,
-      '-Wl,--allow-undefined', '-Wl,--export-table']);
+    // Linked as `wasmbpf compile` links, so the module is the size `wasmbpf build` ships.
+    run('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-I', dir, '-o', wasm, tool, ...GUEST_LINK_FLAGS]);
     const ticker = path.join(dir, 'ticker');
     run('clang-19', ['-O2', '-o', ticker, path.join(src, 'ticker.c')]);
     return { dir, object, native, wasm, ticker };

@@ -23,6 +23,14 @@ import { run } from './exec.ts';
 import { generateLayouts } from './layouts.ts';
 import { ensureVmlinuxH } from './vmlinux.ts';
 
+/**
+ * How a guest is linked. The wasm_bpf and wasmbpf_v1 imports are resolved by the host, and the
+ * host calls guest callbacks (sample_fn) through the exported function table. Three quarters of
+ * an unstripped module is wasi-libc's DWARF, which nothing at run time reads; the name section
+ * stays, so a trap's stack trace still names the guest's functions.
+ */
+export const GUEST_LINK_FLAGS: readonly string[] = ['-Wl,--allow-undefined', '-Wl,--export-table', '-Wl,--strip-debug'];
+
 export type { Arch } from '../../oci-spec/arch.ts';
 
 export interface CompiledTool {
@@ -111,12 +119,7 @@ async function compileGuest(tool: BuildFile, dir: string, outDir: string): Promi
     ...tool.guest.map((g) => path.join(dir, g)),
     '-o', tmp,
     '-lwasi-emulated-process-clocks',
-    // The wasm_bpf and wasmbpf_v1 imports are resolved by the host; the host calls guest
-    // callbacks (sample_fn) through the exported function table.
-    '-Wl,--allow-undefined', '-Wl,--export-table',
-    // Three quarters of a module is wasi-libc's DWARF, which nothing at run time reads; the name
-    // section stays, so a trap's stack trace still names the guest's functions.
-    '-Wl,--strip-debug',
+    ...GUEST_LINK_FLAGS,
   ], `compiling the guest (${tool.guest.join(', ')})`);
   await rename(tmp, output);
   return output;
