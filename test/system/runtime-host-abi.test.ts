@@ -97,6 +97,51 @@ test('perf buffer overrun: the lost samples are counted and reported on stderr, 
   await assertNothingLeft();
 });
 
+test('ring buffer: records the eBPF side discarded are skipped, the committed ones arrive in order', async () => {
+  const r = run(['discard', '20000']);
+  await r.waitFor('ready');
+  execFileSync(fx.trigger, ['discard', '20000']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  assert.equal(field(out, 'seen'), 10000, out);
+  assert.equal(field(out, 'bad'), 0, 'only even seqs, each 2 after the one before, and buffer_poll counted them');
+  await assertNothingLeft();
+});
+
+test('ring buffer: a callback returning < 0 ends that poll after its record; the rest comes with the next polls', async () => {
+  const r = run(['stopcb', '20000']);
+  await r.waitFor('ready');
+  execFileSync(fx.trigger, ['ring', '20000']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  assert.equal(field(out, 'seen'), 20000, out);
+  assert.equal(field(out, 'bad'), 0, 'every record once, in order');
+  assert.equal(field(out, 'max_per_poll'), 10, 'no poll delivered past a record whose callback returned -1');
+  assert.ok(field(out, 'polls') >= 2000, out);
+  await assertNothingLeft();
+});
+
+test('perf buffer: samples that straddle the end of the buffer arrive whole', async () => {
+  // 12-byte samples take 24 bytes with their headers, which does not divide the 256 KiB per-CPU
+  // buffer: the sample at offset 262128 of a CPU's buffer continues at its start.
+  const r = run(['perf12', '60000']);
+  await r.waitFor('ready');
+  execFileSync(fx.trigger, ['perf12', '60000']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  const lost = [...out.matchAll(/lost (\d+) perf buffer samples/g)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal(field(out, 'seen') + field(out, 'dropped') + lost, 60000, out);
+  assert.ok(field(out, 'seen') > 2 * 10923, 'enough samples for every CPU buffer that took half of them to wrap');
+  assert.equal(field(out, 'bad'), 0, 'every sample 12 bytes, its marker intact, in order');
+  await assertNothingLeft();
+});
+
 test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback', async () => {
   const r = run(['goring', '5000']);
   await r.waitFor('ready');
@@ -211,6 +256,35 @@ test('SIGKILL mid-poll ends the module at once, exit 137, nothing left', async (
   const status = await r.module.exited;
   r.close();
   assert.equal(status.code, 137);
+  await assertNothingLeft();
+});
+
+test('killed while consuming a ring or perf buffer, or terminated: no mapping of the buffers is left in the process', async () => {
+  const bpfMappings = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => /anon_inode:(bpf|\[perf_event\])/.test(l)).length;
+  const before = bpfMappings();
+  for (const mode of ['ring', 'perf']) {
+    const r = run([mode, '1000000']);
+    await r.waitFor('ready');
+    assert.ok(bpfMappings() > before, `the ${mode} buffer is mapped while the module runs`);
+    const producer = spawn(fx.trigger, [mode, '1000000'], { stdio: 'ignore' });
+    const producerDone = new Promise((res) => producer.once('exit', res));
+    await new Promise((res) => setTimeout(res, 300));
+    r.module.stop('SIGKILL');
+    const status = await r.module.exited;
+    producer.kill('SIGKILL');
+    await producerDone;
+    r.close();
+    assert.equal(status.code, 137);
+    assert.equal(bpfMappings(), before, `the ${mode} buffer's pages are unmapped after the kill`);
+  }
+  // A module that ignores stop is terminated: its cleanup never runs and the reaper unmaps.
+  const r = run(['pollspin'], { gracePeriodMs: 300 });
+  await r.waitFor('ready');
+  assert.ok(bpfMappings() > before, 'the ring buffer is mapped while the module spins');
+  r.module.stop('SIGTERM');
+  assert.equal((await r.module.exited).code, 143, 'terminated after the grace period');
+  r.close();
+  assert.equal(bpfMappings(), before, 'the reaper unmapped the ring buffer of the terminated module');
   await assertNothingLeft();
 });
 
