@@ -11,7 +11,7 @@ import { RingReader, type RecordSink } from './ring-reader.ts';
 export type { RecordSink } from './ring-reader.ts';
 
 const PERF_BUFFER_PAGES = 64;
-const EBADF = 9;
+const EBADF = 9, EBUSY = 16;
 
 export class EventBuffer {
   private readonly reader: RingReader | PerfReader;
@@ -19,6 +19,7 @@ export class EventBuffer {
   private perf: Pointer;
   private readonly callbacks: bigint[] = [];
   private closed = false;
+  private consuming = false;
   private slot = -1;
 
   constructor(readonly mapFd: number, readonly kind: 'ringbuf' | 'perf', private readonly ledger: ResourceLedger) {
@@ -54,16 +55,24 @@ export class EventBuffer {
   /**
    * Delivers what is there; when nothing is, waits up to timeoutMs and delivers what arrived.
    * Returns the number of records the sink received, or a negative errno when the wait failed
-   * and nothing was delivered. A sink's exception (a trap in the guest) propagates, its record
-   * consumed and the rest left in the buffer.
+   * and nothing was delivered (-EBUSY for a poll from inside this buffer's own sink). A sink's
+   * exception (a trap in the guest) propagates, its record consumed and the rest left in the buffer.
    */
   poll(timeoutMs: number, sink: RecordSink): number {
     if (this.closed) return -EBADF;
-    const n = this.reader.consume(sink);
-    if (n > 0) return n;
-    const r = this.reader.wait(timeoutMs);
-    const m = this.reader.consume(sink);
-    return m === 0 && r < 0 ? r : m;
+    // A poll of this buffer from inside its own sink (a guest polling again in its callback):
+    // the outer loop holds positions not yet stored, so a nested one would deliver records twice.
+    if (this.consuming) return -EBUSY;
+    this.consuming = true;
+    try {
+      const n = this.reader.consume(sink);
+      if (n > 0) return n;
+      const r = this.reader.wait(timeoutMs);
+      const m = this.reader.consume(sink);
+      return m === 0 && r < 0 ? r : m;
+    } finally {
+      this.consuming = false;
+    }
   }
 
   /** Perf buffer samples the kernel dropped, since the last call. */

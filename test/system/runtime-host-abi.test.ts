@@ -125,6 +125,20 @@ test('ring buffer: a callback returning < 0 ends that poll after its record; the
   await assertNothingLeft();
 });
 
+test('a callback that polls its own buffer gets -EBUSY and the outer poll goes on', async () => {
+  const r = run(['nested', '2000']);
+  await r.waitFor('ready');
+  execFileSync(fx.trigger, ['ring', '2000']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  assert.equal(field(out, 'nested'), -E.EBUSY!, out);
+  assert.equal(field(out, 'seen'), 2000, out);
+  assert.equal(field(out, 'bad'), 0, 'no record delivered twice or skipped');
+  await assertNothingLeft();
+});
+
 test('perf buffer: samples that straddle the end of the buffer arrive whole', async () => {
   // 12-byte samples take 24 bytes with their headers, which does not divide the 256 KiB per-CPU
   // buffer: the sample at offset 262128 of a CPU's buffer continues at its start.
