@@ -4,7 +4,7 @@
 // whose sandbox runs under runc. What containerd 1.6 reports is compared with runc's shim.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { socketPath } from '../shim/start.ts';
 import { test } from 'node:test';
@@ -159,6 +159,9 @@ test('kill -9 of the shim server while containerd is down: after the restart the
   await waitFor('the module attached', () => bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX).programs === 1 || undefined);
   const runcShim = leftovers(ctd, 'kr2').processes.map((p) => Number(p.split(' ')[0]));
   assert.equal(runcShim.length, 1, 'one runc shim');
+  // runc's `delete` leaves the socket of a runc shim killed -9; this test killed it, so it removes it
+  const runcSocket = readFileSync(join(ctd.state, 'io.containerd.runtime.v2.task', ctd.namespace, 'kr2', 'address'), 'utf8').trim().replace(/^unix:\/\//, '');
+  t.after(() => rmSync(runcSocket, { force: true }));
   await killShimsAcrossRestart(ctd, [...shimPids(ctd.socket), ...runcShim]);
 
   // containerd finds both shims dead as it loads its tasks, runs each binary's `delete`, and
