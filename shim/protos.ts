@@ -4,6 +4,7 @@
 // bytes as Buffer so handlers never see Long.
 import protobuf from 'protobufjs';
 import json from './proto/containerd.json' with { type: 'json' };
+import { invalidArgument } from './errors.ts';
 
 const root = protobuf.Root.fromJSON(json as protobuf.INamespace);
 root.resolveAll();
@@ -19,7 +20,16 @@ export function codec<T>(typeName: string): Codec<T> {
   return {
     typeName,
     encode: (message) => type.encode(type.fromObject(message as Record<string, unknown>)).finish(),
-    decode: (bytes) => type.toObject(type.decode(bytes), { longs: Number, bytes: Buffer, defaults: true, enums: Number }) as T,
+    decode: (bytes) => {
+      let message: protobuf.Message;
+      try {
+        message = type.decode(bytes);
+      } catch (error) {
+        // A malformed request is the caller's fault (InvalidArgument), not a failure of ours.
+        throw invalidArgument(`malformed ${typeName}: ${(error as Error).message}`, error);
+      }
+      return type.toObject(message, { longs: Number, bytes: Buffer, defaults: true, enums: Number }) as T;
+    },
   };
 }
 

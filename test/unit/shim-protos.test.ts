@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { generatedJson } from '../../shim/proto/generate.ts';
 import { Events, Task } from '../../shim/protos.ts';
+import { ShimError } from '../../shim/errors.ts';
+import { toTtrpcError } from '../../shim/error-status.ts';
+import { Status } from '../../ttrpc/index.ts';
 
 test('shim/proto/containerd.json is what generate.ts makes from the vendored protos', () => {
   const committed = readFileSync(new URL('../../shim/proto/containerd.json', import.meta.url), 'utf8');
@@ -29,4 +32,17 @@ test('TaskExit round-trips with its timestamp and status', () => {
   const back = Events.TaskExit.decode(Events.TaskExit.encode({ containerId: 'c', id: 'c', pid: 7, exitStatus: 137, exitedAt: { seconds: 1700000000, nanos: 5 } }));
   assert.deepEqual({ ...back, exitedAt: { ...back.exitedAt } }, { containerId: 'c', id: 'c', pid: 7, exitStatus: 137, exitedAt: { seconds: 1700000000, nanos: 5 } });
   assert.equal(Events.TaskExit.typeName, 'containerd.events.TaskExit');
+});
+
+test('a malformed request decodes to an InvalidArgument error naming the message type', () => {
+  const garbage = Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]); // field 1, length past the end
+  let caught: unknown;
+  try {
+    Task.CreateTaskRequest.decode(garbage);
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof ShimError && caught.kind === 'invalid-argument', String(caught));
+  assert.match((caught as Error).message, /malformed containerd\.task\.v2\.CreateTaskRequest/);
+  assert.equal(toTtrpcError(caught).status, Status.InvalidArgument);
 });
