@@ -16,14 +16,13 @@ import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, Po
 import type { RecordSink } from '../bpf/event-buffer.ts';
 import { GuestFdTable, type GuestFdEntry } from './guest-fd-table.ts';
 import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
-import type { StopSignal } from './stop-signal.ts';
+import { BLOCK_SLICE_MS, MAX_POLL_BLOCK_MS, type StopSignal } from './stop-signal.ts';
 import { guestErrno } from './wasi-errno.ts';
 
 // The guest memory's native address comes from koffi; guest-memory.ts stays free of the FFI.
 setAddressResolver((buffer) => koffi.address(buffer));
 
 const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, EOPNOTSUPP = 95;
-const POLL_SLICE_MS = 100;
 const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
 /** Map types whose values are fds (prog_array, perf_event_array, cgroup_array, array/hash_of_maps, sockmap, xskmap, sockhash, reuseport_sockarray). */
@@ -455,11 +454,11 @@ export class WasmBpfHost {
         m.copyIn(dataAt, src, src32, at, size < len ? size : len);
         return callback(ctx, dataAt, size);
       };
-      const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+      const deadline = Date.now() + (timeoutMs < 0 ? MAX_POLL_BLOCK_MS : Math.min(timeoutMs, MAX_POLL_BLOCK_MS));
       for (;;) {
         this.deps.stop.check();
         if (this.deps.stop.stopping) return guestErrno(EINTR);
-        const slice = Math.max(0, Math.min(POLL_SLICE_MS, deadline - Date.now()));
+        const slice = Math.max(0, Math.min(BLOCK_SLICE_MS, deadline - Date.now()));
         const r = o.poll(entry.hostFd, slice, sink); // not buffer.poll: a close from the callback waits for the poll
         const lost = buffer.takeLost();
         if (lost > 0n) this.writeStderr(`wasmbpf: lost ${lost} perf buffer samples on map fd ${fd}\n`);

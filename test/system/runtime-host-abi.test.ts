@@ -11,6 +11,7 @@ import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/
 import { bpfObjectsNamed, leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
 import { runModule, type ModuleRun } from '../helpers/module-run.ts';
 import { WASI_ERRNO as E } from '../../runtime/wasm/wasi-errno.ts';
+import { MAX_POLL_BLOCK_MS } from '../../runtime/wasm/stop-signal.ts';
 
 let fx: RuntimeFixtures;
 let wasm: Uint8Array;
@@ -210,6 +211,29 @@ test('bad input returns the documented negative errno and the host keeps running
   assert.equal(field(out, 'percpu_short'), -E.EFAULT!, 'a per-CPU value buffer that does not fit is refused');
   assert.equal(field(out, 'close'), 0);
   assert.equal(field(out, 'close_again'), -E.ENOENT!);
+  await assertNothingLeft();
+});
+
+test('a poll without a timeout (-1) and nothing to read returns 0 after the host\'s cap, and a stop still ends it at once', async () => {
+  const r = run(['pollcap']);
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 0, out);
+  const polls = [...out.matchAll(/poll=(-?\d+) ms=(\d+)/g)].map((m) => ({ r: Number(m[1]), ms: Number(m[2]) }));
+  assert.equal(polls.length, 3, out);
+  for (const p of polls) {
+    assert.equal(p.r, 0, 'an expired wait is 0, as an expired timeout');
+    assert.ok(p.ms >= MAX_POLL_BLOCK_MS - 50 && p.ms < MAX_POLL_BLOCK_MS * 5, `blocked ${p.ms} ms: at most the cap (with scheduling slack)`);
+  }
+
+  const stopped = run(['pollcap']);
+  await stopped.waitFor('ready');
+  stopped.module.stop('SIGTERM');
+  const s = await stopped.module.exited;
+  stopped.close();
+  assert.equal(s.code, 0, stopped.output());
+  assert.match(stopped.output(), /poll=-27 /, 'the blocked poll returns -EINTR on a stop');
   await assertNothingLeft();
 });
 
