@@ -3,16 +3,13 @@
 // firstevent_bpf_o): native, static against Debian's libbpf.a, libelf.a and libz.a (for a runc image
 // with nothing else in it), and as a wasm32-wasi guest with the flags `wasmbpf compile` uses;
 // and the ticker that makes the events.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GUEST_LINK_FLAGS } from '../sdk/toolchain/compile.ts';
-import { BenchError } from './errors.ts';
+import { bpfTarget, embedObjects, runTool } from './toolchain.ts';
 
 const src = path.join(import.meta.dirname, 'src');
-const BPF_ARCH: Partial<Record<string, string>> = { x64: 'x86', arm64: 'arm64' };
-const MULTIARCH: Partial<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 
 export interface ContainerPrograms {
   dir: string;
@@ -26,38 +23,26 @@ export interface ContainerPrograms {
   ticker: string;
 }
 
-function run(cmd: string, args: string[]): void {
-  try {
-    execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new BenchError('WASMBPF_BENCH_BUILD', `${cmd} ${args.join(' ')} failed:\n${stderr}`, { cause: err });
-  }
-}
 
 /** Builds everything into a new temp dir; the caller removes `dir`. */
 export function buildContainerPrograms(): ContainerPrograms {
-  const arch = BPF_ARCH[process.arch];
-  const multiarch = MULTIARCH[process.arch];
-  if (!arch || !multiarch) throw new BenchError('WASMBPF_BENCH_ARCH', `no eBPF target for architecture '${process.arch}'`);
+  const { arch, multiarch } = bpfTarget();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-bench-ctr-'));
   try {
     const object = path.join(dir, 'firstevent.bpf.o');
-    run('clang-19', ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${arch}`, '-idirafter', `/usr/include/${multiarch}`,
+    runTool('clang-19', ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${arch}`, '-idirafter', `/usr/include/${multiarch}`,
       '-c', path.join(src, 'firstevent.bpf.c'), '-o', object]);
-    const bytes = fs.readFileSync(object);
-    fs.writeFileSync(path.join(dir, 'firstevent-object.h'), `static const unsigned char firstevent_bpf_o[] __attribute__((aligned(8))) = {${bytes.join(',')}};\n` +
-      `static const unsigned int firstevent_bpf_o_len = ${bytes.length};\n`);
+    embedObjects({ firstevent_bpf_o: object }, path.join(dir, 'firstevent-object.h'));
     const tool = path.join(src, 'firstevent.c');
     const native = path.join(dir, 'firstevent-native');
     // -s: a container image ships the binary stripped; the static link pulls in exactly the
     // parts of libbpf, libelf, zlib and glibc the tool uses.
-    run('clang-19', ['-static', '-s', '-O2', '-I', dir, '-o', native, tool, '-lbpf', '-lelf', '-lz']);
+    runTool('clang-19', ['-static', '-s', '-O2', '-I', dir, '-o', native, tool, '-lbpf', '-lelf', '-lz']);
     const wasm = path.join(dir, 'firstevent.wasm');
     // Linked as `wasmbpf compile` links, so the module is the size `wasmbpf build` ships.
-    run('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-I', dir, '-o', wasm, tool, ...GUEST_LINK_FLAGS]);
+    runTool('clang-19', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-I', dir, '-o', wasm, tool, ...GUEST_LINK_FLAGS]);
     const ticker = path.join(dir, 'ticker');
-    run('clang-19', ['-O2', '-o', ticker, path.join(src, 'ticker.c')]);
+    runTool('clang-19', ['-O2', '-o', ticker, path.join(src, 'ticker.c')]);
     return { dir, object, native, wasm, ticker };
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });
