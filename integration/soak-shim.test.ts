@@ -190,13 +190,16 @@ test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one s
   // snapshots at cycle 20 and 100), while RssAnon grows by ~50-200 KiB per cycle, natively: every
   // module start costs ~50 KiB that is never given back, and it is koffi's (a bare Node Worker
   // that only does require('koffi') grows a process by ~46 KiB per worker; workers that compile
-  // and run Wasm without koffi stay flat). So 100 cycles may add up to ~20 MiB; the bound is 32
-  // MiB. The heap check above is the exact one for the shim's own objects.
+  // and run Wasm without koffi stay flat). Runs on this VM measured 60, 78, 128 (two cores kept
+  // busy) and once 359 KiB per cycle (a fresh-clone CI run: V8 and malloc give memory back late
+  // when the machine is busy). The bound is 64 MiB over 100 cycles: what it must catch is a
+  // module's memory kept per cycle — its worker isolate (~10 MiB) or its Wasm memory (>= 1 MiB) —
+  // which is 100 MiB and more. The heap check above is the exact one for the shim's own objects.
   const third = Math.max(1, Math.floor(rss.length / 3));
   const early = Math.max(...rss.slice(0, third));
   const late = Math.max(...rss.slice(-third));
   console.log(`soak RssAnon growth: ${late - early} KiB from the first third's max to the last third's (${((late - early) / CYCLES).toFixed(1)} KiB per cycle)`);
-  assert.ok(late - early < 32 * 1024, `shim RssAnon grew ${late - early} KiB (first third max ${early}, last third max ${late}): ${rss.join(' ')}`);
+  assert.ok(late - early < 64 * 1024, `shim RssAnon grew ${late - early} KiB (first third max ${early}, last third max ${late}): ${rss.join(' ')}`);
 
   await ctd.ctrOk(['task', 'kill', 'soak-sandbox']);
   await waitFor('the sandbox stopped', () => stoppedRow('soak-sandbox'));
