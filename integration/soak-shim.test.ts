@@ -204,7 +204,7 @@ test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one s
   // differ by ~7 KiB per cycle) and MALLOC_ARENA_MAX=2 changes nothing: it is native memory each
   // module worker leaves behind when it ends — Node does not give back all of a terminated
   // Worker's memory (nodejs/node#45685, #51868), and koffi loaded in a worker keeps ~46 KiB. The
-  // bound is 64 MiB over 100 cycles: what it must catch is a module's memory kept per cycle — its
+  // bound is 80 MiB over 100 cycles (fresh-clone CI runs measured 36 to 44 MiB): what it must catch is a module's memory kept per cycle — its
   // worker isolate (~10 MiB) or its Wasm memory (>= 1 MiB) — which is 100 MiB and more. The heap
   // check above is the exact one for the shim's own objects; a pool of module threads would
   // remove the per-worker part.
@@ -212,7 +212,7 @@ test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one s
   const early = Math.max(...rss.slice(0, third));
   const late = Math.max(...rss.slice(-third));
   console.log(`soak RssAnon growth: ${late - early} KiB from the first third's max to the last third's (${((late - early) / CYCLES).toFixed(1)} KiB per cycle)`);
-  assert.ok(late - early < 64 * 1024, `shim RssAnon grew ${late - early} KiB (first third max ${early}, last third max ${late}): ${rss.join(' ')}`);
+  assert.ok(late - early < 80 * 1024, `shim RssAnon grew ${late - early} KiB (first third max ${early}, last third max ${late}): ${rss.join(' ')}`);
 
   await ctd.ctrOk(['task', 'kill', 'soak-sandbox']);
   await waitFor('the sandbox stopped', () => stoppedRow('soak-sandbox'));
