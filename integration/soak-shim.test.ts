@@ -204,8 +204,9 @@ test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one s
   // differ by ~7 KiB per cycle) and MALLOC_ARENA_MAX=2 changes nothing: it is native memory each
   // module worker leaves behind when it ends — Node does not give back all of a terminated
   // Worker's memory (nodejs/node#45685, #51868), and koffi loaded in a worker keeps ~46 KiB. The
-  // bound is 80 MiB over 100 cycles (fresh-clone CI runs measured 36 to 44 MiB): what it must catch is a module's memory kept per cycle — its
-  // worker isolate (~10 MiB) or its Wasm memory (>= 1 MiB) — which is 100 MiB and more. The heap
+  // bound is 80 MiB over 100 cycles (fresh-clone CI runs measured 36 to 44 MiB): what it must
+  // catch is a module's memory kept per cycle — its worker isolate (~10 MiB) or its Wasm memory
+  // (>= 1 MiB) — which is 100 MiB and more. The heap
   // check above is the exact one for the shim's own objects; a pool of module threads would
   // remove the per-worker part.
   const third = Math.max(1, Math.floor(rss.length / 3));
