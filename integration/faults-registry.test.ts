@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
 import { ImageStore } from '../image/store.ts';
@@ -24,15 +24,20 @@ async function tempDir(t: { after: (fn: () => unknown) => void }): Promise<strin
   return dir;
 }
 
-test('a registry that accepts and never answers: pull times out naming the registry and the limit', async (t) => {
+/** A TCP server that accepts connections and never says a word; its host:port. */
+async function silentRegistry(t: TestContext): Promise<string> {
   const sockets: Socket[] = [];
-  const server = createServer((s) => sockets.push(s)); // accept, say nothing
+  const server = createServer((s) => sockets.push(s));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => {
     for (const s of sockets) s.destroy();
     server.close();
   });
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('a registry that accepts and never answers: pull times out naming the registry and the limit', async (t) => {
+  const host = await silentRegistry(t);
   const home = join(await tempDir(t), 'home');
   const name = `${host}/tools/silent:v1`;
 
@@ -45,14 +50,7 @@ test('a registry that accepts and never answers: pull times out naming the regis
 });
 
 test('wasmbpf pull from a silent registry: exit 1 with the timeout message; a bad WASMBPF_REGISTRY_TIMEOUT is refused', async (t) => {
-  const sockets: Socket[] = [];
-  const server = createServer((s) => sockets.push(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const host = await silentRegistry(t);
   const home = join(await tempDir(t), 'home');
   const cli = await wasmbpf(['pull', `${host}/tools/silent:v1`], { WASMBPF_HOME: home, WASMBPF_REGISTRY_TIMEOUT: '500ms' });
   assert.equal(cli.code, 1, cli.stderr);
