@@ -12,14 +12,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { installLibbpfLogRouter, LibbpfLogClient, openLogSink, closeLogSink, type LibbpfLogSink } from '../../runtime/bpf/libbpf-log.ts';
-import { ResourceLedger } from '../../runtime/bpf/resource-ledger.ts';
-import { ObjectSelector } from '../../runtime/object-selector.ts';
-import { StopSignal } from '../../runtime/wasm/stop-signal.ts';
-import { WasmBpfHost } from '../../runtime/wasm/wasm-bpf-host.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
 import { HOSTILE_PAGES, hostileGuestWasm, renamedProbe, type HostileGuestExports } from '../fixtures/runtime/hostile-guest.ts';
 import { leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
+import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
 
 /** Mutated objects loaded; keep at least this many in CI. */
 const RUNS = Number(process.env.WASMBPF_FUZZ_RUNS ?? 5000);
@@ -31,22 +27,17 @@ const MAX_BYTES = HOSTILE_PAGES * 65536 - OBJECT_AT;
 
 let fx: RuntimeFixtures;
 let base: Buffer;
-let devNull: number;
-let sink: LibbpfLogSink;
-let log: LibbpfLogClient;
+let log: QuietLibbpfLog;
 
 before(() => {
   fx = buildRuntimeFixtures();
   const stripped = path.join(fx.dir, 'probe.stripped.bpf.o');
   execFileSync('llvm-objcopy-19', ['--strip-debug', fx.probeObject, stripped]);
   base = Buffer.from(renamedProbe(fs.readFileSync(stripped), PREFIX));
-  devNull = fs.openSync('/dev/null', 'w');
-  sink = openLogSink(devNull);
-  log = new LibbpfLogClient(installLibbpfLogRouter(), sink);
+  log = new QuietLibbpfLog();
 });
 after(() => {
-  closeLogSink(sink);
-  fs.closeSync(devNull);
+  log.close();
   fs.rmSync(fx.dir, { recursive: true, force: true });
 });
 
@@ -129,11 +120,7 @@ function mutate(bytes: Buffer, steps: { m: Mutation; f: number; g: number }[]): 
 test(`${RUNS} random and mutated ELF files into wasm_load_bpf_object (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
   console.error(`ELF fuzz: WASMBPF_FUZZ_SEED=${SEED}`);
   const fdsBefore = openFdCount();
-  const ledger = new ResourceLedger();
-  const host = new WasmBpfHost({
-    stderrFd: devNull, runLogged: (fn) => log.run(fn), ledger, stop: new StopSignal(),
-    selector: new ObjectSelector('x86_64'), policy: {},
-  });
+  const { host, ledger } = log.host();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(hostileGuestWasm()), host.imports());
   host.bind(instance);
   const g = instance.exports as unknown as HostileGuestExports;

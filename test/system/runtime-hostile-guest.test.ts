@@ -13,14 +13,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { installLibbpfLogRouter, LibbpfLogClient, openLogSink, closeLogSink, type LibbpfLogSink } from '../../runtime/bpf/libbpf-log.ts';
-import { ResourceLedger } from '../../runtime/bpf/resource-ledger.ts';
-import { ObjectSelector } from '../../runtime/object-selector.ts';
-import { StopSignal } from '../../runtime/wasm/stop-signal.ts';
-import { WasmBpfHost } from '../../runtime/wasm/wasm-bpf-host.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
 import { CALLBACK, HOSTILE_PAGES, hostileGuestWasm, renamedProbe, type HostileGuestExports } from '../fixtures/runtime/hostile-guest.ts';
 import { leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
+import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
 
 /** Runs x calls per run; 50 x 2,000 is the issue's minimum of 100,000 (keep it in CI). */
 const RUNS = Number(process.env.WASMBPF_FUZZ_RUNS ?? 50);
@@ -45,35 +41,25 @@ const WASI_MAX_ERRNO = 76;
 
 let fx: RuntimeFixtures;
 let object: Uint8Array;
-let devNull: number;
-let sink: LibbpfLogSink;
-let log: LibbpfLogClient;
+let log: QuietLibbpfLog;
 const guestModule = new WebAssembly.Module(hostileGuestWasm());
 
 before(() => {
   fx = buildRuntimeFixtures();
   object = renamedProbe(fs.readFileSync(fx.probeObject), PREFIX);
   assert.ok(OBJECT_AT + object.length <= MEMORY_BYTES, `probe object (${object.length} bytes) fits the guest memory`);
-  devNull = fs.openSync('/dev/null', 'w');
-  sink = openLogSink(devNull);
-  log = new LibbpfLogClient(installLibbpfLogRouter(), sink);
+  log = new QuietLibbpfLog();
 });
 after(() => {
-  closeLogSink(sink);
-  fs.closeSync(devNull);
+  log.close();
   fs.rmSync(fx.dir, { recursive: true, force: true });
 });
 
 /** A guest instance over a fresh host, with the real object loaded by the guest itself. */
 function startGuest() {
-  const ledger = new ResourceLedger();
-  const host = new WasmBpfHost({
-    stderrFd: devNull, runLogged: (fn) => log.run(fn), ledger, stop: new StopSignal(),
-    selector: new ObjectSelector('x86_64'),
-    // Only uprobes may attach: random interface and cgroup targets must not reach lo or a cgroup
-    // other tests use (they get EPERM from the policy, which is fuzzed along the way).
-    policy: { attachTargets: ['uprobe:*'] },
-  });
+  // Only uprobes may attach: random interface and cgroup targets must not reach lo or a cgroup
+  // other tests use (they get EPERM from the policy, which is fuzzed along the way).
+  const { host, ledger } = log.host({ attachTargets: ['uprobe:*'] });
   const instance = new WebAssembly.Instance(guestModule, host.imports());
   host.bind(instance);
   const g = instance.exports as unknown as HostileGuestExports;

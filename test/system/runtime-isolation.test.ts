@@ -5,20 +5,22 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { closeLogSink, installLibbpfLogRouter, LibbpfLogClient, openLogSink } from '../../runtime/bpf/libbpf-log.ts';
-import { ResourceLedger } from '../../runtime/bpf/resource-ledger.ts';
-import { ObjectSelector } from '../../runtime/object-selector.ts';
-import { StopSignal } from '../../runtime/wasm/stop-signal.ts';
 import { WasmBpfHost } from '../../runtime/wasm/wasm-bpf-host.ts';
 import { WASI_ERRNO as E } from '../../runtime/wasm/wasi-errno.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
+import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
 
 let fx: RuntimeFixtures;
+let log: QuietLibbpfLog;
 before(() => {
   fx = buildRuntimeFixtures();
+  log = new QuietLibbpfLog();
 });
-after(() => fs.rmSync(fx.dir, { recursive: true, force: true }));
+after(() => {
+  log.close();
+  fs.rmSync(fx.dir, { recursive: true, force: true });
+});
 
 type Imports = Record<string, Record<string, (...a: unknown[]) => unknown>>;
 const NAME_AT = 1000, KEY_AT = 2000, VALUE_AT = 2100, OBJECT_AT = 65536;
@@ -33,13 +35,8 @@ interface Module {
 }
 
 /** One module's host with the probe object loaded, its guest memory driven from here. */
-function module(stderrFd: number): Module {
-  const sink = openLogSink(stderrFd);
-  const log = new LibbpfLogClient(installLibbpfLogRouter(), sink);
-  const host = new WasmBpfHost({
-    stderrFd, runLogged: (fn) => log.run(fn), ledger: new ResourceLedger(), stop: new StopSignal(),
-    selector: new ObjectSelector('x86_64'), policy: {},
-  });
+function module(): Module {
+  const { host } = log.host();
   const memory = new WebAssembly.Memory({ initial: 4 });
   host.bind({ exports: { memory, __indirect_function_table: new WebAssembly.Table({ initial: 4, element: 'anyfunc' }) } } as unknown as WebAssembly.Instance);
   const imports = host.imports() as Imports;
@@ -56,7 +53,6 @@ function module(stderrFd: number): Module {
     },
     close() {
       host.close();
-      closeLogSink(sink);
     },
   };
 }
@@ -76,15 +72,13 @@ function hostMapFds(): Map<number, number> {
 }
 
 test("module A cannot reach module B's maps or objects: B's host fds are EBADF, unknown handles ENOENT", async (t) => {
-  const devNull = fs.openSync('/dev/null', 'w');
   const mapFdsBefore = new Set(hostMapFds().keys());
-  const b = module(devNull);
+  const b = module();
   const bMapFds = [...hostMapFds().keys()].filter((fd) => !mapFdsBefore.has(fd));
-  const a = module(devNull);
+  const a = module();
   t.after(() => {
     a.close();
     b.close();
-    fs.closeSync(devNull);
   });
   assert.ok(bMapFds.length >= 5, `B's maps are host fds of this process (${bMapFds.join(', ')})`);
 
@@ -134,12 +128,8 @@ test("module A cannot reach module B's maps or objects: B's host fds are EBADF, 
 });
 
 test('closing an object frees its fd numbers for reuse, and an old number then names nothing', async (t) => {
-  const devNull = fs.openSync('/dev/null', 'w');
-  const a = module(devNull);
-  t.after(() => {
-    a.close();
-    fs.closeSync(devNull);
-  });
+  const a = module();
+  t.after(() => a.close());
   const hash = a.fd('wbt_hash');
   assert.equal(a.fd('wbt_hash'), hash, 'asking twice gives the same number');
   assert.equal(a.imports.wasm_bpf!.wasm_close_bpf_object!(a.handle), 0);
