@@ -38,7 +38,16 @@ export interface ModuleSpec {
   memoryLimit?: number;
   /** How long a graceful stop waits for the guest's own loop to end before terminating it. Default 3000 ms. */
   gracePeriodMs?: number;
+  /** Told each start-up milestone as it is reached, with its wall-clock time in ms (for `wasmbpf run --debug`). */
+  onPhase?: (phase: ModulePhase, atMs: number) => void;
 }
+
+/**
+ * Start-up milestones of a module, in order: its worker has loaded the runtime (at once for a
+ * warm one), the module is compiled (at once from the cache), instantiated, its first eBPF object
+ * loaded (the verifier passed), its first program attached.
+ */
+export type ModulePhase = 'worker-ready' | 'compiled' | 'instantiated' | 'bpf-loaded' | 'attached';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGKILL';
 
@@ -49,6 +58,23 @@ export interface ExitStatus {
   signal?: StopSignal;
   /** Set when the module trapped or failed to start: what happened, for a log or stderr. */
   error?: string;
+  /**
+   * The module ran out of memory: it trapped at its linear memory limit, or its worker's V8 heap
+   * was exhausted. Ended like a process the OOM killer took: code 137.
+   */
+  outOfMemory?: boolean;
+}
+
+/** What a running module costs, for metrics: its own thread and memory, not the whole process's. */
+export interface ModuleUsage {
+  /** CPU time of the module's thread, in nanoseconds (clock-tick resolution). */
+  cpuUserNs: number;
+  cpuSystemNs: number;
+  /** The guest's linear memory, as the host last saw it. */
+  wasmMemoryBytes: number;
+  /** The worker's V8 heap in use, and its limit. */
+  heapUsedBytes: number;
+  heapLimitBytes: number;
 }
 
 export interface RunningModule {
@@ -58,6 +84,8 @@ export interface RunningModule {
   readonly exited: Promise<ExitStatus>;
   /** SIGINT/SIGTERM: the guest's blocking calls return -EINTR; terminated after the grace period. SIGKILL: at once. Idempotent. */
   stop(signal: StopSignal): void;
+  /** The module's thread CPU and memory now; zeros once it has ended. */
+  usage(): Promise<ModuleUsage>;
   /** stop('SIGKILL') and wait for exited. */
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -37,9 +37,11 @@ export class GuestMemory {
   /** The buffer's native address as a number (user-space addresses are below 2^53), or -1 until asked. */
   private base = -1;
 
-  constructor(private readonly memory: WebAssembly.Memory) {
+  /** onResize: told the size at once and after every grow the host notices (per-task memory stats). */
+  constructor(private readonly memory: WebAssembly.Memory, private readonly onResize?: (bytes: number) => void) {
     this.buffer = memory.buffer;
     this.length = this.buffer.byteLength;
+    onResize?.(this.length);
     this.u8 = new Uint8Array(this.buffer);
     this.u32 = new Uint32Array(this.buffer, 0, this.length >>> 2);
   }
@@ -52,6 +54,7 @@ export class GuestMemory {
     this.u8 = new Uint8Array(this.buffer);
     this.u32 = new Uint32Array(this.buffer, 0, this.length >>> 2);
     this.base = -1;
+    this.onResize?.(this.length);
   }
 
   /** The host address of [ptr, ptr+len) for native calls (koffi takes it as uintptr_t), after the same bounds check as bytes(). */

@@ -39,6 +39,10 @@ export interface HostDeps {
   stop: StopSignal;
   selector: ObjectSelector;
   policy: EbpfPolicy;
+  /** Start-up milestones, each time one is reached (the worker reports the first of each). */
+  onMilestone?: (milestone: 'bpf-loaded' | 'attached') => void;
+  /** The guest's linear memory size, at bind and whenever the host sees it grown. */
+  onMemorySize?: (bytes: number) => void;
 }
 
 /** Guest fds up to this many get a slot in the map_operate cache (higher ones are looked up each time). */
@@ -84,7 +88,7 @@ export class WasmBpfHost {
       table: e.__indirect_function_table as WebAssembly.Table | undefined,
       goCallback: e['go-callback'] as GuestExports['goCallback'],
     };
-    this.memory = new GuestMemory(this.guest.memory);
+    this.memory = new GuestMemory(this.guest.memory, this.deps.onMemorySize);
   }
 
   imports(): WebAssembly.Imports {
@@ -126,6 +130,7 @@ export class WasmBpfHost {
             }
             throw err;
           }
+          this.deps.onMilestone?.('attached');
           return 0;
         }),
         wasm_bpf_buffer_poll: (obj: bigint, fd: number, sampleFn: number, ctx: Ptr, buf: Ptr, len: number, timeout: number) =>
@@ -174,6 +179,7 @@ export class WasmBpfHost {
           const options = this.attachOptions(opts, optsLen);
           checkAttachTarget(this.deps.policy, name, this.optionsTarget(o, name, options));
           o.attach(name, options);
+          this.deps.onMilestone?.('attached');
           return 0;
         }),
         open_raw_socket: (ifname: Ptr) => this.guard('open_raw_socket', () => this.openRawSocket(this.mem().cString(ifname, 64))),
@@ -316,6 +322,7 @@ export class WasmBpfHost {
     for (const p of object.programs()) if (p.autoload) checkProgramType(policy, p.name, p.section);
     for (const m of object.mapTypes()) checkMapType(policy, m.name, m.type);
     object.load();
+    this.deps.onMilestone?.('bpf-loaded');
     // The kernel drops perf event output while no perf buffer is open (a ring buffer keeps it),
     // and guests open theirs at the first poll, after attaching: open them now so no record
     // emitted between attach and that poll is lost.

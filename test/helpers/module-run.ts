@@ -2,7 +2,7 @@
 // file, so tests can wait for a line ("ready") while it runs and read everything afterwards.
 import fs from 'node:fs';
 import path from 'node:path';
-import { startModule, type ModuleSpec, type RunningModule } from '../../runtime/index.ts';
+import { startModule, type ModuleSpec, type RunningModule, type WorkerPool } from '../../runtime/index.ts';
 
 export interface ModuleRun {
   module: RunningModule;
@@ -11,10 +11,10 @@ export interface ModuleRun {
   close(): void;
 }
 
-export function runModule(dir: string, spec: ModuleSpec): ModuleRun {
+export function runModule(dir: string, spec: ModuleSpec, pool?: WorkerPool): ModuleRun {
   const file = path.join(dir, `out-${Date.now()}-${Math.random().toString(36).slice(2)}.txt`);
   const fd = fs.openSync(file, 'w+');
-  const module = startModule({ stdout: fd, stderr: fd, ...spec });
+  const module = startModule({ stdout: fd, stderr: fd, ...spec }, pool);
   const output = () => fs.readFileSync(file, 'utf8');
   return {
     module,

@@ -1,11 +1,12 @@
 // The linear memory cap (runtime/wasm/memory-limit.ts) on a real guest: malloc in a loop gets
-// NULL at the cap, a guest that aborts on NULL traps with a message naming the limit, and a
-// module whose initial memory is above the cap does not start.
+// NULL at the cap, a guest that aborts on NULL is ended as out of memory (137, like the OOM
+// killer) with a message naming the limit, and a module whose initial memory is above the cap
+// does not start.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { buildLimitFixtures, type LimitFixtures } from '../fixtures/limits/build.ts';
-import { runToEnd } from '../helpers/module-run.ts';
+import { runModule, runToEnd } from '../helpers/module-run.ts';
 import { capModuleMemory, parseSize, WASM_PAGE } from '../../runtime/wasm/memory-limit.ts';
 
 let fx: LimitFixtures;
@@ -36,9 +37,13 @@ test('without a limit given, the default cap (256 MiB) applies', async () => {
   assert.ok(kib >= 240 * 1024 && kib <= 256 * 1024, `allocated ${kib} KiB under the default cap`);
 });
 
-test('a guest that aborts when malloc fails traps: exit 134, the message names the limit', async () => {
-  const { code, out } = await runToEnd(fx.dir, { wasm: fs.readFileSync(fx.guest), args: ['guest', 'abort', '1024'], memoryLimit: 16 * MiB });
-  assert.equal(code, 134, out);
+test('a guest that aborts when malloc fails at the cap is out of memory: exit 137, the message names the limit', async () => {
+  const r = runModule(fx.dir, { wasm: fs.readFileSync(fx.guest), args: ['guest', 'abort', '1024'], memoryLimit: 16 * MiB });
+  const status = await r.module.exited;
+  r.close();
+  const out = r.output();
+  assert.equal(status.code, 137, out);
+  assert.equal(status.outOfMemory, true);
   assert.match(out, /wasmbpf: wasm trap: unreachable \(the module's memory is [\d.]+ MiB of its 16 MiB limit/, out);
 });
 

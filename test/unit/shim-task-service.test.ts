@@ -33,6 +33,9 @@ function fakeRuntime() {
         stops.push(signal);
         finish!({ code: signal === 'SIGKILL' ? 137 : 143, signal });
       },
+      async usage() {
+        return { cpuUserNs: 0, cpuSystemNs: 0, wasmMemoryBytes: 0, heapUsedBytes: 0, heapLimitBytes: 0 };
+      },
       async [Symbol.asyncDispose]() {},
     };
   };
