@@ -1,0 +1,97 @@
+# Runs in the guest as root (busybox sh), from guest-init.sh. For each tool of $TOOLS (from
+# /tmp/io/env): `wasmbpf run /tmp/work/images/TOOL.tar ARGS` as a user would, then checks what
+# upstream's tools promise: it starts (prints its header), it reports real events (the script
+# makes them happen), Ctrl-C (SIGINT) ends it with status 0, and none of its eBPF programs or maps
+# is left in the kernel (bpftool's id lists before and after). One line per tool goes to
+# /tmp/io/results: TOOL pass|FAIL|skip WHY; each tool's output is kept in /tmp/io/TOOL.log.
+. /tmp/io/env
+arch=$(uname -m)
+export WASMBPF_HOME=/tmp/wbhome
+echo "guest: $(uname -r) $arch; LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null)"
+: >/tmp/io/results
+
+ids() { bpftool "$1" show 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p' | tr '\n' ' '; }
+now() { cut -d' ' -f1 /proc/uptime; }
+# waitlog FILE ERE SECONDS: until FILE has a line matching ERE (0), or SECONDS pass / PID ends (1)
+waitlog() {
+  i=0
+  while [ $i -lt $(($3 * 5)) ]; do
+    grep -Eq "$2" "$1" && return 0
+    kill -0 $pid 2>/dev/null || { grep -Eq "$2" "$1"; return; }
+    sleep 0.2; i=$((i + 1))
+  done
+  return 1
+}
+
+# What each tool is run with, what says it started, what shows real events, and how to make them.
+spec() {
+  args= ready= want= skip=
+  case $1 in
+    execsnoop) ready='^PCOMM +PID'; want='/bin/echo wasmbpf-marker-exec';;
+    bootstrap) ready='^TIME +EVENT'; want='EXIT +sh .*\[7\]';;
+    opensnoop) args='-n cat'; ready='^PID +COMM +FD'; want='cat +-1 +2 /tmp/wasmbpf-no-such-file';;
+    runqlat) args=1; ready='^Tracing run queue'; want='-> [0-9]+ +: [1-9]';;
+    biolatency) args='-D 1'; ready='^Tracing block device'; want='^disk = [0-9]+:[0-9]+';;
+    pktcount) args=lo; ready='^TIME +PROTO +PACKETS'; want='ICMP +[1-9]';;
+    sockfilter) args=lo; ready='^Filtering packets on lo'; want='protocol: ICMP.*127\.0\.0\.1';;
+    uprobe) args="/tmp/work/bin/uprobe_target-$arch uprobe_add"; ready='^PID +COMM +EVENT'; want='RETURN +uprobe_add\(\) = 22';;
+    kprobe) ready='^PID +COMM +EVENT'; want='RETURN .*/tmp/wasmbpf-unlinked.* = 0';;
+    fentry) ready='^PID +COMM +EVENT'; want='EXIT .*/tmp/wasmbpf-unlinked.* = 0'
+      # arm64 has BPF trampolines (fentry/fexit) only from Linux 6.4 on (ftrace direct calls)
+      case "$arch $(uname -r)" in "aarch64 6."[0-3].*|"aarch64 5."*) skip='no fentry/fexit on arm64 before Linux 6.4';; esac;;
+    lsm) ready='^Denying'; want='DENIED .*wasmbpf-lsm-marker';;
+    *) echo "guest-test: no spec for tool $1" >&2; return 1;;
+  esac
+}
+trigger() {
+  case $1 in
+    execsnoop) /bin/echo wasmbpf-marker-exec two >/dev/null;;
+    bootstrap) sh -c 'sleep 0.3; exit 7';;
+    opensnoop) cat /tmp/wasmbpf-no-such-file 2>/dev/null;;
+    runqlat) for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done;;
+    biolatency) echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=4096 count=64 skip=$((RANDOM % 4000)) 2>/dev/null;;
+    pktcount|sockfilter) ping -c 2 -W 1 127.0.0.1 >/dev/null 2>&1;;
+    uprobe) /tmp/work/bin/uprobe_target-$arch;;
+    kprobe|fentry) : >/tmp/wasmbpf-unlinked; rm -f /tmp/wasmbpf-unlinked;;
+    lsm) mkdir /tmp/wasmbpf-lsm-marker 2>/dev/null; rmdir /tmp/wasmbpf-lsm-marker 2>/dev/null;;
+  esac
+}
+
+result() { echo "$name $1 $2" >>/tmp/io/results; echo "== $name: $1 $2"; }
+fails=0
+for name in $TOOLS; do
+  spec "$name" || { result FAIL 'no spec'; fails=$((fails + 1)); continue; }
+  [ -n "$skip" ] && { result skip "$skip"; continue; }
+  log=/tmp/io/$name.log
+  progs0=$(ids prog) maps0=$(ids map)
+  t0=$(now); : >"$log"
+  # $WASMBPF is node and its script, unquoted on purpose: $! is then Node itself, which takes
+  # SIGINT (a background shell function or wrapper script would not pass it on).
+  $WASMBPF run /tmp/work/images/$name.tar $args >"$log" 2>&1 &
+  pid=$!
+  why=
+  if ! waitlog "$log" "$ready" 240; then
+    why="did not start (no '$ready')"
+  else
+    t1=$(now)
+    n=0
+    until grep -Eq -- "$want" "$log"; do
+      [ $n -ge 10 ] && { why="no events (no '$want' after 10 triggers)"; break; }
+      kill -0 $pid 2>/dev/null || { why='exited while tracing'; break; }
+      trigger "$name"; sleep 1.5; n=$((n + 1))
+    done
+  fi
+  kill -INT $pid 2>/dev/null
+  i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 $pid 2>/dev/null; then kill -KILL $pid; why="${why:-no exit within 30 s of SIGINT}"; fi
+  wait $pid; rc=$?
+  [ -z "$why" ] && [ $rc -ne 0 ] && why="exit status $rc after SIGINT"
+  # tp_btf/fentry programs go after an RCU-tasks grace period: give the kernel some seconds.
+  i=0; while [ $i -lt 50 ]; do
+    [ "$(ids prog)" = "$progs0" ] && [ "$(ids map)" = "$maps0" ] && break; sleep 0.2; i=$((i + 1)); done
+  [ "$(ids prog)" = "$progs0" ] || why="${why:+$why; }programs left loaded: $(ids prog)"
+  [ "$(ids map)" = "$maps0" ] || why="${why:+$why; }maps left: $(ids map)"
+  if [ -z "$why" ]; then result pass "first output after $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s"
+  else result FAIL "$why"; fails=$((fails + 1)); sed 's/^/    | /' "$log" | tail -n 25; fi
+done
+[ $fails -eq 0 ]
