@@ -12,6 +12,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default:
   inspect: { summary: 'show an image\'s layers, architectures and annotations', load: () => import('./commands/inspect.ts') },
   push: { summary: 'push an image to a registry', load: () => import('./commands/push.ts') },
   pull: { summary: 'pull an image from a registry', load: () => import('./commands/pull.ts') },
+  sign: { summary: 'sign an image in its registry (cosign format)', load: () => import('./commands/sign.ts') },
+  key: { summary: 'generate a signing key pair (cosign format)', load: () => import('./commands/key.ts') },
   install: { summary: 'install the containerd shim and its containerd config', load: () => import('./commands/install.ts') },
   uninstall: { summary: 'undo `wasmbpf install`', load: () => import('./commands/uninstall.ts') },
 };

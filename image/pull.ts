@@ -23,6 +23,8 @@ import { formatReference, parseReference } from './reference.ts';
 import { RegistryClient } from './registry/client.ts';
 import { findCredentials, type Credentials } from './registry/credentials.ts';
 import { ImageStore } from './store.ts';
+import type { VerificationKey } from './signature/key-files.ts';
+import { verifyImageSignature } from './signature/verify.ts';
 
 export interface TransferOptions {
   home?: string;
@@ -33,6 +35,11 @@ export interface TransferOptions {
   hostArch?: Arch;
   /** Stops the transfer; a blob being written is discarded (its temp file removed). */
   signal?: AbortSignal;
+  /**
+   * Pull only an image signed by one of these keys (signature/verify.ts): the digest the
+   * reference resolves to is checked before any blob is fetched, so a refused image leaves nothing.
+   */
+  verifyKeys?: readonly VerificationKey[];
 }
 
 export interface PullResult {
@@ -76,6 +83,9 @@ async function pull(reference: string, options: TransferOptions): Promise<PullRe
     if (actual !== expected) {
       throw new DigestMismatchError(`${what}: the registry promised ${expected} but the content is ${actual}`, expected, actual);
     }
+  }
+  if (options.verifyKeys) {
+    await verifyImageSignature({ client, image: name, digest: expected ?? digestOf(top.bytes), keys: options.verifyKeys });
   }
   const document = parseImageDocument(top.bytes, top.mediaType, what);
   let manifestBytes = top.bytes;

@@ -16,6 +16,7 @@ import { familiarName, formatReference, parseReference } from './reference.ts';
 import { readRootfsFile } from './rootfs.ts';
 import { ImageStore } from './store.ts';
 import { classifyTarget } from './target.ts';
+import type { VerificationKey } from './signature/key-files.ts';
 
 export interface Runnable {
   name: string;
@@ -34,6 +35,13 @@ export interface ResolveOptions {
   insecure?: boolean;
   /** Pull a reference that is not in the store (default true). */
   pull?: boolean;
+  /**
+   * Run only an image signed by one of these keys: a reference is then always pulled (blobs
+   * already stored are not fetched again), so the signature checked is the one of the digest the
+   * registry serves now, and the copy run is that digest. Files (tarballs, modules) cannot be
+   * verified: they carry no signature.
+   */
+  verifyKeys?: readonly VerificationKey[];
 }
 
 export function hostArchitecture(): Arch {
@@ -47,6 +55,7 @@ export async function openImage(target: string, options: ResolveOptions = {}): P
   const hostArch = options.hostArch ?? hostArchitecture();
   const kind = await classifyTarget(target);
   if (kind.kind === 'module') throw new TargetError(`${target} is a bare Wasm module, not an image`);
+  if (kind.kind === 'layout' && options.verifyKeys) throw unverifiable(target);
   if (kind.kind === 'layout') {
     const layout = await ImageLayout.open(kind.path);
     const image = layout.select();
@@ -54,13 +63,14 @@ export async function openImage(target: string, options: ResolveOptions = {}): P
   }
   const name = formatReference(parseReference(kind.reference));
   const store = ImageStore.open(options.home);
-  let root = await store.resolve(name);
+  let root = options.verifyKeys ? undefined : await store.resolve(name);
   if (!root) {
     if (options.pull === false) throw new ImageNotFoundError(`${familiarName(name)} is not in the local store (${store.root})`);
     const { pullImage } = await import('./pull.ts');
     try {
       root = (await pullImage(name, { ...options, hostArch })).descriptor;
     } catch (err) {
+      if (options.verifyKeys) throw err; // the store was not looked at: a verified run always pulls
       throw notInLocalStore(err, familiarName(name), store.root);
     }
   }
@@ -69,6 +79,7 @@ export async function openImage(target: string, options: ResolveOptions = {}): P
 
 export async function resolveRunnable(target: string, options: ResolveOptions = {}): Promise<Runnable> {
   const kind = await classifyTarget(target);
+  if (kind.kind === 'module' && options.verifyKeys) throw unverifiable(target);
   if (kind.kind === 'module') {
     const wasm = await readFile(kind.path);
     return { name: basename(kind.path).replace(/\.wasm$/, ''), wasm, args: [basename(kind.path)], env: [], bpfObjects: [] };
@@ -104,6 +115,10 @@ export async function runnableFromImage(image: LoadedImage, hostArch: Arch): Pro
     env: [...(image.config.config?.Env ?? [])],
     bpfObjects,
   };
+}
+
+function unverifiable(target: string): TargetError {
+  return new TargetError(`${target} is a file: signatures are verified for image references in a registry (push it, sign it, run the reference)`);
 }
 
 function imageBaseName(name: string): string {

@@ -10,6 +10,7 @@
 //   commandLine(config)                                                    Entrypoint ++ Cmd
 export * from './arch.ts';
 export * from './annotations.ts';
+export * from './cosign.ts';
 export * from './digest.ts';
 export * from './empty-layer.ts';
 export * from './ebpf-object.ts';

@@ -14,7 +14,12 @@ Credentials: --username/--password (or --password-stdin), else WASMBPF_REGISTRY_
 else the auths of ~/.docker/config.json (or $DOCKER_CONFIG/config.json). Basic and bearer-token
 registries are both supported.
 
+With --verify-key, the image is pulled only if the digest REF resolves to carries a signature
+(cosign's format: \`wasmbpf sign\`, cosign, skopeo) made with one of the keys; otherwise it
+fails naming the image, the digest and why, and nothing is stored.
+
 Options:
+      --verify-key FILE   a public key (PEM, cosign.pub) the image must be signed with (repeatable: any of them)
 ${REGISTRY_HELP}
   -h, --help              show this help
 `;
@@ -28,6 +33,7 @@ const command: Command = {
       allowPositionals: true,
       options: {
         ...REGISTRY_OPTIONS,
+        'verify-key': { type: 'string', multiple: true },
       },
     });
     if (positionals.length !== 1) throw new UsageError('expected exactly one image reference');
@@ -36,6 +42,7 @@ const command: Command = {
     const { terminalProgress } = await import('../../image/progress.ts');
     const { familiarName } = await import('../../image/reference.ts');
     const { TransferInterruptedError } = await import('../../image/errors.ts');
+    const verifyKeys = values['verify-key'] ? await (await import('../../image/signature/key-files.ts')).readVerificationKeys(values['verify-key']) : undefined;
     // Ctrl-C aborts the transfer so the blob in flight is discarded, not left in the store's tmp/.
     const stop = new AbortController();
     const onSignal = () => stop.abort(new TransferInterruptedError('interrupted; nothing partial was kept'));
@@ -47,6 +54,7 @@ const command: Command = {
         ...access,
         progress: terminalProgress(),
         signal: stop.signal,
+        ...(verifyKeys ? { verifyKeys } : {}),
       });
     } catch (err) {
       if (!(err instanceof TransferInterruptedError)) throw err;
@@ -56,6 +64,7 @@ const command: Command = {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
+    if (verifyKeys) process.stderr.write(`verified the signature of ${result.name} with ${verifyKeys.map((k) => k.path).join(', ')}\n`);
     process.stdout.write(
       `pulled ${familiarName(result.name)} ${result.descriptor.digest} (${result.fetched.length} blobs downloaded, ${result.present.length} already present)\n`,
     );

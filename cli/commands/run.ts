@@ -26,6 +26,9 @@ Options:
       --arch ARCH          pick eBPF objects for ARCH instead of this machine's
       --grace-period MS    how long a stop waits for the module to end (default 3000)
       --insecure           allow plain HTTP to a registry when pulling REF
+      --verify-key FILE    run REF only if signed with this public key (PEM, cosign.pub;
+                           repeatable: any of them); REF is then always pulled and the
+                           digest the registry serves is the one checked and run
       --allow-program-types LIST   eBPF policy: program types the module may load
                                    (tracepoint,kprobe,uprobe,tp_btf,xdp,tc,socket,...)
       --allow-attach-targets LIST  eBPF policy: attach targets, globs allowed
@@ -48,8 +51,9 @@ interface Resolved {
   bpfObjects: BpfObjectCandidate[];
 }
 
-async function resolveTarget(target: string, insecure: boolean, hostArch: ModuleSpec['hostArch']): Promise<Resolved> {
-  if (target.endsWith('.wasm') || (fs.existsSync(target) && isWasmFile(target))) {
+async function resolveTarget(target: string, insecure: boolean, hostArch: ModuleSpec['hostArch'], verifyKeyFiles: string[] | undefined): Promise<Resolved> {
+  const verifyKeys = verifyKeyFiles ? await (await import('../../image/signature/key-files.ts')).readVerificationKeys(verifyKeyFiles) : undefined;
+  if (!verifyKeys && (target.endsWith('.wasm') || (fs.existsSync(target) && isWasmFile(target)))) {
     let wasm: Uint8Array;
     try {
       wasm = fs.readFileSync(target);
@@ -59,7 +63,7 @@ async function resolveTarget(target: string, insecure: boolean, hostArch: Module
     return { wasm, args: [target], env: [], bpfObjects: [] };
   }
   const { resolveRunnable } = await import('../../image/resolve.ts');
-  const r = await resolveRunnable(target, { insecure, ...(hostArch ? { hostArch } : {}) });
+  const r = await resolveRunnable(target, { insecure, ...(hostArch ? { hostArch } : {}), ...(verifyKeys ? { verifyKeys } : {}) });
   return { wasm: r.wasm, args: r.args.length ? r.args : [r.name], env: r.env, bpfObjects: r.bpfObjects };
 }
 
@@ -104,6 +108,7 @@ const OPTIONS = {
   arch: { type: 'string' },
   'grace-period': { type: 'string' },
   insecure: { type: 'boolean' },
+  'verify-key': { type: 'string', multiple: true },
   'allow-program-types': { type: 'string' },
   'allow-attach-targets': { type: 'string' },
   'allow-map-types': { type: 'string' },
@@ -160,7 +165,7 @@ const command: Command = {
       values['memory-limit'] === undefined ? undefined : size(values['memory-limit'], '--memory-limit'))!;
 
     const { startModule } = await import('../../runtime/index.ts');
-    const resolved = await resolveTarget(target, values.insecure ?? false, hostArch);
+    const resolved = await resolveTarget(target, values.insecure ?? false, hostArch, values['verify-key']);
     const running = startModule({
       wasm: resolved.wasm,
       args: [resolved.args[0]!, ...resolved.args.slice(1), ...moduleArgs],
