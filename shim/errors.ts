@@ -47,3 +47,15 @@ export class IllegalTransitionError extends ShimError {
     this.name = 'IllegalTransitionError';
   }
 }
+
+/**
+ * The node's [verify] policy refused the container's image (shim/image-verification.ts): no
+ * signature by the node's keys, a signature for something else, or none could be fetched. The
+ * code is the verification's own (WASMBPF_SIGNATURE_*), so the reason survives into containerd.
+ */
+export class ImageRefusedError extends ShimError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('failed-precondition', code, message, options);
+    this.name = 'ImageRefusedError';
+  }
+}

@@ -6,6 +6,8 @@
 //     their own, which no snapshotter unpacks into a rootfs) the shim asks containerd which image
 //     the container was made from and reads the module layer and the host's eBPF object layers,
 //     with the arch-aware selection of oci-spec.
+//  0. First of all, the node's signature policy (image-verification.ts): an image the node wants
+//     signed and that is not is refused before either source is read.
 //  3. Neither: not a Wasm container (the CRI pause container, a native sidecar): undefined, and
 //     the caller hands it to runc.
 import fs from 'node:fs';
@@ -15,6 +17,7 @@ import { loadImage } from '../image/load.ts';
 import type { BpfObjectCandidate } from '../runtime/contract.ts';
 import type { ContainerdApi } from './containerd-api.ts';
 import { ModuleSourceError } from './errors.ts';
+import { enforceImageSignature } from './image-verification.ts';
 import type { RuntimeSpec } from './bundle.ts';
 
 const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
@@ -35,11 +38,15 @@ export interface ModuleLookup {
   spec: RuntimeSpec;
   rootfs: string;
   hostArch: Arch;
-  /** Opens containerd's API lazily: only artifact images need it. */
+  /** Opens containerd's API lazily: only artifact images (and images the node wants signed) need it. */
   api: () => ContainerdApi;
+  /** The node's config file for this Create (node-policy.ts nodeConfigPath), for its [verify] table. */
+  nodeConfig?: string;
 }
 
 export async function resolveModule(lookup: ModuleLookup): Promise<ResolvedModule | undefined> {
+  // Before anything of the image is read: a node that wants it signed refuses it unsigned.
+  await enforceImageSignature(lookup);
   const args = lookup.spec.process?.args ?? [];
   const env = lookup.spec.process?.env ?? [];
   const entry = args[0];

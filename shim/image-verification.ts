@@ -1,0 +1,62 @@
+// The node's signature policy, enforced at Create before the shim reads anything of the
+// container's image (its rootfs module, its Wasm layer, its eBPF objects): when the node's
+// [verify] table (verify-policy.ts) says the image needs a signature, the digest containerd
+// recorded for the image's name must carry one by a node key in the image's registry, in
+// cosign's layout (image/signature/). A refusal fails the Create, so `ctr run` and the kubelet
+// show the image, the digest and the reason, and nothing of the image has been read.
+//
+// Only images the policy names cost anything: without a [verify] table, or with unsigned
+// images allowed and no `require` pattern, containerd is not even asked for the image name.
+import fs from 'node:fs';
+import { parseReference } from '../image/reference.ts';
+import { RegistryClient } from '../image/registry/client.ts';
+import { findCredentials } from '../image/registry/credentials.ts';
+import { ImageSignatureError, SigningKeyError } from '../image/signature/errors.ts';
+import { readVerificationKeys } from '../image/signature/key-files.ts';
+import { verifyImageSignature, type VerifiedSignature } from '../image/signature/verify.ts';
+import type { ContainerdApi } from './containerd-api.ts';
+import { ImageRefusedError, invalidArgument } from './errors.ts';
+import { readVerifyPolicy, requiresSignature } from './verify-policy.ts';
+
+/** Where the node's file is when Create names none (node-policy.ts uses the same path). */
+const DEFAULT_NODE_CONFIG = '/etc/wasmbpf/shim.toml';
+
+export interface SignatureCheckInput {
+  /** The container id. */
+  id: string;
+  /** The node's config file for this Create (runtime options' ConfigPath, else the default). */
+  nodeConfig?: string;
+  api: () => ContainerdApi;
+}
+
+/** Throws ImageRefusedError when the policy needs a signature the image lacks; what verified it otherwise. */
+export async function enforceImageSignature(input: SignatureCheckInput): Promise<VerifiedSignature | undefined> {
+  const file = input.nodeConfig ?? (fs.existsSync(DEFAULT_NODE_CONFIG) ? DEFAULT_NODE_CONFIG : undefined);
+  const policy = readVerifyPolicy(file);
+  if (!policy || (policy.allowUnsigned && policy.require.length === 0)) return undefined;
+  const why = `node policy [verify] in ${file}`;
+  const api = input.api();
+  const name = await api.containerImage(input.id);
+  if (!name) {
+    if (policy.allowUnsigned) return undefined;
+    throw new ImageRefusedError('WASMBPF_SIGNATURE_MISSING', `container ${input.id} has no image whose signature could be checked, and every image must be signed (${why}: allow-unsigned = false)`);
+  }
+  let ref;
+  try {
+    ref = parseReference(name);
+  } catch (error) {
+    throw new ImageRefusedError('WASMBPF_SIGNATURE_MISSING', `image ${name}: its name is not a registry reference, so no signature can be found for it (${why})`, { cause: error });
+  }
+  if (!requiresSignature(policy, name, `${ref.registry}/${ref.repository}`)) return undefined;
+  const { digest } = await api.imageTarget(name);
+  try {
+    const keys = await readVerificationKeys(policy.keys);
+    const credentials = await findCredentials(ref.registry);
+    const client = new RegistryClient(ref.registry, ref.repository, credentials ? { credentials } : {});
+    return await verifyImageSignature({ client, image: name, digest, keys });
+  } catch (error) {
+    if (error instanceof SigningKeyError) throw invalidArgument(`${why}: ${error.message}`, error);
+    if (error instanceof ImageSignatureError) throw new ImageRefusedError(error.code, `${error.message} (${why})`, { cause: error });
+    throw new ImageRefusedError('WASMBPF_SIGNATURE_UNAVAILABLE', `image ${name} (${digest}) is refused: its signature could not be checked: ${(error as Error).message} (${why})`, { cause: error });
+  }
+}

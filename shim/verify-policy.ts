@@ -1,0 +1,70 @@
+// The node's `[verify]` table in /etc/wasmbpf/shim.toml (or the runtime options' ConfigPath,
+// node-policy.ts): which images need a signature before the shim reads anything of them.
+//
+//   [verify]
+//   keys = ["/etc/wasmbpf/keys/release.pub"]   # PEM public keys (cosign.pub); any one suffices
+//   require = ["registry.example.com/*"]       # images whose name matches need a signature
+//   allow-unsigned = true                      # default; false: every image needs one
+//
+// Names are matched as containerd records them, normalized ("docker.io/library/x:v1"): a
+// pattern matches the repository ("registry.example.com/tools/x") or the full name with its tag,
+// and `*` matches any run of characters, "/" included. A table that names images to check but
+// no key, or has a key it does not know, refuses every task rather than running them unchecked.
+import fs from 'node:fs';
+import { parse } from 'smol-toml';
+import { invalidArgument } from './errors.ts';
+
+export interface VerifyPolicy {
+  /** Paths of the public keys a signature may be made with. */
+  keys: string[];
+  /** Globs of image names that need a signature. */
+  require: string[];
+  /** False: every image (and a container without one) needs a signature. */
+  allowUnsigned: boolean;
+}
+
+const KNOWN_KEYS = ['keys', 'require', 'allow-unsigned'];
+
+/** The [verify] table of the node's file; undefined when there is no file or no table. */
+export function readVerifyPolicy(file: string | undefined): VerifyPolicy | undefined {
+  if (!file) return undefined;
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw invalidArgument(`the node's wasmbpf config ${file} cannot be read: ${(error as Error).message}`, error);
+  }
+  const table = doc.verify;
+  if (table === undefined) return undefined;
+  if (typeof table !== 'object' || table === null || Array.isArray(table)) throw invalidArgument(`${file}: verify must be a table`);
+  const section = table as Record<string, unknown>;
+  const unknown = Object.keys(section).filter((k) => !KNOWN_KEYS.includes(k));
+  if (unknown.length > 0) throw invalidArgument(`${file}: unknown key ${unknown.map((k) => `verify.${k}`).join(', ')} (known: ${KNOWN_KEYS.join(', ')})`);
+  const keys = stringList(section.keys, `${file}: verify.keys`);
+  const require = stringList(section.require, `${file}: verify.require`);
+  const allowUnsigned = section['allow-unsigned'] ?? true;
+  if (typeof allowUnsigned !== 'boolean') throw invalidArgument(`${file}: verify.allow-unsigned must be true or false`);
+  if (keys.length === 0 && (require.length > 0 || !allowUnsigned)) {
+    throw invalidArgument(`${file}: verify requires signatures but lists no keys (verify.keys = ["/path/cosign.pub"])`);
+  }
+  return { keys, require, allowUnsigned };
+}
+
+/** Whether the image `name` (normalized, with tag or digest) must be signed under `policy`. */
+export function requiresSignature(policy: VerifyPolicy, name: string, repository: string): boolean {
+  if (!policy.allowUnsigned) return true;
+  return policy.require.some((glob) => {
+    const pattern = globToRegExp(glob);
+    return pattern.test(repository) || pattern.test(name);
+  });
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+function stringList(value: unknown, what: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) throw invalidArgument(`${what} must be a list of strings`);
+  return value as string[];
+}
