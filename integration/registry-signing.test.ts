@@ -1,87 +1,22 @@
-// Signed images against the real docker-registry, with Debian's skopeo as the independent
-// implementation: keys from `wasmbpf key generate` sign with skopeo and verify in wasmbpf, and
-// wasmbpf's signatures pass skopeo's sigstoreSigned policy. Tampered images (a swapped layer,
-// a copy in another repository, a signature moved to another digest, a truncated or foreign
-// signature) are refused with the image, the digest and the reason, and nothing is stored.
+// Signed images against the real docker-registry: `wasmbpf key generate`, `sign`, and
+// `pull/run --verify-key` end to end through the CLI. Tampered images (a swapped layer, a copy
+// in another repository, a signature moved to another digest, a truncated or foreign signature)
+// are refused with the image, the digest and the reason, and nothing is stored. Interop with an
+// independent implementation: registry-signing-interop.test.ts.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
-import { pushImage } from '../image/push.ts';
 import { RegistryClient } from '../image/registry/client.ts';
 import { readSignatureManifest } from '../image/signature/attachment.ts';
 import { readVerificationKeys, type VerificationKey } from '../image/signature/key-files.ts';
 import { ImageStore } from '../image/store.ts';
 import { ANNOTATION_COSIGN_SIGNATURE, MEDIA_TYPE_OCI_MANIFEST, sha256, signatureTag, type Manifest } from '../oci-spec/index.ts';
-import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
 import { assertStoreClean, startRegistry, wasmbpf, type Registry } from './registry-fixture.ts';
-
-const run = promisify(execFile);
-const PASSWORD = 'correct horse battery staple';
-
-async function workdir(t: { after: (fn: () => unknown) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-signing-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** `wasmbpf key generate` into dir/PREFIX.{key,pub}. */
-async function generateKey(dir: string, prefix: string): Promise<{ key: string; pub: string }> {
-  const result = await wasmbpf(['key', 'generate', '--output-key-prefix', join(dir, prefix)], { WASMBPF_KEY_PASSWORD: PASSWORD });
-  assert.equal(result.code, 0, result.stderr);
-  return { key: join(dir, `${prefix}.key`), pub: join(dir, `${prefix}.pub`) };
-}
-
-/**
- * A module that only calls proc_exit(code): enough to see a verified image really run, with no
- * compiler. Types (i32)->() and ()->(); imports wasi proc_exit; exports memory and _start.
- */
-function exitingWasm(code: number): Uint8Array {
-  const text = (s: string) => [s.length, ...new TextEncoder().encode(s)];
-  const section = (id: number, body: number[]) => [id, body.length, ...body];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [2, 0x60, 1, 0x7f, 0, 0x60, 0, 0]),
-    ...section(2, [1, ...text('wasi_snapshot_preview1'), ...text('proc_exit'), 0x00, 0]),
-    ...section(3, [1, 1]),
-    ...section(5, [1, 0, 1]),
-    ...section(7, [2, ...text('memory'), 0x02, 0, ...text('_start'), 0x00, 1]),
-    ...section(10, [1, 6, 0, 0x41, code, 0x10, 0, 0x0b]),
-  ]);
-}
-
-/** Packs a small tool (module `wasm`) into `home` and pushes it as `name`; returns the manifest digest. */
-async function pushTool(dir: string, name: string, wasm: Uint8Array): Promise<string> {
-  const files = await writeToolFiles('signed', []);
-  try {
-    await writeFile(files.tool.wasmPath, wasm);
-    const home = join(dir, 'builder');
-    await packTool(files.tool, { tag: name, home });
-    return (await pushImage(name, { home })).digest;
-  } finally {
-    await files.cleanup();
-  }
-}
-
-async function sign(name: string, key: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return wasmbpf(['sign', '--key', key, name], { WASMBPF_KEY_PASSWORD: PASSWORD });
-}
+import { exitingWasm, generateKey, pushTool, sign, workdir } from './signing-fixtures.ts';
 
 function client(registry: Registry, repository: string): RegistryClient {
   return new RegistryClient(registry.host, repository);
-}
-
-/** A registries.d telling containers/image (skopeo) to read and write cosign-style attachments. */
-async function registriesD(dir: string): Promise<string> {
-  const d = join(dir, 'registries.d');
-  await run('mkdir', ['-p', d]);
-  await writeFile(join(d, 'default.yaml'), 'default-docker:\n  use-sigstore-attachments: true\n');
-  return d;
 }
 
 async function expectRefused(name: string, home: string, keys: VerificationKey[], code: string, why: RegExp, digest: string): Promise<void> {
