@@ -36,13 +36,20 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	unsigned long arg_start = BPF_CORE_READ(task, mm, arg_start);
 	unsigned long arg_end = BPF_CORE_READ(task, mm, arg_end);
 	unsigned long len = arg_end - arg_start;
-	e->args_truncated = len > ARGS_SIZE - 1;
-	if (len > ARGS_SIZE - 1)
+	e->args_truncated = 0;
+	if (len > ARGS_SIZE - 1) {
 		len = ARGS_SIZE - 1;
-	/* The mask keeps the verifier's bound on the size whatever the compiler does with len. */
-	if (bpf_probe_read_user(e->args, len & (ARGS_SIZE - 1), (void *)arg_start))
+		e->args_truncated = 1;
+	}
+	/* One comparison of len, then a mask the compiler must keep (barrier_var): older verifiers
+	 * (Linux 6.1) follow the impossible branch of two comparisons of len (umin 1024 > umax
+	 * 1022) and, with the mask folded away, reject the store below ("R6 invalid mem access
+	 * 'scalar'"); libbpf-tools bounds its variable offsets the same way. */
+	barrier_var(len);
+	len &= ARGS_SIZE - 1;
+	if (bpf_probe_read_user(e->args, len, (void *)arg_start))
 		len = 0;
-	e->args[len & (ARGS_SIZE - 1)] = '\0';
+	e->args[len] = '\0';
 	e->args_size = len;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
