@@ -24,22 +24,27 @@ waitlog() {
 }
 
 # What each tool is run with, what says it started, what shows real events, and how to make them.
+# ARGS come after the image's own (its wasmbpf.json "args": wasmbpf run appends, it does not
+# replace them), so tools whose image has arguments get none here.
 spec() {
-  args= ready= want= skip=
+  args= ready= want= want2=. during=: after=: skip=
   case $1 in
     execsnoop) ready='^PCOMM +PID'; want='/bin/echo wasmbpf-marker-exec';;
     bootstrap) ready='^TIME +EVENT'; want='EXIT +sh .*\[7\]';;
     opensnoop) args='-n cat'; ready='^PID +COMM +FD'; want='cat +-1 +2 /tmp/wasmbpf-no-such-file';;
-    runqlat) args=1; ready='^Tracing run queue'; want='-> [0-9]+ +: [1-9]';;
-    biolatency) args='-D 1'; ready='^Tracing block device'; want='^disk = [0-9]+:[0-9]+';;
-    pktcount) args=lo; ready='^TIME +PROTO +PACKETS'; want='ICMP +[1-9]';;
-    sockfilter) args=lo; ready='^Filtering packets on lo'; want='protocol: ICMP.*127\.0\.0\.1';;
+    runqlat) ready='^Tracing run queue'; want='-> [0-9]+ +: [1-9]';;
+    biolatency) ready='^Tracing block device'; want='-> [0-9]+ +: [1-9]';;
+    pktcount) ready='^TIME +PROTO +PACKETS'; want='ICMP +[1-9]';;
+    sockfilter) ready='^Filtering packets on lo'; want='protocol: ICMP.*127\.0\.0\.1';;
     uprobe) args="/tmp/work/bin/uprobe_target-$arch uprobe_add"; ready='^PID +COMM +EVENT'; want='RETURN +uprobe_add\(\) = 22';;
-    kprobe) ready='^PID +COMM +EVENT'; want='RETURN .*/tmp/wasmbpf-unlinked.* = 0';;
-    fentry) ready='^PID +COMM +EVENT'; want='EXIT .*/tmp/wasmbpf-unlinked.* = 0'
+    kprobe) ready='^EVENT +PID +COMM'; want='^ENTRY +[0-9]+ +[^ ]+ +- +/tmp/wasmbpf-unlinked$'; want2='^EXIT +[0-9]+ +[^ ]+ +0';;
+    fentry) ready='^EVENT +PID +COMM'; want='^ENTRY +[0-9]+ +[^ ]+ +- +/tmp/wasmbpf-unlinked$'
+      want2='^EXIT +[0-9]+ +[^ ]+ +0 +/tmp/wasmbpf-unlinked$'
       # arm64 has BPF trampolines (fentry/fexit) only from Linux 6.4 on (ftrace direct calls)
       case "$arch $(uname -r)" in "aarch64 6."[0-3].*|"aarch64 5."*) skip='no fentry/fexit on arm64 before Linux 6.4';; esac;;
-    lsm) ready='^Denying'; want='DENIED .*wasmbpf-lsm-marker';;
+    # the mkdir was refused while the tool ran, and is allowed again once it has stopped
+    lsm) ready='^Denying mkdir'; want='^DENIED .* wasmbpf-denied$'
+      during='[ -f /tmp/lsm-refused ]'; after='mkdir /tmp/wasmbpf-denied && rmdir /tmp/wasmbpf-denied';;
     *) echo "guest-test: no spec for tool $1" >&2; return 1;;
   esac
 }
@@ -53,7 +58,7 @@ trigger() {
     pktcount|sockfilter) ping -c 2 -W 1 127.0.0.1 >/dev/null 2>&1;;
     uprobe) /tmp/work/bin/uprobe_target-$arch;;
     kprobe|fentry) : >/tmp/wasmbpf-unlinked; rm -f /tmp/wasmbpf-unlinked;;
-    lsm) mkdir /tmp/wasmbpf-lsm-marker 2>/dev/null; rmdir /tmp/wasmbpf-lsm-marker 2>/dev/null;;
+    lsm) if mkdir /tmp/wasmbpf-denied 2>/dev/null; then rmdir /tmp/wasmbpf-denied; else : >/tmp/lsm-refused; fi;;
   esac
 }
 
@@ -75,8 +80,8 @@ for name in $TOOLS; do
   else
     t1=$(now)
     n=0
-    until grep -Eq -- "$want" "$log"; do
-      [ $n -ge 10 ] && { why="no events (no '$want' after 10 triggers)"; break; }
+    until grep -Eq -- "$want" "$log" && grep -Eq -- "$want2" "$log" && eval "$during"; do
+      [ $n -ge 10 ] && { why="no events (not '$want', '$want2' and $during after 10 triggers)"; break; }
       kill -0 $pid 2>/dev/null || { why='exited while tracing'; break; }
       trigger "$name"; sleep 1.5; n=$((n + 1))
     done
@@ -86,6 +91,7 @@ for name in $TOOLS; do
   if kill -0 $pid 2>/dev/null; then kill -KILL $pid; why="${why:-no exit within 30 s of SIGINT}"; fi
   wait $pid; rc=$?
   [ -z "$why" ] && [ $rc -ne 0 ] && why="exit status $rc after SIGINT"
+  [ -z "$why" ] && ! eval "$after" && why="after it stopped: not $after"
   # tp_btf/fentry programs go after an RCU-tasks grace period: give the kernel some seconds.
   i=0; while [ $i -lt 50 ]; do
     [ "$(ids prog)" = "$progs0" ] && [ "$(ids map)" = "$maps0" ] && break; sleep 0.2; i=$((i + 1)); done

@@ -27,8 +27,8 @@ const names = readdirSync(EXAMPLES, { withFileTypes: true })
   .map((e) => e.name)
   .sort();
 
-test('the catalogue has the eight tools', () => {
-  assert.deepEqual(names, ['biolatency', 'bootstrap', 'execsnoop', 'opensnoop', 'pktcount', 'runqlat', 'sockfilter', 'uprobe']);
+test('the catalogue has the eleven tools', () => {
+  assert.deepEqual(names, ['biolatency', 'bootstrap', 'execsnoop', 'fentry', 'kprobe', 'lsm', 'opensnoop', 'pktcount', 'runqlat', 'sockfilter', 'uprobe']);
 });
 
 for (const name of names) {
