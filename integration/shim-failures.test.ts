@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { socketPath } from '../shim/start.ts';
+import { groupOf, socketPath } from '../shim/start.ts';
 import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
 import { artifactImage } from './harness/ctr-image.ts';
@@ -113,7 +113,7 @@ test('kill -9 of the shim server: the task is removed with exit 137 and its pid,
   assert.match(deleted.stderr, /not found/);
   await ctd.ctrOk(['containers', 'delete', 'k9']);
   assert.deepEqual(shimPids(ctd.socket), []);
-  assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, 'k9')), false, 'the dead server\'s socket is removed');
+  assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, groupOf('k9', undefined, 'auto'))), false, 'the dead server\'s socket is removed');
   assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
   assert.deepEqual(leftovers(ctd, 'k9'), { mounts: [], cgroups: [], state: false, processes: [] });
   assert.doesNotMatch(ctd.log(), /level=error.*k9.*(mount|umount)/);
@@ -178,7 +178,7 @@ test('kill -9 of the shim server while containerd is down: after the restart the
   assert.deepEqual(shimPids(ctd.socket), []);
   assert.deepEqual(bpfObjects(WBSOAK_PROGRAM, WBSOAK_MAP_PREFIX), { programs: 0, maps: 0 });
   assert.deepEqual(leftovers(ctd, 'kr1'), { mounts: [], cgroups: [], state: false, processes: [] });
-  assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, 'kr1')), false);
+  assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, groupOf('kr1', undefined, 'auto'))), false);
 });
 
 test('a pod whose wasmbpf server is killed -9: the sandbox handed to runc goes too, with its runc shim; nothing is left', async (t) => {

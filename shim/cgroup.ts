@@ -1,10 +1,16 @@
 // Resource limits for Wasm tasks. A Wasm task is a thread of the shim process, and a thread
-// group lives in one cgroup, so the shim process itself joins the cgroup the spec names
-// (linux.cgroupsPath, as containerd and the CRI plugin set it) with the spec's memory, cpu and
-// pids limits, and leaves it (back to where it was, removing the cgroup) when that task is
-// deleted. One task per shim (`ctr run`) is exact. In a pod, the first Wasm container's cgroup
-// holds the pod's whole shim (its other Wasm containers share it; logged). cgroupfs-style paths
-// only: a systemd-style path ("slice:prefix:name") is logged and left alone.
+// group lives in one cgroup, so a pod's shim process itself joins the cgroup the spec names
+// (linux.cgroupsPath, as containerd and the CRI plugin set it) with the spec's cpu and pids
+// limits, and leaves it (back to where it was, removing the cgroup) when that task is deleted.
+// In a pod, the first Wasm container's cgroup holds the pod's whole shim (its other Wasm
+// containers share it; logged). cgroupfs-style paths only: a systemd-style path
+// ("slice:prefix:name") is logged and left alone.
+//
+// The memory limit is not written here. It belongs to one task, and the process holds several
+// (and the runtime and its spare workers besides): a cgroup limit would OOM-kill the server and
+// every task in it. The task's own memory is capped instead (shim/node-policy.ts
+// taskMemoryLimit: its Wasm memory and its worker's heap), and reaching that ends the task alone,
+// reported as an OOM kill.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from './log.ts';
@@ -107,8 +113,7 @@ export class TaskCgroup {
       const target = at(controller, file);
       if (target && fs.existsSync(target)) write(target, value);
     };
-    const { memory, cpu, pids } = resources;
-    if (memory?.limit !== undefined && memory.limit > 0) set('memory', v2 ? 'memory.max' : 'memory.limit_in_bytes', memory.limit);
+    const { cpu, pids } = resources;
     if (cpu?.shares) {
       // cgroup v2 weight from v1 shares, the conversion runc uses
       set('cpu', v2 ? 'cpu.weight' : 'cpu.shares', v2 ? Math.round(1 + ((cpu.shares - 2) * 9999) / 262142) : cpu.shares);

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { DELEGATE_MARKER, readSpec, recordedPid, rootfsPath, unmount } from './bundle.ts';
 import { removeTaskCgroup } from './cgroup.ts';
 import { encodeDeleteResponse } from './delete-response.ts';
-import { groupOf, isServing, socketPath } from './group.ts';
+import { isServing } from './group.ts';
 import type { ShimFlags } from './flags.ts';
 
 const SIGKILL_STATUS = 128 + 9;
@@ -33,9 +33,10 @@ export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
     const spec = readSpec(bundle);
     rootfs = rootfsPath(bundle, spec);
     removeTaskCgroup(spec.linux?.cgroupsPath); // the dead server's, now empty
-    // the dead server's socket file, unless a server of the group is alive (a pod's other tasks)
-    const socket = socketPath(flags, groupOf(flags.id, spec.annotations));
-    if (!(await isServing(socket))) fs.rmSync(socket, { force: true });
+    // the dead server's socket file (`start` wrote its address into the bundle), unless the
+    // server is alive (this was a normal Delete, or the group's other tasks still run there)
+    const socket = fs.readFileSync(path.join(bundle, 'address'), 'utf8').replace(/^unix:\/\//, '');
+    if (socket.startsWith('/') && !(await isServing(socket))) fs.rmSync(socket, { force: true });
   } catch {
     // config.json gone: the default place is all we can clean
   }

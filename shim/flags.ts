@@ -19,6 +19,11 @@ export interface ShimFlags {
   ttrpcAddress: string;
   /** serve only: the socket to listen on and the fd to report readiness on. */
   socket: string;
+  /** serve only: ms to stay up with no task left (0: exit with the last one), and warm workers to keep. */
+  idleTimeoutMs: number;
+  spareWorkers: number;
+  /** serve only: "node" for a server every Wasm task of the namespace shares, else "pod". */
+  grouping: string;
 }
 
 const STRING_FLAGS: Record<string, keyof ShimFlags> = {
@@ -28,6 +33,11 @@ const STRING_FLAGS: Record<string, keyof ShimFlags> = {
   id: 'id',
   bundle: 'bundle',
   socket: 'socket',
+  grouping: 'grouping',
+};
+const NUMBER_FLAGS: Record<string, 'idleTimeoutMs' | 'spareWorkers'> = {
+  'idle-timeout': 'idleTimeoutMs',
+  'spare-workers': 'spareWorkers',
 };
 
 export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): ShimFlags {
@@ -41,6 +51,9 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     debug: false,
     ttrpcAddress: env.TTRPC_ADDRESS ?? '',
     socket: '',
+    idleTimeoutMs: 0,
+    spareWorkers: 0,
+    grouping: 'pod',
   };
   let action: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -62,10 +75,16 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       continue;
     }
     const key = STRING_FLAGS[name];
-    if (!key) throw invalidArgument(`unknown flag -${name}`);
+    const numberKey = NUMBER_FLAGS[name];
+    if (!key && !numberKey) throw invalidArgument(`unknown flag -${name}`);
     const value = eq >= 0 ? body.slice(eq + 1) : argv[++i];
     if (value === undefined) throw invalidArgument(`flag -${name} needs a value`);
-    (flags as unknown as Record<string, string>)[key] = value;
+    if (numberKey) {
+      if (!/^\d+$/.test(value)) throw invalidArgument(`flag -${name} takes a whole number, not ${JSON.stringify(value)}`);
+      flags[numberKey] = Number(value);
+    } else {
+      (flags as unknown as Record<string, string>)[key!] = value;
+    }
   }
   if (action !== undefined && !['start', 'delete', 'serve', 'version'].includes(action)) {
     throw invalidArgument(`unknown action ${JSON.stringify(action)} (expected start or delete)`);

@@ -18,40 +18,13 @@
 // can only narrow the node's; without [limits] the runtime's default (256 MiB) is the ceiling.
 // A node file that exists but cannot be read or parsed fails the Create: running a tool with no
 // cap because of a typo in the cap would be the wrong way to fail.
-import fs from 'node:fs';
-import protobuf from 'protobufjs';
-import { parse } from 'smol-toml';
 // runtime/policy.ts directly, not runtime/index.ts: this file must load without libbpf (serve.ts
 // reports a missing libbpf only once it imports the runtime).
 import { capPolicy, DEFAULT_NODE_POLICY, policyFromAnnotations, policyFromConfig, PolicyConfigError, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/policy.ts';
-import { DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ANNOTATION, narrowest, parseSize } from '../runtime/wasm/memory-limit.ts';
+import { DEFAULT_MEMORY_LIMIT, formatSize, MEMORY_LIMIT_ANNOTATION, narrowest, parseSize, WASM_PAGE } from '../runtime/wasm/memory-limit.ts';
+import { WORKER_HEAP_LIMIT_BYTES } from '../runtime/worker-pool.ts';
 import { invalidArgument } from './errors.ts';
-import type { Any } from './protos.ts';
-
-export const DEFAULT_NODE_CONFIG = '/etc/wasmbpf/shim.toml';
-
-// containerd/pkg/runtimeoptions/v1 Options {1 type_url, 2 config_path}; CRI sends it as the Any
-// `runtimeoptions.v1.Options` (no type.googleapis.com/ prefix).
-const RuntimeOptions = protobuf.Root.fromJSON({
-  nested: { Options: { fields: { typeUrl: { type: 'string', id: 1 }, configPath: { type: 'string', id: 2 } } } },
-}).lookupType('Options');
-
-/** The node config file: from the runtime options, else the default path if present. */
-export function nodeConfigPath(options: Any | null | undefined, fallback = DEFAULT_NODE_CONFIG): string | undefined {
-  if (options?.type_url.endsWith('runtimeoptions.v1.Options')) {
-    const decoded = RuntimeOptions.toObject(RuntimeOptions.decode(options.value)) as { configPath?: string };
-    if (decoded.configPath) return decoded.configPath;
-  }
-  return fs.existsSync(fallback) ? fallback : undefined;
-}
-
-function readDoc(file: string): Record<string, unknown> {
-  try {
-    return parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw invalidArgument(`the node's wasmbpf config ${file} cannot be read: ${(error as Error).message}`, error);
-  }
-}
+import { readNodeConfig as readDoc } from './node-config.ts';
 
 export interface NodeLimits {
   /** Bytes: each module's linear memory cap, and the most an annotation may ask for. */
@@ -71,15 +44,29 @@ export function readNodeLimits(file: string | undefined): NodeLimits {
   }
 }
 
-/** The container's wasmbpf.io/memory-limit if set, else the image's, never above the node's. */
-export function taskMemoryLimit(specAnnotations: Record<string, string> | undefined, imageAnnotations: Record<string, string> | undefined, node: NodeLimits): number {
+/**
+ * The cap on a task's Wasm memory: the container's wasmbpf.io/memory-limit if set, else the
+ * image's, never above the node's; and when the container has a memory limit of its own
+ * (linux.resources.memory.limit: `ctr run --memory-limit`, a pod's resources.limits.memory), its
+ * worker's V8 heap is paid from it first and the rest is the most its Wasm memory may take. A
+ * limit too small for the heap and one page of Wasm memory refuses the task.
+ */
+export function taskMemoryLimit(specAnnotations: Record<string, string> | undefined, imageAnnotations: Record<string, string> | undefined, node: NodeLimits, containerLimit?: number): number {
   const requested = specAnnotations?.[MEMORY_LIMIT_ANNOTATION] ?? imageAnnotations?.[MEMORY_LIMIT_ANNOTATION];
-  if (requested === undefined) return node.memoryLimit;
-  try {
-    return narrowest(parseSize(requested, `annotation ${MEMORY_LIMIT_ANNOTATION}`), node.memoryLimit)!;
-  } catch (error) {
-    throw invalidArgument((error as Error).message, error);
+  let cap = node.memoryLimit;
+  if (requested !== undefined) {
+    try {
+      cap = narrowest(parseSize(requested, `annotation ${MEMORY_LIMIT_ANNOTATION}`), node.memoryLimit)!;
+    } catch (error) {
+      throw invalidArgument((error as Error).message, error);
+    }
   }
+  if (containerLimit === undefined || containerLimit <= 0) return cap;
+  const forWasm = containerLimit - WORKER_HEAP_LIMIT_BYTES;
+  if (forWasm < WASM_PAGE) {
+    throw invalidArgument(`the container's memory limit of ${formatSize(containerLimit)} is too small for a Wasm task: its worker's heap takes up to ${formatSize(WORKER_HEAP_LIMIT_BYTES)}, and its Wasm memory needs the rest`);
+  }
+  return Math.min(cap, forWasm);
 }
 
 /** The node's ceiling: the config's [policy] lists, and DEFAULT_NODE_POLICY for any kind it leaves out. */

@@ -1,6 +1,9 @@
-// The long-lived shim server: one per container group (a CRI pod, by its sandbox id; else one
-// per container). `start` spawns it detached with `-socket PATH serve`; it listens there, tells
-// its parent it is ready on fd 3, and lives until a Shutdown finds no task left.
+// The long-lived shim server of one group (group.ts): a CRI pod's, or every Wasm task's of a
+// containerd namespace. `start` spawns it detached with `-socket PATH serve`; it listens there,
+// tells its parent it is ready on fd 3, and keeps `-spare-workers` module workers booted for the
+// next task (runtime/worker-pool.ts). It exits once no task is left: at once after containerd's
+// Shutdown (a pod's server, -idle-timeout 0), or after -idle-timeout ms with no task and no
+// connection (a node's server, so the next container finds it warm).
 import fs from 'node:fs';
 import { TtrpcServer } from '../ttrpc/index.ts';
 import { ContainerdApi } from './containerd-api.ts';
@@ -35,38 +38,62 @@ export async function serve(flags: ShimFlags): Promise<void> {
 async function listen(flags: ShimFlags): Promise<void> {
   // Imported here, not at the top: a node without libbpf fails here with the runtime's message
   // (naming libbpf and how to install it), which `start` passes on to containerd.
-  const { startModule, hostArch } = await import('../runtime/index.ts');
+  const { startModule, compileModule, hostArch, WorkerPool } = await import('../runtime/index.ts');
   const logFd = openBundleLog(process.cwd());
   const log = fdLogger(logFd, { runtime: 'io.containerd.wasmbpf.v1', namespace: flags.namespace, pid: process.pid }, flags.debug);
   const events = new EventPublisher(flags.ttrpcAddress, flags.namespace, log);
   const delegates = new RuncDelegates(flags, log);
+  const pool = new WorkerPool(flags.spareWorkers);
   let api: ContainerdApi | undefined;
-  const server = new TtrpcServer({ log: (message, error) => log.error(message, { error: error === undefined ? undefined : String(error) }) });
 
   let exiting = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let service: TaskService | undefined;
   const exit = async (code: number) => {
     if (exiting) return;
     exiting = true;
+    if (idleTimer) clearTimeout(idleTimer);
     await server.close(2000);
     await events.close();
     delegates.closeAll();
     api?.close();
+    await pool.close();
     log.info('shim server exiting', { code });
     process.exit(code);
   };
+  // Idle: no task, and nobody connected (containerd dials the server before its Create; `start`
+  // probes it before printing its address). Any connection puts the countdown off.
+  const idle = () => service !== undefined && service.taskCount === 0 && server.connectionCount === 0;
+  const armIdleTimer = () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (flags.idleTimeoutMs === 0 || exiting || !idle()) return;
+    idleTimer = setTimeout(() => {
+      if (!idle()) return;
+      log.info('idle: no task for the idle timeout, exiting', { idleTimeoutMs: flags.idleTimeoutMs });
+      void exit(0);
+    }, flags.idleTimeoutMs);
+  };
+  const server = new TtrpcServer({
+    log: (message, error) => log.error(message, { error: error === undefined ? undefined : String(error) }),
+    onConnections: armIdleTimer,
+  });
 
-  const service = new TaskService({
+  service = new TaskService({
     events,
     log,
     delegates,
     api: () => (api ??= new ContainerdApi(flags.address, flags.namespace)),
-    startModule,
+    startModule: (spec) => startModule(spec, pool),
+    compileModule,
     hostArch: hostArch(),
-    onIdle: () => void exit(0),
+    sharedServer: flags.grouping === 'node',
+    onIdle: () => (flags.idleTimeoutMs === 0 ? void exit(0) : armIdleTimer()),
   });
   server.register(TASK_SERVICE, service.handlers());
   await server.listen(flags.socket);
-  log.info('shim server listening', { socket: flags.socket, id: flags.id });
+  armIdleTimer(); // a node's server that no task ever reaches does not stay forever
+  log.info('shim server listening', { socket: flags.socket, id: flags.id, grouping: flags.grouping, idleTimeoutMs: flags.idleTimeoutMs, spareWorkers: flags.spareWorkers });
 
   // Crash-only on a bug: state after an uncaught exception cannot be trusted, and containerd
   // cleans up a dead shim (`delete`) and reports its tasks stopped. Log it where containerd looks.

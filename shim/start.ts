@@ -1,17 +1,35 @@
 // `start`: containerd runs the shim binary with the task's flags in the bundle directory and
-// reads exactly one line from it, the address of the ttrpc server for this task. Containers of
-// one CRI pod (same io.kubernetes.cri.sandbox-id annotation) share a server: if the group's
-// server is up, its address is printed again; otherwise a detached server is spawned (its own
-// session, stdio away from containerd's pipes) and the address printed once it listens.
+// reads exactly one line from it, the address of the ttrpc server for this task. Tasks of one
+// group (group.ts: a CRI pod, or every Wasm task of the namespace, as the node's [shim] grouping
+// says) share a server: if the group's server is up, its address is printed again; otherwise a
+// detached server is spawned (its own session, stdio away from containerd's pipes) with the
+// node's settings and the address printed once it listens.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import tty from 'node:tty';
 import { readSpec } from './bundle.ts';
 import { ShimError } from './errors.ts';
-import { SOCKET_DIR, groupOf, isServing, socketPath } from './group.ts';
+import { NODE_GROUP, SOCKET_DIR, groupOf, isServing, socketPath } from './group.ts';
+import { decodeAny, nodeConfigPath, readShimSettings } from './node-config.ts';
 import type { ShimFlags } from './flags.ts';
 
 export { groupOf, socketPath } from './group.ts';
+
+/**
+ * The runtime options containerd writes on stdin (CRI: the runtime's `options`, with ConfigPath),
+ * or nothing: stdin is then /dev/null, or a terminal when a person runs `start` by hand.
+ */
+function runtimeOptions() {
+  if (tty.isatty(0)) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(0);
+  } catch {
+    return undefined; // stdin closed
+  }
+  return bytes.length > 0 ? decodeAny(bytes) : undefined;
+}
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -28,7 +46,9 @@ function writeAddressFile(bundle: string, address: string): void {
 export async function start(flags: ShimFlags): Promise<string> {
   const bundle = process.cwd();
   const spec = readSpec(bundle);
-  const socket = socketPath(flags, groupOf(flags.id, spec.annotations));
+  const settings = readShimSettings(nodeConfigPath(runtimeOptions()));
+  const group = groupOf(flags.id, spec.annotations, settings.grouping);
+  const socket = socketPath(flags, group);
   const address = `unix://${socket}`;
   if (await isServing(socket)) {
     writeAddressFile(bundle, address);
@@ -37,7 +57,12 @@ export async function start(flags: ShimFlags): Promise<string> {
   fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o711 });
 
   const args = [...process.execArgv, process.argv[1]!, '-namespace', flags.namespace, '-address', flags.address,
-    '-publish-binary', flags.publishBinary, '-id', flags.id, '-socket', socket, ...(flags.debug ? ['-debug'] : []), 'serve'];
+    '-publish-binary', flags.publishBinary, '-id', flags.id, '-socket', socket,
+    // A pod's server ends with the pod (containerd's Shutdown after its last task); a node's
+    // waits for the next task a while.
+    '-grouping', group === NODE_GROUP ? 'node' : 'pod',
+    '-idle-timeout', String(group === NODE_GROUP ? settings.idleTimeoutMs : 0), '-spare-workers', String(settings.spareWorkers),
+    ...(flags.debug ? ['-debug'] : []), 'serve'];
   const child = spawn(process.execPath, args, {
     cwd: bundle,
     detached: true,

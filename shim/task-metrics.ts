@@ -1,11 +1,13 @@
 // Stats for Wasm tasks, as the cgroups metrics containerd's clients decode (`ctr task metrics`,
-// the CRI plugin's ListContainerStats). A Wasm task is a thread of the shim process, not a
-// cgroup of its own, so the numbers are the shim process's: exact for `ctr run` (one task per
-// shim), the pod's Wasm containers together under CRI. The message is cgroups v1 or v2 to match
-// the host, because clients pick their decoder by the Any's type. Only the fields we can fill
-// honestly are defined here, with the field numbers of github.com/containerd/cgroups.
+// the CRI plugin's ListContainerStats). A Wasm task is a thread of a shim process that may hold
+// several tasks, not a cgroup of its own, so the figures are the task's own
+// (runtime ModuleUsage): the CPU time of its module's thread, and as memory its Wasm memory plus
+// its worker's V8 heap in use. The message is cgroups v1 or v2 to match the host, because
+// clients pick their decoder by the Any's type. Only the fields we can fill honestly are defined
+// here, with the field numbers of github.com/containerd/cgroups.
 import fs from 'node:fs';
 import protobuf from 'protobufjs';
+import type { ModuleUsage } from '../runtime/contract.ts';
 import type { Any } from './protos.ts';
 
 const u64 = (id: number) => ({ type: 'uint64', id });
@@ -39,31 +41,28 @@ export function isCgroupV2(): boolean {
   return fs.existsSync('/sys/fs/cgroup/cgroup.controllers');
 }
 
-function threadCount(): number {
-  const match = /^Threads:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return match ? Number(match[1]) : 1;
-}
-
-/** The shim process's usage as a cgroups Metrics Any (v2 when the host runs cgroup v2). */
-export function processMetrics(v2 = isCgroupV2()): Any {
-  const cpu = process.cpuUsage(); // microseconds
-  const rss = process.memoryUsage().rss;
-  const pids = { current: threadCount() };
+/** One task's usage as a cgroups Metrics Any (v2 when the host runs cgroup v2). */
+export function taskMetrics(usage: ModuleUsage, v2 = isCgroupV2()): Any {
+  const userNs = usage.cpuUserNs, systemNs = usage.cpuSystemNs;
+  const memory = usage.wasmMemoryBytes + usage.heapUsedBytes;
+  // One thread runs the module: the task's one "pid" while it runs.
+  const pids = { current: memory > 0 ? 1 : 0 };
   if (v2) {
     const type = root.lookupType('v2.Metrics');
-    const message = { pids, cpu: { usageUsec: cpu.user + cpu.system, userUsec: cpu.user, systemUsec: cpu.system }, memory: { anon: rss, usage: rss } };
+    const us = (ns: number) => Math.round(ns / 1000);
+    const message = { pids, cpu: { usageUsec: us(userNs + systemNs), userUsec: us(userNs), systemUsec: us(systemNs) }, memory: { anon: memory, usage: memory } };
     return { type_url: V2_TYPE, value: type.encode(type.fromObject(message)).finish() };
   }
   const type = root.lookupType('v1.Metrics');
   const message = {
     pids,
-    cpu: { usage: { total: (cpu.user + cpu.system) * 1000, kernel: cpu.system * 1000, user: cpu.user * 1000 } },
-    memory: { rss, totalRss: rss, usage: { usage: rss } },
+    cpu: { usage: { total: userNs + systemNs, kernel: systemNs, user: userNs } },
+    memory: { rss: memory, totalRss: memory, usage: { usage: memory } },
   };
   return { type_url: V1_TYPE, value: type.encode(type.fromObject(message)).finish() };
 }
 
-/** For tests: decode what processMetrics made. */
+/** For tests: decode what taskMetrics made. */
 export function decodeMetrics(any: Any): Record<string, unknown> {
   const type = root.lookupType(any.type_url === V2_TYPE ? 'v2.Metrics' : 'v1.Metrics');
   return type.toObject(type.decode(any.value), { longs: Number }) as Record<string, unknown>;

@@ -12,8 +12,9 @@ import { Events, Task, timestamp, type CreateTaskRequest } from './protos.ts';
 import { ANNOTATION_CONTAINER_TYPE, PID_FILE, mountRootfs, readSpec, rootfsPath, unmount } from './bundle.ts';
 import { resolveModule } from './module-source.ts';
 import { TaskStdio } from './stdio.ts';
-import { processMetrics } from './task-metrics.ts';
-import { nodeConfigPath, readNodeLimits, readNodePolicy, taskMemoryLimit, taskPolicy } from './node-policy.ts';
+import { taskMetrics } from './task-metrics.ts';
+import { readNodeLimits, readNodePolicy, taskMemoryLimit, taskPolicy } from './node-policy.ts';
+import { nodeConfigPath } from './node-config.ts';
 import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
@@ -29,7 +30,14 @@ export interface TaskServiceDeps {
   delegates: RuncDelegates;
   api: () => ContainerdApi;
   startModule: StartModule;
+  /** Compiles (and caches) a module with its memory cap: Create checks the module with it, so Start has nothing left to fail on. */
+  compileModule: (wasm: Uint8Array, memoryLimit: number) => Promise<unknown>;
   hostArch: Arch;
+  /**
+   * The server holds every Wasm task of the namespace (grouping "node"): it then joins no task's
+   * cgroup, since one process cannot be in several (docs/shim.md, "Grouping").
+   */
+  sharedServer?: boolean;
   /** The node config used when Create carries no runtime options naming one (node-policy.ts). */
   nodeConfig?: string;
   /** Called after a Shutdown that found no task left: the server then exits. */
@@ -144,14 +152,15 @@ export class TaskService {
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
       const nodeConfig = nodeConfigPath(req.options, this.#deps.nodeConfig);
       const policy = taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfig));
-      const memoryLimit = taskMemoryLimit(spec.annotations, module.annotations, readNodeLimits(nodeConfig));
-      stdio = TaskStdio.open(req);
-      if (!this.#cgroup) {
-        const cgroup = TaskCgroup.join(spec.linux?.cgroupsPath, spec.linux?.resources as LinuxResources | undefined, log);
-        if (cgroup) this.#cgroup = { id: req.id, cgroup };
-      } else if (spec.linux?.cgroupsPath) {
-        log.info('Wasm task shares the shim process and its cgroup', { cgroup: this.#cgroup.cgroup.path });
+      const resources = spec.linux?.resources as LinuxResources | undefined;
+      const memoryLimit = taskMemoryLimit(spec.annotations, module.annotations, readNodeLimits(nodeConfig), resources?.memory?.limit);
+      try {
+        await this.#deps.compileModule(module.wasm, memoryLimit);
+      } catch (error) {
+        throw invalidArgument(`task ${req.id}: the module ${module.origin} cannot run: ${error instanceof WebAssembly.CompileError ? `it is not valid Wasm: ${error.message}` : (error as Error).message}`, error);
       }
+      stdio = TaskStdio.open(req);
+      this.#joinCgroup(req.id, spec.linux?.cgroupsPath, resources, log);
       const task = new WasmTask({
         id: req.id,
         bundle,
@@ -180,6 +189,26 @@ export class TaskService {
       await release();
       throw error;
     }
+  }
+
+  /**
+   * A Wasm task is a thread of this process, and a process is in one cgroup: the first Wasm task
+   * of a pod's server takes the process into its cgroup (CPU and pids limits, and accounting for
+   * the kubelet); later ones share it. The memory limit is each task's own (cgroup.ts says why).
+   * A node's server joins no task's cgroup.
+   */
+  #joinCgroup(id: string, cgroupsPath: string | undefined, resources: LinuxResources | undefined, log: Logger): void {
+    if (!cgroupsPath) return;
+    if (this.#deps.sharedServer) {
+      log.info('Wasm task in the node\'s shared server: its cgroup is not joined', { cgroup: cgroupsPath });
+      return;
+    }
+    if (this.#cgroup) {
+      log.info('Wasm task shares the shim process and its cgroup', { cgroup: this.#cgroup.cgroup.path });
+      return;
+    }
+    const cgroup = TaskCgroup.join(cgroupsPath, resources, log);
+    if (cgroup) this.#cgroup = { id, cgroup };
   }
 
   async #start(payload: Uint8Array): Promise<Uint8Array> {
@@ -229,8 +258,8 @@ export class TaskService {
   }
 
   async #stats(payload: Uint8Array): Promise<Uint8Array> {
-    this.#get(Task.StatsRequest.decode(payload).id);
-    return Task.StatsResponse.encode({ stats: processMetrics() });
+    const task = this.#get(Task.StatsRequest.decode(payload).id);
+    return Task.StatsResponse.encode({ stats: taskMetrics(await task.usage()) });
   }
 
   async #connect(payload: Uint8Array): Promise<Uint8Array> {

@@ -4,7 +4,7 @@
 //
 // Locking: every field is touched only from the event loop (no await between a state check and
 // the move it guards), so the state machine is the only guard needed.
-import type { ExitStatus, ModuleSpec, RunningModule, StopSignal } from '../runtime/contract.ts';
+import type { ExitStatus, ModuleSpec, ModuleUsage, RunningModule, StopSignal } from '../runtime/contract.ts';
 import type { Arch } from '../oci-spec/arch.ts';
 import type { EbpfPolicy } from '../runtime/index.ts';
 import { Events, TaskStatus, timestamp, type Timestamp } from './protos.ts';
@@ -170,6 +170,11 @@ export class WasmTask {
     };
   }
 
+  /** The module's own CPU and memory (zeros when it is not running). */
+  usage(): Promise<ModuleUsage> {
+    return this.#running?.usage() ?? Promise.resolve({ cpuUserNs: 0, cpuSystemNs: 0, wasmMemoryBytes: 0, heapUsedBytes: 0, heapLimitBytes: 0 });
+  }
+
   get stdioPaths(): StdioPaths {
     return this.#opts.stdioPaths;
   }
@@ -204,7 +209,12 @@ export class WasmTask {
       const dropped = this.#opts.stdio.dropped;
       if (dropped > 0) this.#opts.log.warn('module output dropped: nobody was reading', { id: this.id, bytes: dropped });
     });
-    // Ordering rule (events.ts): the exit event is queued before any Wait is answered.
+    // Out of its memory limit: what containerd hears of an OOM kill, before the exit (as runc's
+    // shim publishes it). Ordering rule (events.ts): the exit event is queued before any Wait is answered.
+    if (status.outOfMemory) {
+      this.#opts.log.warn('module out of memory', { id: this.id, memoryLimit: this.#opts.memoryLimit });
+      this.#opts.events.publish('/tasks/oom', Events.TaskOOM.typeName, Events.TaskOOM.encode({ containerId: this.id }));
+    }
     this.#opts.events.publish('/tasks/exit', Events.TaskExit.typeName, Events.TaskExit.encode({
       containerId: this.id, id: this.id, pid: this.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at),
     }));

@@ -25,6 +25,8 @@ export interface ServerOptions {
   /** Where connection-level problems are reported. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
   maxMessageLength?: number;
+  /** Told when a connection opens or closes, with the number now open (e.g. to keep an idle server up while a peer is connected). */
+  onConnections?: (open: number) => void;
 }
 
 export class TtrpcServer {
@@ -33,6 +35,7 @@ export class TtrpcServer {
   readonly #inflight = new Set<Promise<void>>();
   readonly #log: (message: string, error?: unknown) => void;
   readonly #maxLength: number;
+  readonly #onConnections: ((open: number) => void) | undefined;
   #server: net.Server | undefined;
   #path: string | undefined;
   #closing: Promise<void> | undefined;
@@ -40,6 +43,7 @@ export class TtrpcServer {
   constructor(options: ServerOptions = {}) {
     this.#log = options.log ?? ((message, error) => process.stderr.write(`ttrpc: ${message}${error ? `: ${String(error)}` : ''}\n`));
     this.#maxLength = options.maxMessageLength ?? MAX_MESSAGE_LENGTH;
+    this.#onConnections = options.onConnections;
   }
 
   register(service: string, methods: Record<string, Handler>): void {
@@ -108,6 +112,7 @@ export class TtrpcServer {
 
   #accept(socket: net.Socket): void {
     this.#connections.add(socket);
+    this.#onConnections?.(this.#connections.size);
     const reader = new FrameReader(this.#maxLength);
     const aborts = new Set<AbortController>();
     socket.on('data', (chunk: Buffer) => {
@@ -133,6 +138,7 @@ export class TtrpcServer {
     socket.on('close', () => {
       this.#connections.delete(socket);
       for (const abort of aborts) abort.abort(new Error('connection closed'));
+      this.#onConnections?.(this.#connections.size);
     });
   }
 

@@ -32,6 +32,8 @@ export interface ContainerdOptions {
   streamProcessor?: boolean;
   /** Run shims from sources (WASMBPF_DEV=1, default true); false lets bin/ take a fresh dist/ (the benchmark). */
   dev?: boolean;
+  /** The shim's node config (TOML: [shim], [policy], [limits]), given to it through WASMBPF_SHIM_CONFIG. */
+  shimConfig?: string;
 }
 
 export interface CtrResult {
@@ -89,6 +91,7 @@ export class Containerd {
     if (options.extraToml) lines.push(options.extraToml);
     writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
     mkdirSync(join(dir, 'fifo'));
+    if (options.shimConfig !== undefined) writeFileSync(join(dir, 'shim.toml'), options.shimConfig);
     const dev = options.dev ?? true;
     const ctd = new Containerd(dir, namespace, spawnContainerd(dir, 'w', dev));
     ctd.#dev = dev;
@@ -160,6 +163,9 @@ export class Containerd {
         this.#proc.kill('SIGTERM');
         await Promise.race([exited, sleep(10_000).then(() => this.#proc.kill('SIGKILL'))]);
       }
+      // A node-grouped server waits for the next task (its idle timeout) after the last is
+      // deleted: end it with this instance, as containerd's own shutdown would not.
+      await stopShimServers(this.socket);
       unmountUnder(this.dir);
       removeNamespaceCgroups(this.namespace);
       rmSync(this.dir, { recursive: true, force: true });
@@ -192,7 +198,9 @@ function spawnContainerd(dir: string, logMode: 'w' | 'a', dev: boolean): ChildPr
   const proc = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'debug'], {
     cwd: dir,
     stdio: ['ignore', logFd, logFd],
-    env: devEnv({ ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` }, dev),
+    // The shim reads this instance's node config (absent unless shimConfig was given), never the
+    // machine's /etc/wasmbpf/shim.toml: tests do not depend on what is installed.
+    env: devEnv({ ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_SHIM_CONFIG: join(dir, 'shim.toml') }, dev),
   });
   closeSync(logFd);
   return proc;
@@ -202,6 +210,43 @@ function devEnv(env: NodeJS.ProcessEnv, dev: boolean): NodeJS.ProcessEnv {
   if (dev) env.WASMBPF_DEV = '1';
   else delete env.WASMBPF_DEV;
   return env;
+}
+
+/** Pids of wasmbpf shim servers started for the containerd at this socket (its address is in their argv). */
+export function shimServerPids(socket: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes(socket) && argv.includes('serve') && argv.some((a) => /shim\/main\.(ts|js)$/.test(a))) pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+/** SIGTERM (a clean exit: it ends its modules and closes their eBPF objects), then SIGKILL after 5 s. */
+export async function stopShimServers(socket: string): Promise<void> {
+  const pids = shimServerPids(socket);
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids.filter(alive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
 }
 
 /** Removes the empty /<namespace> cgroups that runc and the shim leave as parents of task cgroups. */

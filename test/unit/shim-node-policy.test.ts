@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { DEFAULT_NODE_POLICY } from '../../runtime/policy.ts';
-import { nodeConfigPath, readNodePolicy, taskPolicy } from '../../shim/node-policy.ts';
+import { readNodePolicy, taskPolicy } from '../../shim/node-policy.ts';
+import { nodeConfigPath } from '../../shim/node-config.ts';
 import { ShimError } from '../../shim/errors.ts';
 
 function tempFile(t: { after(fn: () => void): void }, name: string, text: string): string {

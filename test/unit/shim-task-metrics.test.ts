@@ -1,20 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeMetrics, processMetrics, V1_TYPE, V2_TYPE } from '../../shim/task-metrics.ts';
+import { decodeMetrics, taskMetrics, V1_TYPE, V2_TYPE } from '../../shim/task-metrics.ts';
 
-test('cgroups v1 metrics carry the process cpu (ns) and memory', () => {
-  const any = processMetrics(false);
+const usage = { cpuUserNs: 30_000_000, cpuSystemNs: 20_000_000, wasmMemoryBytes: 2 << 20, heapUsedBytes: 5 << 20, heapLimitBytes: 34 << 20 };
+
+test("cgroups v1 metrics carry the task's thread cpu (ns) and its Wasm memory plus worker heap", () => {
+  const any = taskMetrics(usage, false);
   assert.equal(any.type_url, V1_TYPE);
-  const m = decodeMetrics(any) as { pids: { current: number }; cpu: { usage: { total: number; user: number } }; memory: { rss: number; usage: { usage: number } } };
-  assert.ok(m.pids.current >= 1);
-  assert.ok(m.cpu.usage.total >= m.cpu.usage.user && m.cpu.usage.user > 0);
-  assert.ok(m.memory.rss > 1 << 20 && m.memory.usage.usage === m.memory.rss);
+  const m = decodeMetrics(any) as { pids: { current: number }; cpu: { usage: { total: number; user: number; kernel: number } }; memory: { rss: number; usage: { usage: number } } };
+  assert.equal(m.pids.current, 1);
+  assert.deepEqual(m.cpu.usage, { total: 50_000_000, user: 30_000_000, kernel: 20_000_000 });
+  assert.equal(m.memory.rss, 7 << 20);
+  assert.equal(m.memory.usage.usage, 7 << 20);
 });
 
-test('cgroups v2 metrics carry the process cpu (us) and memory', () => {
-  const any = processMetrics(true);
+test("cgroups v2 metrics carry the task's thread cpu (us) and memory", () => {
+  const any = taskMetrics(usage, true);
   assert.equal(any.type_url, V2_TYPE);
-  const m = decodeMetrics(any) as { cpu: { usageUsec: number; userUsec: number }; memory: { usage: number } };
-  assert.ok(m.cpu.usageUsec >= m.cpu.userUsec && m.cpu.userUsec > 0);
-  assert.ok(m.memory.usage > 1 << 20);
+  const m = decodeMetrics(any) as { cpu: { usageUsec: number; userUsec: number; systemUsec: number }; memory: { anon: number; usage: number } };
+  assert.deepEqual(m.cpu, { usageUsec: 50_000, userUsec: 30_000, systemUsec: 20_000 });
+  assert.equal(m.memory.usage, 7 << 20);
+});
+
+test('a task that has ended reports nothing running', () => {
+  const m = decodeMetrics(taskMetrics({ cpuUserNs: 0, cpuSystemNs: 0, wasmMemoryBytes: 0, heapUsedBytes: 0, heapLimitBytes: 0 }, true)) as { pids?: { current?: number } };
+  assert.equal(m.pids?.current ?? 0, 0);
 });

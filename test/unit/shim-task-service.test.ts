@@ -60,6 +60,7 @@ async function setup(t: { after(fn: () => unknown): void }) {
     delegates,
     api: () => { throw new Error('the content store is not needed for rootfs modules') as unknown as ContainerdApi; },
     startModule: runtime.startModule,
+    compileModule: async () => undefined,
     hostArch: 'x86_64',
     nodeConfig: '/nonexistent/wasmbpf-shim.toml',
     onIdle: () => void idle++,
