@@ -2,7 +2,8 @@
 // node-policy.ts): which images need a signature before the shim reads anything of them.
 //
 //   [verify]
-//   keys = ["/etc/wasmbpf/keys/release.pub"]   # PEM public keys (cosign.pub); any one suffices
+//   keys = ["keys/release.pub"]                # PEM public keys (cosign.pub); any one suffices;
+//                                              # relative paths are relative to this file's directory
 //   require = ["registry.example.com/*"]       # images whose name matches need a signature
 //   allow-unsigned = true                      # default; false: every image needs one
 //
@@ -11,11 +12,12 @@
 // and `*` matches any run of characters, "/" included. A table that names images to check but
 // no key, or has a key it does not know, refuses every task rather than running them unchecked.
 import fs from 'node:fs';
+import path from 'node:path';
 import { parse } from 'smol-toml';
 import { invalidArgument } from './errors.ts';
 
 export interface VerifyPolicy {
-  /** Paths of the public keys a signature may be made with. */
+  /** Paths of the public keys a signature may be made with (absolute: relative ones are resolved against the file's directory). */
   keys: string[];
   /** Globs of image names that need a signature. */
   require: string[];
@@ -40,7 +42,9 @@ export function readVerifyPolicy(file: string | undefined): VerifyPolicy | undef
   const section = table as Record<string, unknown>;
   const unknown = Object.keys(section).filter((k) => !KNOWN_KEYS.includes(k));
   if (unknown.length > 0) throw invalidArgument(`${file}: unknown key ${unknown.map((k) => `verify.${k}`).join(', ')} (known: ${KNOWN_KEYS.join(', ')})`);
-  const keys = stringList(section.keys, `${file}: verify.keys`);
+  // Relative to the file, so the table `wasmbpf install` writes (keys/NAME.pub) holds wherever
+  // the node's /etc/wasmbpf is mounted (the DaemonSet writes it as /host/etc/wasmbpf).
+  const keys = stringList(section.keys, `${file}: verify.keys`).map((key) => path.resolve(path.dirname(file), key));
   const require = stringList(section.require, `${file}: verify.require`);
   const allowUnsigned = section['allow-unsigned'] ?? true;
   if (typeof allowUnsigned !== 'boolean') throw invalidArgument(`${file}: verify.allow-unsigned must be true or false`);

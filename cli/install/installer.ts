@@ -8,11 +8,13 @@
 import { chmod, chown, mkdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { parsePublicKey } from '../../image/signature/keys.ts';
 import { addWasmbpfRuntime, removeWasmbpfRuntime } from './containerd-config.ts';
 import type { ConfigEdit } from './containerd-config.ts';
 import { InstallError } from './errors.ts';
 import { CLI_BINARY, SHIM_BINARY, isOurLauncher, launchersFor } from './launchers.ts';
 import type { Installation } from './launchers.ts';
+import { addVerifySection, KEYS_DIR, removeVerifySection } from './node-config.ts';
 
 export const DEFAULT_BIN_DIR = '/usr/local/bin';
 export const DEFAULT_CONFIG = '/etc/containerd/config.toml';
@@ -24,6 +26,16 @@ export interface InstallOptions {
   /** Also write a `wasmbpf` launcher (install only; uninstall always removes ours if present). */
   readonly withCli: boolean;
   readonly installation: Installation;
+  /** The shim's node file and its [verify] table (node-config.ts); absent: the file is not touched. */
+  readonly nodeConfig?: NodeConfigOptions;
+}
+
+export interface NodeConfigOptions {
+  readonly file: string;
+  /** Public keys to copy beside the file and name in [verify] keys. */
+  readonly verifyKeys: readonly string[];
+  /** allow-unsigned = false: every image must be signed. */
+  readonly requireSignatures: boolean;
 }
 
 export interface Output {
@@ -37,7 +49,7 @@ export interface InstallResult {
   readonly configChanged: boolean;
 }
 
-type FileChange = { path: string; text: string | null; mode: number; what: 'launcher' | 'config' };
+type FileChange = { path: string; text: string | null; mode: number; what: 'launcher' | 'config' | 'node-config' };
 
 async function readOrNull(path: string): Promise<string | null> {
   try {
@@ -121,12 +133,13 @@ export async function install(opts: InstallOptions, out: Output): Promise<Instal
   for (const line of lines) out.out(`${line}\n`);
   showConfigEdit(out, opts.configFile, before, edit);
   if (edit.changed) changes.push({ path: opts.configFile, text: edit.text, mode: 0o644, what: 'config' });
+  if (opts.nodeConfig) changes.push(...(await planNodeConfig(opts.nodeConfig, opts.dryRun, out)));
 
   // Launchers before the config: containerd never names a runtime whose binary is not there yet.
   return finish(opts, out, changes, 'launcher', 'wasmbpf is already installed: nothing to change');
 }
 
-export async function uninstall(opts: Omit<InstallOptions, 'withCli' | 'installation'>, out: Output): Promise<InstallResult> {
+export async function uninstall(opts: Omit<InstallOptions, 'withCli' | 'installation' | 'nodeConfig'> & { nodeConfigFile?: string }, out: Output): Promise<InstallResult> {
   const changes: FileChange[] = [];
   for (const name of [SHIM_BINARY, CLI_BINARY]) {
     const path = join(opts.binDir, name);
@@ -144,9 +157,68 @@ export async function uninstall(opts: Omit<InstallOptions, 'withCli' | 'installa
   const edit = removeWasmbpfRuntime(before, opts.configFile);
   showConfigEdit(out, opts.configFile, before, edit);
   if (edit.changed) changes.push({ path: opts.configFile, text: edit.text, mode: 0o644, what: 'config' });
+  if (opts.nodeConfigFile) changes.push(...(await planNodeConfigRemoval(opts.nodeConfigFile, opts.dryRun, out)));
 
   // The config before the launchers: containerd never names a runtime whose binary is gone.
   return finish(opts, out, changes, 'config', 'wasmbpf is not installed there: nothing to remove');
+}
+
+/**
+ * The [verify] block of the node file and the key files it names (copied into keys/ beside it).
+ * Keys come first in the list, so the table never names a key that is not there yet.
+ */
+async function planNodeConfig(node: NodeConfigOptions, dryRun: boolean, out: Output): Promise<FileChange[]> {
+  const keys = new Map<string, string>();
+  for (const source of node.verifyKeys) {
+    const name = basename(source);
+    if (keys.has(name)) throw new InstallError('WASMBPF_INSTALL_CONFLICT', `two keys named ${name}: the keys are copied into ${join(dirname(node.file), KEYS_DIR)} by file name; rename one. Nothing was changed`);
+    const text = await readOrNull(source);
+    if (text === null) throw new InstallError('WASMBPF_INSTALL_IO', `cannot read the key ${source}: no such file. Nothing was changed`);
+    try {
+      parsePublicKey(text, source);
+    } catch (error) {
+      throw new InstallError('WASMBPF_INSTALL_CONFLICT', `${(error as Error).message}. Nothing was changed`, { cause: error });
+    }
+    keys.set(name, text);
+  }
+  const before = await readOrNull(node.file);
+  const edit = addVerifySection(before, node.file, { keyFiles: [...keys.keys()], requireSignatures: node.requireSignatures });
+  const changes: FileChange[] = [];
+  if (edit.changed) {
+    for (const [name, text] of keys) {
+      const path = join(dirname(node.file), KEYS_DIR, name);
+      const current = await readOrNull(path);
+      if (current === text) continue;
+      if (current !== null && !edit.previousKeyFiles.includes(name)) {
+        throw new InstallError('WASMBPF_INSTALL_CONFLICT', `${path} exists and was not written by wasmbpf install; remove it or rename the key. Nothing was changed`);
+      }
+      out.out(`${dryRun ? 'would write' : 'writing'} ${path}\n`);
+      changes.push({ path, text, mode: 0o644, what: 'node-config' });
+    }
+  }
+  showConfigEdit(out, node.file, before, edit);
+  if (edit.changed) changes.push({ path: node.file, text: edit.text, mode: 0o644, what: 'node-config' });
+  for (const name of edit.changed ? edit.previousKeyFiles.filter((n) => !keys.has(n)) : []) {
+    changes.push(...(await keyRemoval(join(dirname(node.file), KEYS_DIR, name), dryRun, out)));
+  }
+  return changes;
+}
+
+/** The [verify] block out of the node file first, then the keys it named. */
+async function planNodeConfigRemoval(file: string, dryRun: boolean, out: Output): Promise<FileChange[]> {
+  const before = await readOrNull(file);
+  const edit = removeVerifySection(before, file);
+  showConfigEdit(out, file, before, edit);
+  if (!edit.changed) return [];
+  const changes: FileChange[] = [{ path: file, text: edit.text, mode: 0o644, what: 'node-config' }];
+  for (const name of edit.previousKeyFiles) changes.push(...(await keyRemoval(join(dirname(file), KEYS_DIR, name), dryRun, out)));
+  return changes;
+}
+
+async function keyRemoval(path: string, dryRun: boolean, out: Output): Promise<FileChange[]> {
+  if ((await readOrNull(path)) === null) return [];
+  out.out(`${dryRun ? 'would remove' : 'removing'} ${path}\n`);
+  return [{ path, text: null, mode: 0, what: 'node-config' }];
 }
 
 async function finish(

@@ -4,8 +4,9 @@
 #
 #   install:   copy this image's wasmbpf installation (pinned Node, dist/, production
 #              node_modules, libbpf in lib/) to $WASMBPF_INSTALL_DIR/<version> on the node, run
-#              `wasmbpf install` from there against the node's bin dir and containerd config,
-#              restart containerd if its config changed, then wait;
+#              `wasmbpf install` from there against the node's bin dir, containerd config and
+#              the shim's node file (its [verify] table: signed images), restart containerd if
+#              its config changed, then wait;
 #   on SIGTERM: `wasmbpf uninstall`, restart containerd if the config changed, remove the copy.
 #
 # The install dir is mounted at the same path in the container as on the node, so the launcher
@@ -20,6 +21,13 @@ BIN_DIR=${WASMBPF_BIN_DIR:-/host/bin}
 CONFIG=${WASMBPF_CONTAINERD_CONFIG:-/host/etc/containerd/config.toml}
 RESTART=${WASMBPF_RESTART_CONTAINERD:-true}
 READY=${WASMBPF_READY_FILE:-/run/wasmbpf-installed}
+# The shim's node file, in the node's etc/ beside containerd's (/host/etc/wasmbpf/shim.toml).
+NODE_CONFIG=${WASMBPF_NODE_CONFIG:-$(dirname "$(dirname "$CONFIG")")/wasmbpf/shim.toml}
+# Signed images (docs/SECURITY.md): every *.pub here (the ConfigMap wasmbpf-verify-keys) becomes
+# a key of [verify]; WASMBPF_REQUIRE_SIGNATURES=true then refuses every unsigned image. Default:
+# unsigned images run.
+KEYS_SRC=${WASMBPF_VERIFY_KEYS_DIR:-/etc/wasmbpf-verify-keys}
+REQUIRE_SIGNATURES=${WASMBPF_REQUIRE_SIGNATURES:-false}
 
 log() { echo "wasmbpf-node-installer: $*"; }
 
@@ -73,7 +81,12 @@ install() {
     mv "$target.tmp" "$target"
   fi
   before=$(config_sum)
-  "$target/bin/wasmbpf" install --bin-dir "$BIN_DIR" --config "$CONFIG"
+  set -- --node-config "$NODE_CONFIG"
+  for key in "$KEYS_SRC"/*.pub; do
+    if [ -f "$key" ]; then set -- "$@" --verify-key "$key"; fi
+  done
+  if [ "$REQUIRE_SIGNATURES" = true ]; then set -- "$@" --require-signatures; fi
+  "$target/bin/wasmbpf" install --bin-dir "$BIN_DIR" --config "$CONFIG" "$@"
   if [ "$(config_sum)" != "$before" ]; then restart_containerd; fi
   # Older versions: no launcher points at them any more, but running shims may.
   for old in "$INSTALL_DIR"/*; do
@@ -85,7 +98,7 @@ install() {
 uninstall() {
   rm -f "$READY"
   before=$(config_sum)
-  "$target/bin/wasmbpf" uninstall --bin-dir "$BIN_DIR" --config "$CONFIG" || log "wasmbpf uninstall failed"
+  "$target/bin/wasmbpf" uninstall --bin-dir "$BIN_DIR" --config "$CONFIG" --node-config "$NODE_CONFIG" || log "wasmbpf uninstall failed"
   if [ "$(config_sum)" != "$before" ]; then restart_containerd --no-block; fi
   remove_installation "$target"
   log "uninstalled"

@@ -147,6 +147,9 @@ test('the node installer runs as its own token-less service account with the hos
   };
   assert.equal(hostPathOf(env.WASMBPF_BIN_DIR ?? ''), '/usr/local/bin');
   assert.equal(hostPathOf(env.WASMBPF_CONTAINERD_CONFIG ?? ''), '/etc/containerd/config.toml');
+  // The shim reads its node file (with the [verify] table install writes) from the node's /etc/wasmbpf.
+  assert.equal(hostPathOf(env.WASMBPF_NODE_CONFIG ?? ''), '/etc/wasmbpf/shim.toml');
+  assert.equal(env.WASMBPF_REQUIRE_SIGNATURES, 'false', 'unsigned images run unless the admin flips the switch');
   // The launcher names the installation by its path inside the container, which must be the
   // node's path too.
   assert.equal(hostPathOf(env.WASMBPF_INSTALL_DIR ?? ''), env.WASMBPF_INSTALL_DIR);

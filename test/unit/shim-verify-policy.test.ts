@@ -15,6 +15,11 @@ function tempFile(t: { after(fn: () => void): void }, text: string): string {
   return path.join(dir, 'shim.toml');
 }
 
+test('key paths are absolute or relative to the file\'s directory', (t) => {
+  const file = tempFile(t, '[verify]\nkeys = ["/etc/k.pub", "keys/release.pub"]\n');
+  assert.deepEqual(readVerifyPolicy(file)?.keys, ['/etc/k.pub', path.join(path.dirname(file), 'keys/release.pub')]);
+});
+
 test('no file or no [verify]: no policy; an empty table allows unsigned images', (t) => {
   assert.equal(readVerifyPolicy(undefined), undefined);
   assert.equal(readVerifyPolicy(tempFile(t, '[policy]\nallowed-map-types = ["ringbuf"]\n')), undefined);
