@@ -7,7 +7,6 @@
 //
 // Only images the policy names cost anything: without a [verify] table, or with unsigned
 // images allowed and no `require` pattern, containerd is not even asked for the image name.
-import fs from 'node:fs';
 import { parseReference } from '../image/reference.ts';
 import { RegistryClient } from '../image/registry/client.ts';
 import { findCredentials } from '../image/registry/credentials.ts';
@@ -16,22 +15,20 @@ import { readVerificationKeys } from '../image/signature/key-files.ts';
 import { verifyImageSignature, type VerifiedSignature } from '../image/signature/verify.ts';
 import type { ContainerdApi } from './containerd-api.ts';
 import { ImageRefusedError, invalidArgument } from './errors.ts';
+import { nodeConfigPath } from './node-config.ts';
 import { readVerifyPolicy, requiresSignature } from './verify-policy.ts';
-
-/** Where the node's file is when Create names none (node-policy.ts uses the same path). */
-const DEFAULT_NODE_CONFIG = '/etc/wasmbpf/shim.toml';
 
 export interface SignatureCheckInput {
   /** The container id. */
   id: string;
-  /** The node's config file for this Create (runtime options' ConfigPath, else the default). */
+  /** The node's config file for this Create (runtime options' ConfigPath); default: node-config.ts's. */
   nodeConfig?: string;
   api: () => ContainerdApi;
 }
 
 /** Throws ImageRefusedError when the policy needs a signature the image lacks; what verified it otherwise. */
 export async function enforceImageSignature(input: SignatureCheckInput): Promise<VerifiedSignature | undefined> {
-  const file = input.nodeConfig ?? (fs.existsSync(DEFAULT_NODE_CONFIG) ? DEFAULT_NODE_CONFIG : undefined);
+  const file = input.nodeConfig ?? nodeConfigPath(undefined);
   const policy = readVerifyPolicy(file);
   if (!policy || (policy.allowUnsigned && policy.require.length === 0)) return undefined;
   const why = `node policy [verify] in ${file}`;

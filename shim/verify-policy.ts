@@ -11,10 +11,9 @@
 // pattern matches the repository ("registry.example.com/tools/x") or the full name with its tag,
 // and `*` matches any run of characters, "/" included. A table that names images to check but
 // no key, or has a key it does not know, refuses every task rather than running them unchecked.
-import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'smol-toml';
 import { invalidArgument } from './errors.ts';
+import { readNodeConfig } from './node-config.ts';
 
 export interface VerifyPolicy {
   /** Paths of the public keys a signature may be made with (absolute: relative ones are resolved against the file's directory). */
@@ -30,13 +29,7 @@ const KNOWN_KEYS = ['keys', 'require', 'allow-unsigned'];
 /** The [verify] table of the node's file; undefined when there is no file or no table. */
 export function readVerifyPolicy(file: string | undefined): VerifyPolicy | undefined {
   if (!file) return undefined;
-  let doc: Record<string, unknown>;
-  try {
-    doc = parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw invalidArgument(`the node's wasmbpf config ${file} cannot be read: ${(error as Error).message}`, error);
-  }
-  const table = doc.verify;
+  const table = readNodeConfig(file).verify;
   if (table === undefined) return undefined;
   if (typeof table !== 'object' || table === null || Array.isArray(table)) throw invalidArgument(`${file}: verify must be a table`);
   const section = table as Record<string, unknown>;
