@@ -14,6 +14,7 @@ import { ContainerdApi } from '../shim/containerd-api.ts';
 import { ImageRefusedError } from '../shim/errors.ts';
 import { resolveModule } from '../shim/module-source.ts';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
+import { shimPids, waitFor } from './shim-observe.ts';
 import { startRegistry } from './registry-fixture.ts';
 import { exitingWasm, generateKey, pushTool, sign, workdir } from './signing-fixtures.ts';
 
@@ -70,4 +71,29 @@ test('[verify] require: the shim refuses an unsigned image and a re-tagged one, 
 
   await writeFile(nodeConfig, `[verify]\nkeys = [${JSON.stringify(keys.pub)}]\nallow-unsigned = false\n`);
   await assert.rejects(resolve(elsewhere, 'verify-strict'), /is refused: no signature/, 'allow-unsigned = false: every image');
+});
+
+test('ctr run under a node policy requiring signatures: the unsigned image fails with image, digest and reason; the signed one runs', async (t) => {
+  const registry = await startRegistry(t);
+  const dir = await workdir(t);
+  const keys = await generateKey(dir, 'node');
+  const ctd = await Containerd.start({ shimConfig: `[shim]\nidle-timeout = "0s"\n[verify]\nkeys = [${JSON.stringify(keys.pub)}]\nrequire = ["${registry.host}/*"]\n` });
+  t.after(() => ctd.stop());
+  const signed = `${registry.host}/tools/signed:v1`;
+  const unsigned = `${registry.host}/tools/unsigned:v1`;
+  await pushTool(dir, signed, exitingWasm(0));
+  const unsignedDigest = await pushTool(dir, unsigned, exitingWasm(0));
+  assert.equal((await sign(signed, keys.key)).code, 0);
+  for (const ref of [signed, unsigned]) await ctd.ctrOk(['images', 'pull', '--plain-http', ref]);
+  const run = (image: string, id: string) => ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, image, id], { timeoutMs: 60_000 });
+
+  const refused = await run(unsigned, 'sig-refused');
+  assert.notEqual(refused.code, 0, refused.stdout);
+  t.diagnostic(`ctr run of the unsigned image: ${refused.stderr.trim()}`);
+  assert.match(refused.stderr, new RegExp(`image ${unsigned} \\(${unsignedDigest}\\) is refused: no signature: ${registry.host}/tools/unsigned has no sha256-${unsignedDigest.slice(7)}\\.sig`), refused.stderr);
+  assert.doesNotMatch((await ctd.ctr(['task', 'ls'])).stdout, /sig-refused/, 'no task was created');
+
+  const accepted = await run(signed, 'sig-accepted');
+  assert.equal(accepted.code, 0, `${accepted.stderr}\n${ctd.log().slice(-3000)}`);
+  await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });
