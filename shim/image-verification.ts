@@ -42,6 +42,8 @@ export async function enforceImageSignature(input: SignatureCheckInput): Promise
   try {
     ref = parseReference(name);
   } catch (error) {
+    // Not a registry name (an image imported under a bare ID, say): no signature can be looked up.
+    if (!requiresSignature(policy, name, name)) return undefined;
     throw new ImageRefusedError('WASMBPF_SIGNATURE_MISSING', `image ${name}: its name is not a registry reference, so no signature can be found for it (${why})`, { cause: error });
   }
   if (!requiresSignature(policy, name, `${ref.registry}/${ref.repository}`)) return undefined;
