@@ -233,6 +233,65 @@ static inline int wasmbpf__elf_section(const uint8_t *elf, size_t sz, const char
     return -ENOENT;
 }
 
+/* The name of the section holding function FUNC (an eBPF program), or NULL: the .symtab's FUNC
+ * symbol of that name, then its section's name. Points into the ELF copy. */
+static inline const char *wasmbpf__elf_func_section(const uint8_t *elf, size_t sz, const char *func)
+{
+    if (sz < 64 || memcmp(elf, "\177ELF", 4) != 0 || elf[4] != 2 || elf[5] != 1)
+        return NULL;
+    uint64_t shoff = wasmbpf__rd(elf + 40, 8);
+    uint64_t shentsize = wasmbpf__rd(elf + 58, 2), shnum = wasmbpf__rd(elf + 60, 2);
+    uint64_t shstrndx = wasmbpf__rd(elf + 62, 2);
+    if (shentsize < 64 || shstrndx >= shnum || shoff > sz || shnum * shentsize > sz - shoff)
+        return NULL;
+#define WASMBPF__SH(i) (elf + shoff + (uint64_t)(i) * shentsize)
+    size_t funclen = strlen(func);
+    for (uint64_t i = 0; i < shnum; i++) {
+        const uint8_t *sh = WASMBPF__SH(i);
+        if (wasmbpf__rd(sh + 4, 4) != 2 /* SHT_SYMTAB */)
+            continue;
+        uint64_t link = wasmbpf__rd(sh + 40, 4);
+        uint64_t off = wasmbpf__rd(sh + 24, 8), size = wasmbpf__rd(sh + 32, 8);
+        if (link >= shnum || off > sz || size > sz - off)
+            return NULL;
+        const uint8_t *str = WASMBPF__SH(link);
+        uint64_t stroff = wasmbpf__rd(str + 24, 8), strsz = wasmbpf__rd(str + 32, 8);
+        if (stroff > sz || strsz > sz - stroff)
+            return NULL;
+        for (uint64_t sym = off; sym + 24 <= off + size; sym += 24) {
+            uint64_t name = wasmbpf__rd(elf + sym, 4), shndx = wasmbpf__rd(elf + sym + 6, 2);
+            if ((elf[sym + 4] & 0xf) != 2 /* STT_FUNC */ || shndx == 0 || shndx >= shnum ||
+                name + funclen + 1 > strsz || memcmp(elf + stroff + name, func, funclen + 1) != 0)
+                continue;
+            const uint8_t *names = WASMBPF__SH(shstrndx);
+            uint64_t noff = wasmbpf__rd(names + 24, 8), nsz = wasmbpf__rd(names + 32, 8);
+            uint64_t secname = wasmbpf__rd(WASMBPF__SH(shndx), 4);
+            if (noff > sz || nsz > sz - noff || secname >= nsz || !memchr(elf + noff + secname, 0, nsz - secname))
+                return NULL;
+            return (const char *)elf + noff + secname;
+        }
+    }
+#undef WASMBPF__SH
+    return NULL;
+}
+
+/* Whether libbpf attaches programs of this section by itself: a section type with its target in
+ * the name (SEC("kprobe/do_unlinkat"), SEC("tp/sched/x"), SEC("lsm/path_mkdir"), ...). */
+static inline bool wasmbpf__auto_attach_section(const char *sec)
+{
+    static const char *const prefixes[] = {
+        "tp/", "tracepoint/", "raw_tp/", "raw_tracepoint/", "raw_tp.w/", "raw_tracepoint.w/",
+        "tp_btf/", "fentry/", "fexit/", "fmod_ret/", "fentry.s/", "fexit.s/", "fmod_ret.s/",
+        "lsm/", "lsm.s/", "lsm_cgroup/", "kprobe/", "kretprobe/", "ksyscall/", "kretsyscall/",
+        "kprobe.multi/", "kretprobe.multi/", "uprobe/", "uretprobe/", "uprobe.s/", "uretprobe.s/",
+        "usdt/", "iter/", "iter.s/",
+    };
+    for (size_t i = 0; sec && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(sec, prefixes[i], strlen(prefixes[i])) == 0 && sec[strlen(prefixes[i])])
+            return true;
+    return false;
+}
+
 /* ---- the loaded objects of this translation unit, to find a map's object by fd ----
  * libbpf's ring_buffer__new and perf_buffer__new take only a map fd, while wasm_bpf's poll also
  * wants the object's handle. Guests are one C file as a rule; a map loaded in another file
@@ -386,8 +445,12 @@ static inline int bpf_object__attach_skeleton(struct bpf_object_skeleton *s)
         struct bpf_link *link = bpf_program__attach(prog);
         if (!link) {
             /* libbpf's skeleton skips programs whose section type has no auto-attach
-             * (xdp, tc, socket, bare uprobe): those are attached by hand. */
-            if (errno == EOPNOTSUPP)
+             * (xdp, tc, socket, bare uprobe): those are attached by hand. The host says so
+             * with EOPNOTSUPP, which is also how the kernel's own "not supported" arrives
+             * (fentry or LSM without BPF trampolines, as on arm64 before Linux 6.4): for a
+             * section libbpf does attach by itself, that is a failure like any other. */
+            if (errno == EOPNOTSUPP &&
+                !wasmbpf__auto_attach_section(wasmbpf__elf_func_section(prog->obj->elf, prog->obj->elf_sz, prog->name)))
                 continue;
             int err = -errno;
             fprintf(stderr, "libbpf-wasm: failed to auto-attach program '%s': %s\n",
