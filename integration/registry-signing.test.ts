@@ -4,6 +4,7 @@
 // are refused with the image, the digest and the reason, and nothing is stored. Interop with an
 // independent implementation: registry-signing-interop.test.ts.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pullImage } from '../image/pull.ts';
@@ -97,8 +98,11 @@ test('run --verify-key: a refused image is neither stored nor run; a signed one 
   assert.equal(again.code, 1);
   assert.match(again.stderr, new RegExp(`image ${name} \\(${swapped}\\) is refused: no signature`));
 
+  // A module file carries no signature: --verify-key refuses it rather than run it unchecked.
+  await writeFile(join(dir, 'x.wasm'), exitingWasm(0));
   const file = await wasmbpf(['run', '--verify-key', keys.pub, join(dir, 'x.wasm')], { WASMBPF_HOME: home });
-  assert.notEqual(file.code, 0);
+  assert.equal(file.code, 1);
+  assert.match(file.stderr, /x\.wasm is a file: signatures are verified for image references in a registry/);
 });
 
 test('tampering: a swapped layer, a copy in another repository, a signature moved to another digest, a truncated signature: each refused, nothing stored', async (t) => {
