@@ -1,8 +1,9 @@
 # Runs in the guest as root (busybox sh), from guest-init.sh. For each tool of $TOOLS (from
-# /tmp/io/env): `wasmbpf run /tmp/work/images/TOOL.tar ARGS` as a user would, then checks what
-# upstream's tools promise: it starts (prints its header), it reports real events (the script
-# makes them happen), Ctrl-C (SIGINT) ends it with status 0, and none of its eBPF programs or maps
-# is left in the kernel (bpftool's id lists before and after). One line per tool goes to
+# /tmp/io/env): `wasmbpf run /tmp/work/images/TOOL.tar ARGS` as a user would (bare-wasm:
+# execsnoop's bare module), then checks what upstream's tools promise: it starts (prints its
+# header), it reports real events (the script makes them happen), Ctrl-C (SIGINT) ends it with
+# status 0, and none of its eBPF programs or maps is left in the kernel (bpftool's id lists
+# before and after). One line per tool goes to
 # /tmp/io/results: TOOL pass|FAIL|n/a WHY (n/a: the kernel lacks what the tool needs, and the tool
 # says so); each tool's output is kept in /tmp/io/TOOL.log.
 . /tmp/io/env
@@ -37,9 +38,15 @@ notrampoline() {
 # ARGS come after the image's own (its wasmbpf.json "args": wasmbpf run appends, it does not
 # replace them), so tools whose image has arguments get none here.
 spec() {
-  args= ready= want= want2=. during=: after=: unsupported=
+  args= ready= want= want2=. during=: after=: unsupported= target=/tmp/work/images/$1.tar
   case $1 in
     execsnoop) ready='^PCOMM +PID'; want='/bin/echo wasmbpf-marker-exec';;
+    # execsnoop's bare module, which embeds the build machine's (x86_64) eBPF object only
+    bare-wasm) target=/tmp/work/bare/execsnoop.wasm; ready='^PCOMM +PID'; want='/bin/echo wasmbpf-marker-exec'
+      if [ "$arch" = aarch64 ]; then
+        unsupported='a bare .wasm has only its build machine'"'"'s (x86_64) eBPF object'
+        want='built for x86_64 but this host is arm64'
+      fi;;
     bootstrap) ready='^TIME +EVENT'; want='EXIT +sh .*\[7\]';;
     opensnoop) args='-n cat'; ready='^PID +COMM +FD'; want='cat +-1 +2 /tmp/wasmbpf-no-such-file';;
     runqlat) ready='^Tracing run queue'; want='-> [0-9]+ +: [1-9]';;
@@ -60,7 +67,7 @@ spec() {
 }
 trigger() {
   case $1 in
-    execsnoop) /bin/echo wasmbpf-marker-exec two >/dev/null;;
+    execsnoop|bare-wasm) /bin/echo wasmbpf-marker-exec two >/dev/null;;
     bootstrap) sh -c 'sleep 0.3; exit 7';;
     opensnoop) cat /tmp/wasmbpf-no-such-file 2>/dev/null;;
     runqlat) for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done;;
@@ -80,7 +87,7 @@ for name in $TOOLS; do
   progs0=$(ids prog) maps0=$(ids map)
   if [ -n "$unsupported" ]; then
     # Not supported by this kernel: the tool must end by itself, non-zero, with $want said.
-    $WASMBPF run /tmp/work/images/$name.tar $args >"$log" 2>&1 &
+    $WASMBPF run "$target" $args >"$log" 2>&1 &
     pid=$!; why=
     i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.2; i=$((i + 1)); done
     kill -0 $pid 2>/dev/null && { kill -KILL $pid; why='still running, though the kernel cannot attach it'; }
@@ -95,7 +102,7 @@ for name in $TOOLS; do
   t0=$(now); : >"$log"
   # $WASMBPF is node and its script, unquoted on purpose: $! is then Node itself, which takes
   # SIGINT (a background shell function or wrapper script would not pass it on).
-  $WASMBPF run /tmp/work/images/$name.tar $args >"$log" 2>&1 &
+  $WASMBPF run "$target" $args >"$log" 2>&1 &
   pid=$!
   why=
   if ! waitlog "$log" "$ready" 240; then
