@@ -12,7 +12,7 @@ import { parsePublicKey } from '../../image/signature/keys.ts';
 import { addWasmbpfRuntime, removeWasmbpfRuntime } from './containerd-config.ts';
 import type { ConfigEdit } from './containerd-config.ts';
 import { InstallError } from './errors.ts';
-import { CLI_BINARY, SHIM_BINARY, isOurLauncher, launchersFor } from './launchers.ts';
+import { CLI_BINARY, SHIM_BINARY, compileCacheDir, isOurLauncher, launchersFor } from './launchers.ts';
 import type { Installation } from './launchers.ts';
 import { addVerifySection, KEYS_DIR, removeVerifySection } from './node-config.ts';
 
@@ -135,6 +135,9 @@ export async function install(opts: InstallOptions, out: Output): Promise<Instal
   if (edit.changed) changes.push({ path: opts.configFile, text: edit.text, mode: 0o644, what: 'config' });
   if (opts.nodeConfig) changes.push(...(await planNodeConfig(opts.nodeConfig, opts.dryRun, out)));
 
+  // The launchers' compile cache (launchers.ts): a missing one costs only speed, so it is made
+  // here without being counted as a change.
+  if (!opts.dryRun) await mkdir(compileCacheDir(opts.installation), { recursive: true });
   // Launchers before the config: containerd never names a runtime whose binary is not there yet.
   return finish(opts, out, changes, 'launcher', 'wasmbpf is already installed: nothing to change');
 }

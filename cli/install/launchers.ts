@@ -6,7 +6,10 @@
 // to cwd. The script names the exact node binary and entry file, so a node with another Node (or
 // none) on PATH runs the same thing. When the installation carries its own libbpf (the Kubernetes
 // node installer copies one into <root>/lib), the script puts that dir on LD_LIBRARY_PATH so
-// koffi's dlopen("libbpf.so.1") finds it on hosts without libbpf1.
+// koffi's dlopen("libbpf.so.1") finds it on hosts without libbpf1. It also names the
+// installation's compile cache (NODE_COMPILE_CACHE, dist/.compile-cache, which `npm run build`
+// and the installer create): Node keeps the code it compiled there, so each `start`, `delete`
+// and server after the first skips compiling the JavaScript it loads (module workers too).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +64,11 @@ export function installationAt(root: string): Installation {
   };
 }
 
+/** Where the installation's launchers let Node keep compiled code (created by the build and by install). */
+export function compileCacheDir(inst: Installation): string {
+  return join(inst.root, 'dist', '.compile-cache');
+}
+
 /** Single-quotes a string for sh (paths may hold spaces; none may hold a newline). */
 function shQuote(s: string): string {
   if (s.includes('\n')) throw new InstallError('WASMBPF_INSTALL_IO', `path ${JSON.stringify(s)} contains a newline`);
@@ -74,6 +82,7 @@ function render(inst: Installation, name: string, entry: string, role: string): 
     LAUNCHER_MARKER,
   ];
   if (inst.libDir) lines.push(`LD_LIBRARY_PATH=${shQuote(inst.libDir)}\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}`, 'export LD_LIBRARY_PATH');
+  lines.push(`NODE_COMPILE_CACHE=${shQuote(compileCacheDir(inst))}`, 'export NODE_COMPILE_CACHE');
   lines.push(`exec ${shQuote(inst.node)} --disable-warning=ExperimentalWarning ${shQuote(entry)} "$@"`);
   return `${lines.join('\n')}\n`;
 }

