@@ -56,7 +56,11 @@ function threadTicks(tid: number): { user: number; system: number } {
   }
 }
 
-export function startModule(spec: ModuleSpec, pool?: WorkerPool): RunningModule {
+/**
+ * Runs the module on a worker: one taken from `from` (a pool's warm spare, or a worker the
+ * caller started ahead, e.g. while it read the image), else a new one.
+ */
+export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker): RunningModule {
   const stderr = spec.stderr ?? 2;
   const memoryLimit = spec.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
   const log = installLibbpfLogRouter();
@@ -65,7 +69,7 @@ export function startModule(spec: ModuleSpec, pool?: WorkerPool): RunningModule 
   const ledger = new ResourceLedger();
   const statsBuffer = new SharedArrayBuffer(WorkerStat.COUNT * 8);
   const stats = new Float64Array(statsBuffer);
-  const moduleWorker = pool ? pool.take() : new ModuleWorker();
+  const moduleWorker = from instanceof ModuleWorker ? from : from ? from.take() : new ModuleWorker();
   const worker = moduleWorker.thread;
   const onPhase = spec.onPhase;
   moduleWorker.whenReady(() => onPhase?.('worker-ready', now()));

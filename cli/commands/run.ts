@@ -10,7 +10,7 @@ import { normalizeArch } from '../../oci-spec/arch.ts';
 // there the failure is an error that names libbpf, not a stack trace.
 import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig } from '../../runtime/policy.ts';
 import { DEFAULT_MEMORY_LIMIT, MemoryLimitError, narrowest, parseSize } from '../../runtime/wasm/memory-limit.ts';
-import type { BpfObjectCandidate, EbpfPolicy, ModuleSpec } from '../../runtime/index.ts';
+import type { BpfObjectCandidate, EbpfPolicy, ModulePhase, ModuleSpec } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const HELP = `Usage: wasmbpf run [OPTIONS] MODULE.wasm|IMAGE.tar|REF [ARGS...]
@@ -41,6 +41,9 @@ Options:
       --memory-limit SIZE          cap on the module's linear memory (e.g. 64Mi, 1Gi); can only
                                    narrow the default of 256Mi, or the file's [limits]
                                    memory-limit with --policy; past it malloc returns NULL
+      --debug              print where start-up time goes on stderr: ms since the process
+                           started at each phase (imports, runtime, image, worker, compile,
+                           instantiate, eBPF load, attach)
   -h, --help               show this help
 `;
 
@@ -114,7 +117,24 @@ const OPTIONS = {
   'allow-map-types': { type: 'string' },
   policy: { type: 'string' },
   'memory-limit': { type: 'string' },
+  debug: { type: 'boolean' },
 } as const;
+
+/**
+ * --debug: each start-up phase once, as ms since the process started (performance.timeOrigin),
+ * on stderr, so anyone can see where start-up goes. Module phases come from the runtime with
+ * wall-clock times (they happen on the module's thread).
+ */
+function phaseTracer(on: boolean): { mark(phase: string, atMs?: number): void } {
+  const seen = new Set<string>();
+  return {
+    mark(phase, atMs = performance.timeOrigin + performance.now()) {
+      if (!on || seen.has(phase)) return;
+      seen.add(phase);
+      process.stderr.write(`wasmbpf: start-up: ${phase} at ${(atMs - performance.timeOrigin).toFixed(1)} ms\n`);
+    },
+  };
+}
 
 /** Options end at the first positional: everything after the target belongs to the module. */
 const VALUED = Object.entries(OPTIONS).flatMap(([name, o]) =>
@@ -123,6 +143,14 @@ const VALUED = Object.entries(OPTIONS).flatMap(([name, o]) =>
 function firstPositional(argv: string[]): number {
   return argv.findIndex((a, i) => !a.startsWith('-') && !VALUED.includes(argv[i - 1] ?? ''));
 }
+
+const PHASE_NAMES: Record<ModulePhase, string> = {
+  'worker-ready': 'worker thread ready (isolate, koffi, libbpf declarations)',
+  compiled: 'module compiled',
+  instantiated: 'module instantiated (WASI, wasm_bpf imports)',
+  'bpf-loaded': 'first eBPF object loaded (verifier passed)',
+  attached: 'first program attached',
+};
 
 const command: Command = {
   summary: 'run a Wasm-bpf module, image tarball or image reference',
@@ -133,6 +161,7 @@ const command: Command = {
     return own.includes('--help') || own.includes('-h');
   },
   async run(argv) {
+    const loadedAt = performance.timeOrigin + performance.now();
     const targetAt = firstPositional(argv);
     if (targetAt < 0) throw new UsageError('missing MODULE.wasm, IMAGE.tar or REF');
     const { values } = parseArgs({
@@ -164,8 +193,23 @@ const command: Command = {
     const memoryLimit = narrowest(file?.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
       values['memory-limit'] === undefined ? undefined : size(values['memory-limit'], '--memory-limit'))!;
 
+    const trace = phaseTracer(values.debug ?? false);
+    trace.mark('imports (node started, the CLI and this command loaded)', loadedAt);
+    // The module's worker boots (~50 ms: an isolate, koffi, the libbpf declarations) while this
+    // thread loads the runtime and reads the image. worker-pool.ts loads no FFI itself.
+    const { ModuleWorker } = await import('../../runtime/worker-pool.ts');
+    const worker = new ModuleWorker();
     const { startModule } = await import('../../runtime/index.ts');
-    const resolved = await resolveTarget(target, values.insecure ?? false, hostArch, values['verify-key']);
+    trace.mark('runtime loaded (koffi, libbpf)');
+    let resolved: Resolved;
+    try {
+      resolved = await resolveTarget(target, values.insecure ?? false, hostArch, values['verify-key']);
+    } catch (error) {
+      // End the worker, once it has loaded (ending it inside koffi's load would abort the process).
+      await new Promise<void>((resolve) => worker.whenReady(() => void worker.thread.terminate().then(() => resolve())));
+      throw error;
+    }
+    trace.mark('module and eBPF objects read');
     const running = startModule({
       wasm: resolved.wasm,
       args: [resolved.args[0]!, ...resolved.args.slice(1), ...moduleArgs],
@@ -176,7 +220,8 @@ const command: Command = {
       gracePeriodMs: grace,
       policy,
       memoryLimit,
-    });
+      ...(values.debug ? { onPhase: (phase, at) => trace.mark(PHASE_NAMES[phase], at) } : {}),
+    }, worker);
     let interrupts = 0;
     const onSigint = () => running.stop(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');
     const onSigterm = () => running.stop('SIGTERM');
