@@ -92,25 +92,29 @@ test('exit 3 gives status 3; a trap gives a non-zero status and its error on std
   assert.match(plain.stderr, /probe stderr line/);
 });
 
-test('the spec\'s cgroup and memory limit hold the shim running the task, and go away with it', async (t) => {
-  const ctd = await containerd(t);
+test('a pod-grouped server joins the spec\'s cgroup with its CPU limit, never its memory limit (that is the task\'s own), and the cgroup goes with the task', async (t) => {
+  const ctd = await Containerd.start({ shimConfig: '[shim]\ngrouping = "pod"\n' });
+  t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
-  await ctd.ctrOk(run(ctd, '-d', '--memory-limit', String(512 << 20), 'localhost/wasmbpf-test/probe:v1', 'cg1', '/probe.wasm', 'sleep'));
+  await ctd.ctrOk(run(ctd, '-d', '--memory-limit', String(512 << 20), '--cpu-shares', '512', 'localhost/wasmbpf-test/probe:v1', 'cg1', '/probe.wasm', 'sleep'));
   const [pid] = shimPids(ctd.socket);
   assert.ok(pid);
-  const memoryLine = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => /:memory:|^0::/.test(l)) ?? '';
-  const cgroupPath = memoryLine.split(':')[2]!;
-  assert.match(cgroupPath, new RegExp(`/${ctd.namespace}/cg1$`));
   const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
-  const dir = v2 ? `/sys/fs/cgroup${cgroupPath}` : `/sys/fs/cgroup/memory${cgroupPath}`;
-  assert.equal(readFileSync(`${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`, 'utf8').trim(), String(512 << 20));
+  const cgroupOf = (controller: RegExp) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => controller.test(l))?.split(':')[2] ?? '';
+  const cpuPath = cgroupOf(v2 ? /^0::/ : /:cpu,cpuacct:|:cpu:/);
+  assert.match(cpuPath, new RegExp(`/${ctd.namespace}/cg1$`));
+  const cpuDir = v2 ? `/sys/fs/cgroup${cpuPath}` : `/sys/fs/cgroup/cpu${cpuPath}`;
+  assert.equal(readFileSync(`${cpuDir}/${v2 ? 'cpu.weight' : 'cpu.shares'}`, 'utf8').trim(), v2 ? '20' : '512');
+  const memoryDir = v2 ? cpuDir : `/sys/fs/cgroup/memory${cgroupOf(/:memory:/)}`;
+  const memoryLimit = readFileSync(`${memoryDir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`, 'utf8').trim();
+  assert.notEqual(memoryLimit, String(512 << 20), 'the memory limit is not put on the shared process');
   const metrics = await ctd.ctrOk(['task', 'metrics', 'cg1']);
   assert.match(metrics, /memory/);
   await ctd.ctrOk(['task', 'kill', '-s', 'SIGKILL', 'cg1']);
   await waitFor('cg1 stopped', async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => /^cg1\s.*STOPPED/.test(l)) || undefined);
   await ctd.ctrOk(['task', 'delete', 'cg1']);
   await ctd.ctrOk(['containers', 'delete', 'cg1']);
-  assert.equal(existsSync(dir), false, `${dir} removed`);
+  assert.equal(existsSync(cpuDir), false, `${cpuDir} removed`);
 });
 
 test('a module writing to stdout nobody reads never blocks: SIGTERM and SIGKILL still end it at once', async (t) => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { TtrpcClient } from '../ttrpc/index.ts';
 import { Task } from '../shim/protos.ts';
 import { REPO_ROOT } from './harness/containerd.ts';
@@ -14,9 +14,16 @@ import { waitFor } from './shim-observe.ts';
 
 const SHIM = join(REPO_ROOT, 'bin', 'containerd-shim-wasmbpf-v1');
 
+// The node's config for these starts: a node-grouped server exits as soon as it may (2 s after its
+// last connection) once it has no task.
+const CONFIG_DIR = mkdtempSync('/tmp/wbstart-config-');
+after(() => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+const SHIM_CONFIG = join(CONFIG_DIR, 'shim.toml');
+writeFileSync(SHIM_CONFIG, '[shim]\nidle-timeout = "0s"\n');
+
 function shim(bundle: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(SHIM, args, { cwd: bundle, env: { ...process.env, TTRPC_ADDRESS: '/nonexistent/c.sock.ttrpc', WASMBPF_DEV: '1' } }, (error, stdout, stderr) => {
+    execFile(SHIM, args, { cwd: bundle, env: { ...process.env, TTRPC_ADDRESS: '/nonexistent/c.sock.ttrpc', WASMBPF_DEV: '1', WASMBPF_SHIM_CONFIG: SHIM_CONFIG } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -31,11 +38,12 @@ function bundle(t: { after(fn: () => void): void }, annotations: Record<string, 
 
 const flags = (id: string) => ['-namespace', `wbstart-${process.pid}`, '-address', `/tmp/wbstart-${process.pid}.sock`, '-publish-binary', '/usr/bin/containerd', '-id', id, 'start'];
 
+/** Shutdown as containerd sends it after a task's Delete; then containerd closes its connection. */
 async function shutdown(address: string): Promise<number> {
   const client = await TtrpcClient.connect(address.slice('unix://'.length));
   const { shimPid } = Task.ConnectResponse.decode(await client.call('containerd.task.v2.Task', 'Connect', Task.ConnectRequest.encode({ id: 'x' })));
   await client.call('containerd.task.v2.Task', 'Shutdown', Task.ShutdownRequest.encode({ id: 'x' }));
-  await client.closed;
+  await client.close();
   return shimPid;
 }
 
@@ -48,7 +56,7 @@ const alive = (pid: number) => {
   }
 };
 
-test('racing starts of one pod print the same address and share one server; Shutdown ends it', async (t) => {
+test('racing starts of one pod print the same address and share one server; Shutdown ends it; a plain container\'s node server ends once idle', async (t) => {
   const pod = { 'io.kubernetes.cri.sandbox-id': `pod-${process.pid}` };
   const [a, b] = await Promise.all([shim(bundle(t, pod), flags('c1')), shim(bundle(t, pod), flags('c2'))]);
   assert.equal(a.code, 0, a.stderr);

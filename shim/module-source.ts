@@ -40,7 +40,7 @@ export interface ModuleLookup {
   hostArch: Arch;
   /** Opens containerd's API lazily: only artifact images (and images the node wants signed) need it. */
   api: () => ContainerdApi;
-  /** The node's config file for this Create (node-policy.ts nodeConfigPath), for its [verify] table. */
+  /** The node's config file for this Create (node-config.ts nodeConfigPath), for its [verify] table. */
   nodeConfig?: string;
 }
 

@@ -7,7 +7,8 @@
 //                            # "auto" (default): "node" for plain containers (ctr, nerdctl),
 //                            #   "pod" for CRI pods (each pod's tasks in its own process and cgroup)
 //   idle-timeout = "60s"     # how long a node-grouped server waits, with no task left, for the
-//                            #   next one before it exits ("0s": at once, as a pod's server does)
+//                            #   next one before it exits ("0s": as soon as it may, 2 s after
+//                            #   containerd's last connection closed)
 //   spare-workers = 1        # module workers kept booted ahead of the next task (0: none)
 //
 // `start` reads this table (it decides which server a task joins, and starts it with its

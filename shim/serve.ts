@@ -1,9 +1,9 @@
 // The long-lived shim server of one group (group.ts): a CRI pod's, or every Wasm task's of a
 // containerd namespace. `start` spawns it detached with `-socket PATH serve`; it listens there,
 // tells its parent it is ready on fd 3, and keeps `-spare-workers` module workers booted for the
-// next task (runtime/worker-pool.ts). It exits once no task is left: at once after containerd's
-// Shutdown (a pod's server, -idle-timeout 0), or after -idle-timeout ms with no task and no
-// connection (a node's server, so the next container finds it warm).
+// next task (runtime/worker-pool.ts). It exits once no task is left: a pod's server at once after
+// containerd's Shutdown; a node's server after -idle-timeout ms with no task and no connection,
+// so the next container finds it warm.
 import fs from 'node:fs';
 import { TtrpcServer } from '../ttrpc/index.ts';
 import { ContainerdApi } from './containerd-api.ts';
@@ -14,6 +14,12 @@ import { TASK_SERVICE, TaskService } from './task-service.ts';
 import type { ShimFlags } from './flags.ts';
 
 const READY_FD = 3;
+/**
+ * A node's server waits at least this long after its last connection closed, whatever the idle
+ * timeout: `start` probes the server and prints its address, and containerd dials it for the
+ * Create a moment later; exiting in between would fail that container.
+ */
+const NODE_IDLE_FLOOR_MS = 2000;
 
 /** Tells `start` (waiting on fd 3) how startup went: "ready", or "error: why". */
 function report(line: string): void {
@@ -64,15 +70,16 @@ async function listen(flags: ShimFlags): Promise<void> {
   // Idle: no task, and nobody connected (containerd dials the server before its Create; `start`
   // probes it before printing its address). Any connection puts the countdown off.
   const idle = () => service !== undefined && service.taskCount === 0 && server.connectionCount === 0;
+  const nodeServer = flags.grouping === 'node';
   const armIdleTimer = () => {
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = undefined;
-    if (flags.idleTimeoutMs === 0 || exiting || !idle()) return;
+    if (!nodeServer || exiting || !idle()) return;
     idleTimer = setTimeout(() => {
       if (!idle()) return;
       log.info('idle: no task for the idle timeout, exiting', { idleTimeoutMs: flags.idleTimeoutMs });
       void exit(0);
-    }, flags.idleTimeoutMs);
+    }, Math.max(flags.idleTimeoutMs, NODE_IDLE_FLOOR_MS));
   };
   const server = new TtrpcServer({
     log: (message, error) => log.error(message, { error: error === undefined ? undefined : String(error) }),
@@ -88,7 +95,7 @@ async function listen(flags: ShimFlags): Promise<void> {
     compileModule,
     hostArch: hostArch(),
     sharedServer: flags.grouping === 'node',
-    onIdle: () => (flags.idleTimeoutMs === 0 ? void exit(0) : armIdleTimer()),
+    onIdle: () => (nodeServer ? armIdleTimer() : void exit(0)),
   });
   server.register(TASK_SERVICE, service.handlers());
   await server.listen(flags.socket);

@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import tty from 'node:tty';
 import { readSpec } from './bundle.ts';
 import { ShimError } from './errors.ts';
 import { NODE_GROUP, SOCKET_DIR, groupOf, isServing, socketPath } from './group.ts';
@@ -16,22 +15,23 @@ import type { ShimFlags } from './flags.ts';
 
 export { groupOf, socketPath } from './group.ts';
 
+const READY_TIMEOUT_MS = 30_000;
+
 /**
- * The runtime options containerd writes on stdin (CRI: the runtime's `options`, with ConfigPath),
- * or nothing: stdin is then /dev/null, or a terminal when a person runs `start` by hand.
+ * The runtime options containerd writes on stdin (CRI: the runtime's `options`, with ConfigPath):
+ * containerd gives `start` a pipe holding them, closed after them, or /dev/null. Anything else
+ * (a terminal, a socket a test harness keeps open) is not containerd's and is not read: a read to
+ * end-of-file there could wait for ever.
  */
 function runtimeOptions() {
-  if (tty.isatty(0)) return undefined;
-  let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(0);
+    if (!fs.fstatSync(0).isFIFO()) return undefined;
+    const bytes = fs.readFileSync(0);
+    return bytes.length > 0 ? decodeAny(bytes) : undefined;
   } catch {
-    return undefined; // stdin closed
+    return undefined; // no stdin at all
   }
-  return bytes.length > 0 ? decodeAny(bytes) : undefined;
 }
-
-const READY_TIMEOUT_MS = 30_000;
 
 /**
  * containerd reads <bundle>/address when it restarts, to reconnect to its running shims (it

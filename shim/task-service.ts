@@ -144,13 +144,13 @@ export class TaskService {
     };
     let stdio: TaskStdio | undefined;
     try {
-      const module = await resolveModule({ id: req.id, spec, rootfs, hostArch: this.#deps.hostArch, api: this.#deps.api });
+      const nodeConfig = nodeConfigPath(req.options, this.#deps.nodeConfig);
+      const module = await resolveModule({ id: req.id, spec, rootfs, hostArch: this.#deps.hostArch, api: this.#deps.api, ...(nodeConfig ? { nodeConfig } : {}) });
       if (!module) {
         await release(); // runc's shim mounts the rootfs itself
         return await delegate(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
       }
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
-      const nodeConfig = nodeConfigPath(req.options, this.#deps.nodeConfig);
       const policy = taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfig));
       const resources = spec.linux?.resources as LinuxResources | undefined;
       const memoryLimit = taskMemoryLimit(spec.annotations, module.annotations, readNodeLimits(nodeConfig), resources?.memory?.limit);

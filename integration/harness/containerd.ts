@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { streamProcessorToml } from '../../shim/containerd-config.ts';
+import { shimPids } from '../shim-observe.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WASMBPF_RUNTIME = 'io.containerd.wasmbpf.v1';
@@ -32,7 +33,11 @@ export interface ContainerdOptions {
   streamProcessor?: boolean;
   /** Run shims from sources (WASMBPF_DEV=1, default true); false lets bin/ take a fresh dist/ (the benchmark). */
   dev?: boolean;
-  /** The shim's node config (TOML: [shim], [policy], [limits]), given to it through WASMBPF_SHIM_CONFIG. */
+  /**
+   * The shim's node config (TOML: [shim], [policy], [limits]), given to it through
+   * WASMBPF_SHIM_CONFIG. Default: the node server exits as soon as it may once its last task is
+   * deleted (idle-timeout "0s"), so a test sees its shims gone without waiting a minute.
+   */
   shimConfig?: string;
 }
 
@@ -91,7 +96,7 @@ export class Containerd {
     if (options.extraToml) lines.push(options.extraToml);
     writeFileSync(join(dir, 'config.toml'), `${lines.join('\n')}\n`);
     mkdirSync(join(dir, 'fifo'));
-    if (options.shimConfig !== undefined) writeFileSync(join(dir, 'shim.toml'), options.shimConfig);
+    writeFileSync(join(dir, 'shim.toml'), options.shimConfig ?? '[shim]\nidle-timeout = "0s"\n');
     const dev = options.dev ?? true;
     const ctd = new Containerd(dir, namespace, spawnContainerd(dir, 'w', dev));
     ctd.#dev = dev;
@@ -198,8 +203,8 @@ function spawnContainerd(dir: string, logMode: 'w' | 'a', dev: boolean): ChildPr
   const proc = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'debug'], {
     cwd: dir,
     stdio: ['ignore', logFd, logFd],
-    // The shim reads this instance's node config (absent unless shimConfig was given), never the
-    // machine's /etc/wasmbpf/shim.toml: tests do not depend on what is installed.
+    // The shim reads this instance's node config, never the machine's /etc/wasmbpf/shim.toml:
+    // tests do not depend on what is installed.
     env: devEnv({ ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_SHIM_CONFIG: join(dir, 'shim.toml') }, dev),
   });
   closeSync(logFd);
@@ -212,24 +217,9 @@ function devEnv(env: NodeJS.ProcessEnv, dev: boolean): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Pids of wasmbpf shim servers started for the containerd at this socket (its address is in their argv). */
-export function shimServerPids(socket: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv.includes(socket) && argv.includes('serve') && argv.some((a) => /shim\/main\.(ts|js)$/.test(a))) pids.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return pids;
-}
-
-/** SIGTERM (a clean exit: it ends its modules and closes their eBPF objects), then SIGKILL after 5 s. */
+/** Ends the wasmbpf shim servers of the containerd at this socket: SIGTERM (a clean exit: it ends its modules and closes their eBPF objects), then SIGKILL after 5 s. */
 export async function stopShimServers(socket: string): Promise<void> {
-  const pids = shimServerPids(socket);
+  const pids = shimPids(socket);
   const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
   for (const pid of pids) {
     try {

@@ -3,11 +3,15 @@
 //   probe trap     executes `unreachable`
 //   probe sleep    sleeps until stopped
 //   probe spam     writes lines to stdout until stopped
+//   probe grow     allocates (and touches) 1 MiB at a time, aborts when malloc fails
 //   probe          writes a line to stderr and exits 0
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+// Chained so the compiler cannot drop the allocations as unused.
+static void *volatile chain;
 
 int main(int argc, char **argv) {
   printf("probe argc=%d", argc);
@@ -18,6 +22,19 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "trap") == 0) __builtin_trap();
   if (argc > 1 && strcmp(argv[1], "spam") == 0) {
     for (unsigned long i = 0;; i++) printf("spam %lu ..........................................................\n", i);
+  }
+  if (argc > 1 && strcmp(argv[1], "grow") == 0) {
+    for (unsigned long mib = 0;; mib++) {
+      char *p = malloc(1 << 20);
+      if (!p) {
+        printf("malloc failed after %lu MiB\n", mib);
+        fflush(stdout);
+        abort();
+      }
+      memset(p, 1, 1 << 20);
+      *(void **)p = chain;
+      chain = p;
+    }
   }
   if (argc > 1 && strcmp(argv[1], "sleep") == 0) {
     for (;;) sleep(1);
