@@ -81,7 +81,9 @@ test('plain containers share one server; a task past its memory limit ends alone
   const idleSince = Date.now();
   await waitFor('the server to exit after its idle timeout', () => shimPids(ctd.socket).length === 0 || undefined, 30_000);
   assert.ok(Date.now() - idleSince >= (IDLE_S - 1) * 1000, `it waited its idle timeout (${Date.now() - idleSince} ms)`);
-  assert.match(ctd.log(), /idle: no task for the idle timeout, exiting/);
+  // The task's lines reached containerd's log through its own bundle, though the server was
+  // started in another task's (removed long before).
+  assert.match(ctd.log(), /msg="created Wasm task".*id=sh-next/);
 });
 
 test('kill -9 of the shared server ends each of its tasks as containerd ends a runc task whose shim died: exit 137, gone, nothing loaded', async (t) => {

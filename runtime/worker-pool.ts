@@ -29,9 +29,14 @@ export class ModuleWorker {
   readonly thread: Worker;
   #ready = false;
   readonly #waiters: (() => void)[] = [];
+  /** Why the thread failed, if it did before its module's controller listened (a spare that could not load). */
+  failure: Error | undefined;
 
   constructor() {
     this.thread = new Worker(WORKER_URL, { stdout: false, stderr: false, resourceLimits: HEAP_LIMITS });
+    // Always listened to: an 'error' nobody listens to would be thrown in the process (a spare
+    // failing to load must not take the shim server down). The pool drops a spare that exits.
+    this.thread.on('error', (error) => (this.failure ??= error));
     const onMessage = (m: WorkerMessage) => {
       if (m.type !== 'ready') return;
       this.thread.off('message', onMessage);

@@ -29,8 +29,11 @@ export function format(level: string, msg: string, fields: Fields): string {
   return `${line}\n`;
 }
 
-export function createLogger(write: (line: string) => void, base: Fields = {}, debug = false): Logger {
-  const emit = (level: string) => (msg: string, fields: Fields = {}) => write(format(level, msg, { ...base, ...fields }));
+export function createLogger(write: (line: string, fields: Fields) => void, base: Fields = {}, debug = false): Logger {
+  const emit = (level: string) => (msg: string, fields: Fields = {}) => {
+    const all = { ...base, ...fields };
+    write(format(level, msg, all), all);
+  };
   return {
     debug: debug ? emit('debug') : () => {},
     info: emit('info'),
@@ -40,15 +43,55 @@ export function createLogger(write: (line: string) => void, base: Fields = {}, d
   };
 }
 
-/** A logger on an fd; write errors are swallowed (a log must never crash the shim). */
+/** Writes a line; write errors are swallowed (a log must never crash the shim). */
+function writeLine(fd: number, line: string): void {
+  try {
+    fs.writeSync(fd, line);
+  } catch {
+    // the reader went away; nothing useful to do
+  }
+}
+
+/** A logger on an fd. */
 export function fdLogger(fd: number, base: Fields = {}, debug = false): Logger {
-  return createLogger((line) => {
-    try {
-      fs.writeSync(fd, line);
-    } catch {
-      // the reader went away; nothing useful to do
-    }
-  }, base, debug);
+  return createLogger((line) => writeLine(fd, line), base, debug);
+}
+
+/**
+ * A server's logs when it outlives the task it was started for (a node's server): containerd
+ * copies a bundle's log FIFO into its own log only while that task exists. So a line about a task
+ * (its `id` field) goes to that task's bundle log, and the server's own lines to the log of the
+ * oldest task still there, else to the bundle it was started in.
+ */
+export class BundleLogs {
+  readonly #startFd: number;
+  readonly #tasks = new Map<string, number>();
+
+  constructor(startFd: number) {
+    this.#startFd = startFd;
+  }
+
+  /** At Create: the task's lines go to its bundle's log from now on. */
+  open(id: string, bundle: string): void {
+    if (this.#tasks.has(id)) return;
+    const fd = openBundleLog(bundle);
+    if (fd !== 2) this.#tasks.set(id, fd);
+  }
+
+  /** At Delete, when the bundle is about to go. */
+  close(id: string): void {
+    const fd = this.#tasks.get(id);
+    if (fd === undefined) return;
+    this.#tasks.delete(id);
+    fs.closeSync(fd);
+  }
+
+  logger(base: Fields, debug: boolean): Logger {
+    return createLogger((line, fields) => {
+      const own = typeof fields.id === 'string' ? this.#tasks.get(fields.id) : undefined;
+      writeLine(own ?? this.#tasks.values().next().value ?? this.#startFd, line);
+    }, base, debug);
+  }
 }
 
 /** Opens the bundle's log FIFO for the server; falls back to stderr when there is none. */

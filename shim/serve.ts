@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { TtrpcServer } from '../ttrpc/index.ts';
 import { ContainerdApi } from './containerd-api.ts';
 import { EventPublisher } from './events.ts';
-import { fdLogger, openBundleLog } from './log.ts';
+import { BundleLogs, openBundleLog } from './log.ts';
 import { RuncDelegates } from './runc-delegate.ts';
 import { TASK_SERVICE, TaskService } from './task-service.ts';
 import type { ShimFlags } from './flags.ts';
@@ -45,8 +45,11 @@ async function listen(flags: ShimFlags): Promise<void> {
   // Imported here, not at the top: a node without libbpf fails here with the runtime's message
   // (naming libbpf and how to install it), which `start` passes on to containerd.
   const { startModule, compileModule, hostArch, WorkerPool } = await import('../runtime/index.ts');
-  const logFd = openBundleLog(process.cwd());
-  const log = fdLogger(logFd, { runtime: 'io.containerd.wasmbpf.v1', namespace: flags.namespace, pid: process.pid }, flags.debug);
+  const logs = new BundleLogs(openBundleLog(process.cwd()));
+  // The first task's bundle is only where this server was started: containerd removes it with
+  // that task, and nothing here may depend on it afterwards (a node's server outlives it).
+  process.chdir('/');
+  const log = logs.logger({ runtime: 'io.containerd.wasmbpf.v1', namespace: flags.namespace, pid: process.pid }, flags.debug);
   const events = new EventPublisher(flags.ttrpcAddress, flags.namespace, log);
   const delegates = new RuncDelegates(flags, log);
   const pool = new WorkerPool(flags.spareWorkers);
@@ -89,6 +92,7 @@ async function listen(flags: ShimFlags): Promise<void> {
   service = new TaskService({
     events,
     log,
+    logs,
     delegates,
     api: () => (api ??= new ContainerdApi(flags.address, flags.namespace)),
     startModule: (spec) => startModule(spec, pool),

@@ -19,7 +19,7 @@ import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
 import type { EventSink } from './events.ts';
-import type { Logger } from './log.ts';
+import type { BundleLogs, Logger } from './log.ts';
 import type { RuncDelegates } from './runc-delegate.ts';
 
 export const TASK_SERVICE = 'containerd.task.v2.Task';
@@ -27,6 +27,8 @@ export const TASK_SERVICE = 'containerd.task.v2.Task';
 export interface TaskServiceDeps {
   events: EventSink;
   log: Logger;
+  /** Where each task's log lines go (its bundle's log FIFO), from Create to Delete. */
+  logs?: Pick<BundleLogs, 'open' | 'close'>;
   delegates: RuncDelegates;
   api: () => ContainerdApi;
   startModule: StartModule;
@@ -143,10 +145,12 @@ export class TaskService {
       if (req.rootfs.length > 0) await unmount(rootfs);
     };
     let stdio: TaskStdio | undefined;
+    this.#deps.logs?.open(req.id, bundle);
     try {
       const nodeConfig = nodeConfigPath(req.options, this.#deps.nodeConfig);
       const module = await resolveModule({ id: req.id, spec, rootfs, hostArch: this.#deps.hostArch, api: this.#deps.api, ...(nodeConfig ? { nodeConfig } : {}) });
       if (!module) {
+        this.#deps.logs?.close(req.id); // runc's shim logs there
         await release(); // runc's shim mounts the rootfs itself
         return await delegate(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
       }
@@ -185,6 +189,8 @@ export class TaskService {
       }));
       return Task.CreateTaskResponse.encode({ pid: task.pid });
     } catch (error) {
+      log.info('Create failed', { error: (error as Error).message });
+      this.#deps.logs?.close(req.id);
       stdio?.close();
       await release();
       throw error;
@@ -248,6 +254,7 @@ export class TaskService {
     const task = this.#get(req.id);
     const exit = await task.delete();
     this.#tasks.delete(req.id);
+    this.#deps.logs?.close(req.id);
     return Task.DeleteResponse.encode({ pid: task.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at) });
   }
 
