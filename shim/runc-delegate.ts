@@ -80,7 +80,9 @@ export class RuncDelegates {
     if (!address) throw new ShimError('not-found', 'WASMBPF_SHIM_NOT_FOUND', `task ${id}: not found`);
     const client = await this.#client(address);
     const response = await client.call(TASK_SERVICE, method, payload);
-    if (method === 'Delete') this.#tasks.delete(id);
+    // Only the Delete of the container's init ends it: a Delete with an exec_id (what `ctr task
+    // exec` and `kubectl exec` send once the exec'd process exits) removes that process alone.
+    if (method === 'Delete' && !(await isExecDelete(payload))) this.#tasks.delete(id);
     return response;
   }
 
@@ -109,6 +111,12 @@ export class RuncDelegates {
     }
     return pending;
   }
+}
+
+async function isExecDelete(payload: Uint8Array): Promise<boolean> {
+  // Loaded here, not at the top: `start` and `delete` import this file and must not load protobufjs.
+  const { Task } = await import('./protos.ts');
+  return Task.DeleteRequest.decode(payload).execId !== '';
 }
 
 /**
