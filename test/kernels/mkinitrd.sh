@@ -3,8 +3,8 @@
 # Debian's kernels have 9p, virtio and virtio-blk as modules: a tiny initramfs with a static
 # busybox (of the guest's architecture) and those modules of MODDIR (lib/modules/VERSION of an
 # unpacked linux-image package). Its /init mounts the 9p share "root" read-only as /, tmpfs on
-# /tmp and /run, the share "io" (read-write) on /tmp/io and "work" (read-only) on /tmp/work, and
-# hands over to /tmp/io/guest-init.sh.
+# /tmp and /run, the share "io" (read-write) on /tmp/io, "work" and "project" (read-only) on
+# /tmp/work and /tmp/project, and hands over to /tmp/io/guest-init.sh.
 set -eu
 moddir=$1 busybox=$2 out=$3
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
@@ -26,9 +26,10 @@ for m in $(cat /modules/order 2>/dev/null); do insmod /modules/$m.ko || echo "in
 o=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o $o,ro,cache=loose root /newroot || { echo "initrd: cannot mount the 9p root"; echo o >/proc/sysrq-trigger; }
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp; mount -t tmpfs run /newroot/run
-mkdir -p /newroot/tmp/io /newroot/tmp/work /newroot/run/bb
+mkdir -p /newroot/tmp/io /newroot/tmp/work /newroot/tmp/project /newroot/run/bb
 mount -t 9p -o $o io /newroot/tmp/io || echo "initrd: cannot mount the 9p io share"
 mount -t 9p -o $o,ro work /newroot/tmp/work || echo "initrd: cannot mount the 9p work share"
+mount -t 9p -o $o,ro project /newroot/tmp/project || echo "initrd: cannot mount the 9p project share"
 cp /bin/busybox /newroot/run/bb/busybox
 for d in proc sys dev; do mount --move /$d /newroot/$d; done
 exec switch_root /newroot /run/bb/busybox sh /tmp/io/guest-init.sh

@@ -1,12 +1,13 @@
 #!/bin/sh
-# qemu-run.sh ARCH KERNEL INITRD ROOTDIR WORKDIR IODIR
+# qemu-run.sh ARCH KERNEL INITRD ROOTDIR WORKDIR PROJECT IODIR
 # Boots KERNEL (x86_64 or aarch64) under qemu with ROOTDIR shared read-only as the guest's /,
-# WORKDIR read-only on /tmp/work and IODIR read-write on /tmp/io (guest-init.sh and guest-test.sh
-# there), plus a blank scratch disk as /dev/vda (block I/O for biolatency). The console goes to
+# WORKDIR and PROJECT read-only on /tmp/work and /tmp/project (the guest's /tmp is its own, so
+# the host's is out of sight: a project under /tmp too), IODIR read-write on /tmp/io
+# (guest-init.sh and guest-test.sh there), plus a blank scratch disk as /dev/vda (block I/O for biolatency). The console goes to
 # IODIR/qemu.log. Exits with the guest test's status: 124 on timeout (TIMEOUT s, default 900),
 # 125 if the guest wrote none. qemu is killed on every way out of this script.
 set -u
-arch=$1 kernel=$2 initrd=$3 rootdir=$4 workdir=$5 io=$6
+arch=$1 kernel=$2 initrd=$3 rootdir=$4 workdir=$5 project=$6 io=$7
 here=$(dirname "$(readlink -f "$0")")
 cp "$here/guest-init.sh" "$here/guest-test.sh" "$io/"
 rm -f "$io/rc"
@@ -28,6 +29,7 @@ timeout "${TIMEOUT:-900}" qemu-system-"$arch" $machine -m "${MEM:-2G}" -smp "${S
   -drive "file=$io/disk.img,if=virtio,format=raw" \
   -virtfs "local,path=$rootdir,mount_tag=root,$fs,readonly=on" \
   -virtfs "local,path=$workdir,mount_tag=work,$fs,readonly=on" \
+  -virtfs "local,path=$project,mount_tag=project,$fs,readonly=on" \
   -virtfs "local,path=$io,mount_tag=io,$fs" </dev/null &
 q=$!
 echo $$ >"$io/qemu-run.pid"; echo $q >"$io/qemu.pid"
