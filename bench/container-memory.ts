@@ -1,14 +1,13 @@
-// Resident memory: of one wasmbpf shim server holding N firstevent modules of one pod (each
-// loaded, attached and polling), and of one native firstevent process doing the same. The
-// pod's containers share one server through the io.kubernetes.cri.sandbox-id annotation, as
-// under the CRI plugin; the pod's sandbox container (native, `firstevent pause`) goes to runc.
+// Resident memory: of the one wasmbpf shim server holding N plain firstevent containers of the
+// namespace (each module loaded, attached and polling; the default grouping puts them all in
+// one server), and of one native firstevent process doing the same.
 // VmRSS is what the issue asks for; PSS (smaps_rollup) is recorded beside it, since the shim
 // shares the Node binary's pages with any other Node process.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WASMBPF_RUNTIME } from '../integration/harness/containerd.ts';
-import { NATIVE_IMAGE, WASM_IMAGE } from './container-images.ts';
+import { WASM_IMAGE } from './container-images.ts';
 import { shimProcesses, type ContainerSession } from './container-session.ts';
 import { BenchError } from './errors.ts';
 
@@ -87,24 +86,21 @@ export async function nativeMemory(native: string): Promise<Memory> {
 }
 
 /**
- * Starts a pod (sandbox + modules) and reads the shim server's memory at each module count in
- * `levels` (ascending); the containers stay until the session stops.
+ * Starts plain containers of the tool and reads the namespace's shim server's memory at each
+ * container count in `levels` (ascending); the containers stay until the session stops.
  */
 export async function shimMemory(session: ContainerSession, levels: number[], log: (line: string) => void): Promise<Map<number, Memory>> {
-  const pod = `wbb-pod-${process.pid}`;
-  const run = (type: string, ...args: string[]) => session.ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', session.ctd.fifoDir,
-    '--annotation', `io.kubernetes.cri.sandbox-id=${pod}`, '--annotation', `io.kubernetes.cri.container-type=${type}`, ...args]);
-  await run('sandbox', NATIVE_IMAGE, `${pod}-sandbox`, '/firstevent', 'pause');
+  const run = (...args: string[]) => session.ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', session.ctd.fifoDir, ...args]);
   const servers = () => shimProcesses(session.ctd.socket).filter((s) => s.kind === 'wasmbpf');
   const result = new Map<number, Memory>();
   let loaded = 0;
   let server: number | undefined;
   for (const level of levels) {
-    for (; loaded < level; loaded++) await run('container', WASM_IMAGE, `${pod}-m${loaded + 1}`, 'firstevent', 'hold');
+    for (; loaded < level; loaded++) await run(WASM_IMAGE, `wbb-mem-${process.pid}-${loaded + 1}`, 'firstevent', 'hold');
     const found = servers();
-    if (found.length !== 1) throw new BenchError('WASMBPF_BENCH_RUN', `expected one wasmbpf shim server for the pod, found ${found.length}`);
+    if (found.length !== 1) throw new BenchError('WASMBPF_BENCH_RUN', `expected one wasmbpf shim server for the namespace, found ${found.length}`);
     server ??= found[0]!.pid;
-    if (found[0]!.pid !== server) throw new BenchError('WASMBPF_BENCH_RUN', 'the pod\'s wasmbpf shim server changed');
+    if (found[0]!.pid !== server) throw new BenchError('WASMBPF_BENCH_RUN', 'the namespace\'s wasmbpf shim server changed');
     const pid = server;
     await waitUntil(`${level} modules attached in the shim`, () => attachedCount(pid) >= level);
     const m = await settledMemory(pid);

@@ -53,8 +53,10 @@ export class ContainerSession {
   }
 
   static async start(namespace: string): Promise<ContainerSession> {
-    // dev: false, so the shim runs what an installed one runs (dist/) when dist/ is fresh.
-    return new ContainerSession(await Containerd.start({ namespace, dev: false }));
+    // dev: false, so the shim runs what an installed one runs (dist/) when dist/ is fresh; an
+    // empty node config, so it runs with the shipped defaults (a node server for plain
+    // containers, 60 s idle timeout, one spare worker).
+    return new ContainerSession(await Containerd.start({ namespace, dev: false, shimConfig: '' }));
   }
 
   /** Starts the ticker (once); it runs until stop(). */

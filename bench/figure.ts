@@ -23,6 +23,8 @@ export interface Figure {
   samples?: { wasmbpf: number[]; native: number[] };
   /** Why a missed target is missed, with the profile's finding (docs/benchmarks.md has the long form). */
   note?: string;
+  /** Start-up figures: median ms since the process started at each phase (`wasmbpf run --debug`). */
+  phases?: Record<string, number>;
 }
 
 export function ratioOf(wasmbpf: number, native: number): number {

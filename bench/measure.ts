@@ -4,6 +4,7 @@
 // to the "ready" line on stdout.
 // Every child is tracked so an interrupted benchmark can end them (killChildren).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { BenchError } from './errors.ts';
 
 const TIMEOUT_MS = 180_000;
@@ -25,6 +26,10 @@ export interface Sample {
   lost?: number;
   /** A sum over the values or records seen, equal on both sides when both did the same work. */
   check?: string;
+  /** startup: the process's peak resident memory (VmHWM) when it printed "ready". */
+  peakRssKiB?: number;
+  /** startup under `wasmbpf run --debug`: ms since the process started at each phase it printed. */
+  phases?: Record<string, number>;
 }
 
 interface Started {
@@ -162,13 +167,31 @@ export async function runEvents(program: Program, workload: 'ring' | 'perf', tri
   return sample;
 }
 
-/** startup: from just before spawn to "ready" on stdout (object loaded, program attached). */
+/** VmHWM of a running process, or undefined once it is gone. */
+function peakRss(pid: number | undefined): number | undefined {
+  try {
+    return Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * startup: from just before spawn to "ready" on stdout (object loaded, program attached); the
+ * peak RSS read at that moment (the program exits right after); and the phases `wasmbpf run
+ * --debug` prints on stderr, when the program is run with it.
+ */
 export async function runStartup(program: Program): Promise<Sample> {
   const t0 = performance.now();
   const p = start(program, ['startup']);
   const ready = await p.waitFor('ready\n');
+  const peakRssKiB = peakRss(p.child.pid);
   await p.done;
-  return { ops: 1, ns: Math.round((ready - t0) * 1e6) };
+  const sample: Sample = { ops: 1, ns: Math.round((ready - t0) * 1e6) };
+  if (peakRssKiB !== undefined) sample.peakRssKiB = peakRssKiB;
+  const phases = [...p.stderr().matchAll(/^wasmbpf: start-up: (.+?) at ([\d.]+) ms$/gm)];
+  if (phases.length) sample.phases = Object.fromEntries(phases.map((m) => [m[1]!.replace(/ \(.*\)$/, ''), Number(m[2])]));
+  return sample;
 }
 
 /** Ends every program still running (an interrupted or failed benchmark). */

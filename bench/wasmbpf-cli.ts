@@ -16,7 +16,8 @@ export interface WasmbpfCli {
   path: JsPath;
   /** Why the tsx path was used, when it was. */
   note?: string;
-  program(wasm: string): Program;
+  /** `wasmbpf run [RUN_FLAGS...] WASM`. */
+  program(wasm: string, runFlags?: string[]): Program;
 }
 
 function newestSource(dir: string): number {
@@ -61,7 +62,7 @@ export function prepareWasmbpfCli(build: boolean): WasmbpfCli {
   delete env.WASMBPF_DEV;
   const cli: WasmbpfCli = {
     path: fresh ? 'dist' : 'tsx',
-    program: (wasm) => ({ command: path.join(root, 'bin', 'wasmbpf'), args: ['run', wasm], env }),
+    program: (wasm, runFlags = []) => ({ command: path.join(root, 'bin', 'wasmbpf'), args: ['run', ...runFlags, wasm], env }),
   };
   if (note) cli.note = note;
   return cli;

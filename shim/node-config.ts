@@ -12,14 +12,18 @@
 //   spare-workers = 1        # module workers kept booted ahead of the next task (0: none)
 //
 // `start` reads this table (it decides which server a task joins, and starts it with its
-// settings), so this file loads only smol-toml and protobufjs's minimal reader: `start` is a
-// process start on the path of every `ctr run`. The [policy] and [limits] tables are read at
+// settings), and `start` is a process start on the path of every `ctr run`: so the TOML parser
+// is loaded only when there is a file, and protobufjs's reader only when containerd sent runtime
+// options (CRI), each on first use (~5 and ~10 ms). The [policy] and [limits] tables are read at
 // Create (node-policy.ts).
 import fs from 'node:fs';
-import protobuf from 'protobufjs/minimal.js';
-import { parse } from 'smol-toml';
+import { createRequire } from 'node:module';
 import { invalidArgument } from './errors.ts';
 import type { Any } from './protos.ts';
+
+const require = createRequire(import.meta.url);
+const protobufReader = () => (require('protobufjs/minimal.js') as typeof import('protobufjs/minimal.js')).Reader;
+const parseToml = (text: string) => (require('smol-toml') as typeof import('smol-toml')).parse(text);
 
 /** The node's file; WASMBPF_SHIM_CONFIG in containerd's environment names another (tests, a second containerd). */
 export const DEFAULT_NODE_CONFIG = process.env.WASMBPF_SHIM_CONFIG || '/etc/wasmbpf/shim.toml';
@@ -37,7 +41,7 @@ export const DEFAULT_SHIM_SETTINGS: ShimSettings = { grouping: 'auto', idleTimeo
 
 /** containerd/pkg/runtimeoptions/v1 Options {1 type_url, 2 config_path}: its config_path. */
 function configPathOf(options: Uint8Array): string | undefined {
-  const reader = protobuf.Reader.create(options);
+  const reader = protobufReader().create(options);
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
     if (tag >>> 3 === 2 && (tag & 7) === 2) return reader.string() || undefined;
@@ -68,7 +72,7 @@ export function nodeConfigPath(options: Any | null | undefined, fallback = DEFAU
 export function decodeAny(bytes: Uint8Array): Any | undefined {
   const any: Any = { type_url: '', value: new Uint8Array() };
   try {
-    const reader = protobuf.Reader.create(bytes);
+    const reader = protobufReader().create(bytes);
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
       if (tag === ((1 << 3) | 2)) any.type_url = reader.string();
@@ -84,7 +88,7 @@ export function decodeAny(bytes: Uint8Array): Any | undefined {
 /** The file's tables. A file that exists but cannot be read or parsed is an error, never "no settings". */
 export function readNodeConfig(file: string): Record<string, unknown> {
   try {
-    return parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     throw invalidArgument(`the node's wasmbpf config ${file} cannot be read: ${(error as Error).message}`, error);
   }
