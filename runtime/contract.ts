@@ -38,6 +38,12 @@ export interface ModuleSpec {
   memoryLimit?: number;
   /** How long a graceful stop waits for the guest's own loop to end before terminating it. Default 3000 ms. */
   gracePeriodMs?: number;
+  /**
+   * Turn the kernel's BPF run-time stats on while this module runs (runtime/bpf/bpf-stats.ts), so
+   * stats() reports its programs' run count and time. The host's own counters (records, host
+   * calls) are kept whatever this says. Default false.
+   */
+  stats?: boolean;
   /** Told each start-up milestone as it is reached, with its wall-clock time in ms (for `wasmbpf run --debug`). */
   onPhase?: (phase: ModulePhase, atMs: number) => void;
 }
@@ -77,6 +83,54 @@ export interface ModuleUsage {
   heapLimitBytes: number;
 }
 
+/** A ring buffer's or perf buffer's records as the host delivered them to the guest. */
+export interface BufferStats {
+  /** The map's name in its eBPF object. */
+  map: string;
+  kind: 'ringbuf' | 'perf';
+  /** Records handed to the guest's callback. */
+  delivered: number;
+  /**
+   * Records the kernel dropped because the buffer was full (perf buffers: the kernel's
+   * PERF_RECORD_LOST counts). Absent for ring buffers: their drops are a failed
+   * bpf_ringbuf_reserve that only the eBPF program sees.
+   */
+  lost?: number;
+}
+
+/** One eBPF program of the module, as the kernel reports it. */
+export interface ProgramStats {
+  /** The kernel's name (cut at 15 bytes) and id. */
+  name: string;
+  id: number;
+  /** Runs and nanoseconds spent in it, counted only while BPF stats are on (ModuleStats.kernelStats). */
+  runCount: number;
+  runTimeNs: number;
+  /** Instructions the verifier processed to load it (0 before Linux 5.16). */
+  verifiedInsns: number;
+}
+
+/** One map of the module's eBPF objects. */
+export interface MapStats {
+  name: string;
+  id: number;
+  /** The kernel's map type number (enum bpf_map_type). */
+  type: number;
+  /** The memory the kernel charges for it (its fdinfo memlock). */
+  memoryBytes: number;
+}
+
+/** What a module did through the host, and what its eBPF side costs the kernel. */
+export interface ModuleStats {
+  /** eBPF host imports called, by kind (map_operate, buffer_poll, attach, ...). */
+  hostCalls: Record<string, number>;
+  buffers: BufferStats[];
+  programs: ProgramStats[];
+  maps: MapStats[];
+  /** The kernel was counting program run time for this module (ModuleSpec.stats, and it allowed it). */
+  kernelStats: boolean;
+}
+
 export interface RunningModule {
   /** The worker thread's id, for logs. */
   readonly threadId: number;
@@ -86,6 +140,8 @@ export interface RunningModule {
   stop(signal: StopSignal): void;
   /** The module's thread CPU and memory now; zeros once it has ended. */
   usage(): Promise<ModuleUsage>;
+  /** Records, host calls and the kernel's figures for its programs and maps; after the end, the last ones. */
+  stats(): ModuleStats;
   /** stop('SIGKILL') and wait for exited. */
   [Symbol.asyncDispose](): Promise<void>;
 }

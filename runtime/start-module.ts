@@ -10,11 +10,14 @@ import { archFromNode, type Arch } from '../oci-spec/arch.ts';
 import { closeLogSink, installLibbpfLogRouter, openLogSink } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
 import { compileModule } from './module-cache.ts';
+import { acquireRunTimeStats } from './bpf/bpf-stats.ts';
+import { newStatsBuffer } from './module-stats.ts';
+import { ModuleStatsReader } from './module-stats-reader.ts';
 import { DEFAULT_MEMORY_LIMIT, MemoryLimitError } from './wasm/memory-limit.ts';
 import { StopSignal } from './wasm/stop-signal.ts';
 import { ModuleWorker, type WorkerPool } from './worker-pool.ts';
 import { WorkerStat, type ControllerMessage, type WorkerExit, type WorkerMessage } from './worker-protocol.ts';
-import type { ExitStatus, ModuleSpec, ModuleUsage, RunningModule, StopSignal as StopName } from './contract.ts';
+import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal as StopName } from './contract.ts';
 
 const SIGNAL_NUMBERS: Record<StopName, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 /** How long a kill waits for the guest to reach a host call (where it unwinds) before terminating the thread. */
@@ -69,6 +72,10 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
   const ledger = new ResourceLedger();
   const statsBuffer = new SharedArrayBuffer(WorkerStat.COUNT * 8);
   const stats = new Float64Array(statsBuffer);
+  const counters = newStatsBuffer();
+  // Kernel run-time stats for as long as the worker lives (released in the exit handler below).
+  const runTime = spec.stats ? acquireRunTimeStats() : undefined;
+  const statsReader = new ModuleStatsReader(counters, () => runTime?.enabled ?? false);
   const moduleWorker = from instanceof ModuleWorker ? from : from ? from.take() : new ModuleWorker();
   const worker = moduleWorker.thread;
   const onPhase = spec.onPhase;
@@ -82,6 +89,7 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
 
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'phase') onPhase?.(m.phase, m.at);
+    else if (m.type === 'stats-meta') statsReader.add(m.meta);
     else if (m.type === 'exit') result = m;
   });
   worker.on('error', (err: Error & { code?: string }) => {
@@ -114,6 +122,7 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
           stop: stop.sab,
           ledger: ledger.sab,
           stats: statsBuffer,
+          counters,
           log,
           sink,
           tracePhases: onPhase !== undefined,
@@ -143,6 +152,7 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
       if (graceTimer) clearTimeout(graceTimer);
       if (killTimer) clearTimeout(killTimer);
       const leaked = ledger.reap();
+      runTime?.release();
       closeLogSink(sink);
       let status: ExitStatus;
       if (result && !result.killed) {
@@ -198,6 +208,9 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
         heapUsedBytes: heap.used_heap_size,
         heapLimitBytes: heap.heap_size_limit,
       };
+    },
+    stats(): ModuleStats {
+      return statsReader.read();
     },
     async [Symbol.asyncDispose]() {
       running.stop('SIGKILL');

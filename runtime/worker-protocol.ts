@@ -8,6 +8,7 @@ import type { Arch } from '../oci-spec/arch.ts';
 import type { LibbpfLogShared, LibbpfLogSink } from './bpf/libbpf-log.ts';
 import type { BpfObjectCandidate, ModulePhase } from './contract.ts';
 import type { EbpfPolicy } from './policy.ts';
+import type { StatsMeta } from './module-stats.ts';
 
 export interface WorkerInit {
   /** Compiled by the controlling thread (module-cache.ts), its memory already capped. */
@@ -27,6 +28,8 @@ export interface WorkerInit {
   ledger: SharedArrayBuffer;
   /** WorkerStats slots, written by the worker and read by the controller at any time. */
   stats: SharedArrayBuffer;
+  /** module-stats.ts slots: host calls, records, program figures at close. */
+  counters: SharedArrayBuffer;
   log: LibbpfLogShared;
   sink: LibbpfLogSink;
   /** Post a 'phase' message at each start-up milestone (wasmbpf run --debug). */
@@ -57,4 +60,6 @@ export type WorkerMessage =
   | { type: 'ready' }
   /** at: wall-clock milliseconds (performance.timeOrigin + performance.now()), comparable across threads. */
   | { type: 'phase'; phase: ModulePhase; at: number }
+  /** Facts for the module's stats, each told once (module-stats.ts). */
+  | { type: 'stats-meta'; meta: StatsMeta }
   | ({ type: 'exit' } & WorkerExit);

@@ -9,6 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { LibbpfLogClient } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
 import { ObjectSelector } from './object-selector.ts';
+import { StatsRecorder } from './module-stats.ts';
 import { formatSize, WASM32_MAX_BYTES, WASM_PAGE } from './wasm/memory-limit.ts';
 import { GuestWasi } from './wasm/wasi.ts';
 import { GuestKilled, StopSignal } from './wasm/stop-signal.ts';
@@ -75,6 +76,7 @@ async function run(init: WorkerInit): Promise<WorkerExit> {
     policy: init.policy,
     onMilestone: phase,
     onMemorySize: (bytes) => (stats[WorkerStat.WASM_MEMORY] = bytes),
+    stats: new StatsRecorder(init.counters, (meta) => post({ type: 'stats-meta', meta })),
   });
   const wasi = new GuestWasi({
     args: init.args, env: init.env, stdin: init.stdin, stdout: init.stdout, stderr: init.stderr,
@@ -90,6 +92,14 @@ async function run(init: WorkerInit): Promise<WorkerExit> {
     running = true;
     return { code: wasi.start(instance) };
   } catch (err) {
+    if (err instanceof GuestKilled && err.deaf) {
+      // Why it ended before its grace period: the guest's own stderr says so, not only the status.
+      try {
+        fs.writeSync(init.stderr, `wasmbpf: ${err.message}\n`);
+      } catch {
+        // stderr gone
+      }
+    }
     if (err instanceof GuestKilled || stop.killing) return { code: KILLED_EXIT_CODE, killed: true };
     if (running && err instanceof WebAssembly.RuntimeError && atMemoryCap(memory, init.memoryLimit)) {
       return { code: KILLED_EXIT_CODE, outOfMemory: true, error: describe(err, memory, init.memoryLimit) };

@@ -90,6 +90,17 @@ export class BpfObject {
     return out;
   }
 
+  /** The loaded programs' names and fds (for their kernel stats: bpf-info.ts); empty before load. */
+  loadedPrograms(): { name: string; fd: number }[] {
+    const out = [];
+    if (!this.loaded || isNull(this.obj)) return [];
+    for (let p = lib.object_next_program(this.obj, null); !isNull(p); p = lib.object_next_program(this.obj, p)) {
+      const fd = lib.program_fd(p) as number;
+      if (fd >= 0) out.push({ name: lib.program_name(p) as string, fd });
+    }
+    return out;
+  }
+
   /** Maps with their kernel map type; valid before load. */
   mapTypes(): { name: string; type: number }[] {
     const out = [];

@@ -103,6 +103,9 @@ export const lib = {
   perf_buffer_buffer_cnt: libbpf.func('size_t perf_buffer__buffer_cnt(const perf_buffer_t pb)'),
   perf_buffer_buffer: libbpf.func('int perf_buffer__buffer(perf_buffer_t pb, int buf_idx, _Out_ void **buf, _Out_ size_t *buf_size)'),
   obj_get_info_by_fd: libbpf.func('int bpf_obj_get_info_by_fd(int fd, void *info, _Inout_ uint32_t *info_len)'),
+  // Observability (bpf-info.ts, bpf-stats.ts): a program by its kernel id, and BPF_ENABLE_STATS.
+  prog_get_fd_by_id: libbpf.func('int bpf_prog_get_fd_by_id(uint32_t id)'),
+  enable_stats: libbpf.func('int bpf_enable_stats(int type)'),
 };
 
 export const libcFns = {

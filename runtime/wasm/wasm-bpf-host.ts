@@ -14,6 +14,7 @@ import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
 import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, PolicyError, type EbpfPolicy } from '../policy.ts';
 import type { RecordSink } from '../bpf/event-buffer.ts';
+import { deliveredSlot, hostCallSlot, lostSlot, newStatsBuffer, StatsRecorder } from '../module-stats.ts';
 import { GuestFdTable, type GuestFdEntry } from './guest-fd-table.ts';
 import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
 import { BLOCK_SLICE_MS, MAX_POLL_BLOCK_MS, type StopSignal } from './stop-signal.ts';
@@ -43,6 +44,8 @@ export interface HostDeps {
   onMilestone?: (milestone: 'bpf-loaded' | 'attached') => void;
   /** The guest's linear memory size, at bind and whenever the host sees it grown. */
   onMemorySize?: (bytes: number) => void;
+  /** The module's counters (module-stats.ts); without it they are kept in a buffer nobody reads. */
+  stats?: StatsRecorder;
 }
 
 /** Guest fds up to this many get a slot in the map_operate cache (higher ones are looked up each time). */
@@ -76,8 +79,13 @@ export class WasmBpfHost {
   private readonly mapCache: (MapFacts | undefined)[] = [];
   private readonly possibleCpus: number;
 
+  private readonly stats: StatsRecorder;
+  private readonly counts: Float64Array;
+
   constructor(private readonly deps: HostDeps) {
     this.possibleCpus = lib.num_possible_cpus() as number;
+    this.stats = deps.stats ?? new StatsRecorder(newStatsBuffer(), () => undefined);
+    this.counts = this.stats.counts;
   }
 
   /** After instantiation: the guest's memory, function table and go-callback export. */
@@ -94,13 +102,16 @@ export class WasmBpfHost {
   imports(): WebAssembly.Imports {
     const modules = this.rawImports();
     const stop = this.deps.stop;
+    const counts = this.counts;
     const out: WebAssembly.Imports = {};
     for (const [mod, fns] of Object.entries(modules)) {
       const wrapped: Record<string, (...a: never[]) => unknown> = {};
       for (const [name, fn] of Object.entries(fns as Record<string, (a?: never, b?: never, c?: never, d?: never, e?: never, f?: never, g?: never) => unknown>)) {
+        const slot = hostCallSlot(name);
         // Fixed parameters, not (...args) => fn(...args): no arguments array per call on the
-        // hot imports (no import takes more than seven).
+        // hot imports (no import takes more than seven). The call count is one typed-array add.
         wrapped[name] = (a?: never, b?: never, c?: never, d?: never, e?: never, f?: never, g?: never) => {
+          counts[slot]++;
           stop.check();
           return fn(a, b, c, d, e, f, g);
         };
@@ -154,6 +165,7 @@ export class WasmBpfHost {
         wasm_close_bpf_object: (obj: bigint) => this.guard('close', () => {
           const object = this.object(obj);
           this.fds.removeObject(object);
+          this.stats.objectClosing(object);
           object.close();
           this.objects.delete(BigInt.asUintN(64, obj));
           return 0;
@@ -229,6 +241,7 @@ export class WasmBpfHost {
   close(): void {
     for (const o of this.objects.values()) {
       this.fds.removeObject(o);
+      this.stats.objectClosing(o);
       o.close();
     }
     this.objects.clear();
@@ -322,6 +335,7 @@ export class WasmBpfHost {
     for (const p of object.programs()) if (p.autoload) checkProgramType(policy, p.name, p.section);
     for (const m of object.mapTypes()) checkMapType(policy, m.name, m.type);
     object.load();
+    this.stats.objectLoaded(object);
     this.deps.onMilestone?.('bpf-loaded');
     // The kernel drops perf event output while no perf buffer is open (a ring buffer keeps it),
     // and guests open theirs at the first poll, after attaching: open them now so no record
@@ -455,20 +469,28 @@ export class WasmBpfHost {
       const dataAt = toOffset(buf);
       this.mem().bytes(dataAt, len); // validate once; re-checked per record (memory may grow)
       const buffer = o.buffer(entry.hostFd);
+      const counted = this.stats.bufferIndex(buffer, entry.info.name, buffer.kind);
+      const counts = this.counts;
+      const deliveredAt = deliveredSlot(counted);
       const m = this.mem();
       // One closure per poll, not per record: copy the record into the guest's buffer, call back.
+      // Counted per record (one typed-array add), so the figure is live during a long poll.
       const sink: RecordSink = (src, src32, at, size) => {
+        counts[deliveredAt]++;
         m.copyIn(dataAt, src, src32, at, size < len ? size : len);
         return callback(ctx, dataAt, size);
       };
       const deadline = Date.now() + (timeoutMs < 0 ? MAX_POLL_BLOCK_MS : Math.min(timeoutMs, MAX_POLL_BLOCK_MS));
       for (;;) {
         this.deps.stop.check();
-        if (this.deps.stop.stopping) return guestErrno(EINTR);
+        if (this.deps.stop.interrupt(timeoutMs !== 0)) return guestErrno(EINTR);
         const slice = Math.max(0, Math.min(BLOCK_SLICE_MS, deadline - Date.now()));
         const r = o.poll(entry.hostFd, slice, sink); // not buffer.poll: a close from the callback waits for the poll
         const lost = buffer.takeLost();
-        if (lost > 0n) this.writeStderr(`wasmbpf: lost ${lost} perf buffer samples on map fd ${fd}\n`);
+        if (lost > 0n) {
+          this.counts[lostSlot(counted)] += Number(lost);
+          this.writeStderr(`wasmbpf: lost ${lost} perf buffer samples on map fd ${fd}\n`);
+        }
         if (r < 0 && r !== -EINTR) throw new BpfError('WASMBPF_BPF_POLL', `polling map fd ${fd}`, -r);
         if (r > 0) delivered += r;
         if (delivered > 0 || Date.now() >= deadline) return 0;

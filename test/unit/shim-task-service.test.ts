@@ -36,6 +36,9 @@ function fakeRuntime() {
       async usage() {
         return { cpuUserNs: 0, cpuSystemNs: 0, wasmMemoryBytes: 0, heapUsedBytes: 0, heapLimitBytes: 0 };
       },
+      stats() {
+        return { hostCalls: {}, buffers: [], programs: [], maps: [], kernelStats: false };
+      },
       async [Symbol.asyncDispose]() {},
     };
   };
