@@ -1,6 +1,6 @@
 // `wasmbpf run`: runs a module in the foreground. The module's exit code is the process's;
 // SIGINT/SIGTERM stop it the way a native libbpf tool stops (its poll returns -EINTR, it cleans
-// up and exits); a second Ctrl-C, or the grace period running out, ends it at once.
+// up and exits); a second Ctrl-C (cli/interrupts.ts), or the grace period running out, ends it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,13 +12,16 @@ import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig 
 import { DEFAULT_MEMORY_LIMIT, MemoryLimitError, narrowest, parseSize } from '../../runtime/wasm/memory-limit.ts';
 import type { BpfObjectCandidate, EbpfPolicy, ModulePhase, ModuleSpec } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
+import { interruptHandler } from '../interrupts.ts';
+import { parseStatsInterval, startStatsReport } from '../stats-report.ts';
 
 const HELP = `Usage: wasmbpf run [OPTIONS] MODULE.wasm|IMAGE.tar|REF [ARGS...]
 
 Runs a Wasm-bpf module: a bare .wasm file, an OCI image tarball, or an image reference (pulled
 when it is not in the local store). ARGS go to the module, after the image's own command line
 (its Entrypoint and Cmd). The exit code is the module's.
-Ctrl-C or SIGTERM stops it cleanly; a second Ctrl-C ends it at once.
+Ctrl-C or SIGTERM stops it cleanly; a second Ctrl-C (half a second or more after the first)
+ends it at once.
 
 Options:
   -e, --env KEY=VALUE      set an environment variable for the module (repeatable)
@@ -41,6 +44,10 @@ Options:
       --memory-limit SIZE          cap on the module's linear memory (e.g. 64Mi, 1Gi); can only
                                    narrow the default of 256Mi, or the file's [limits]
                                    memory-limit with --policy; past it malloc returns NULL
+      --stats              count what the module costs (records delivered and lost per buffer,
+                           host calls, its eBPF programs' runs and run time, map memory) and
+                           print a summary on stderr when it exits; WASMBPF_STATS=1 does the same
+      --stats-interval DUR also print it every DUR while it runs (e.g. 5s, 500ms)
       --debug              print where start-up time goes on stderr: ms since the process
                            started at each phase (imports, runtime, image, worker, compile,
                            instantiate, eBPF load, attach)
@@ -118,6 +125,8 @@ const OPTIONS = {
   policy: { type: 'string' },
   'memory-limit': { type: 'string' },
   debug: { type: 'boolean' },
+  stats: { type: 'boolean' },
+  'stats-interval': { type: 'string' },
 } as const;
 
 /**
@@ -193,6 +202,9 @@ const command: Command = {
     const memoryLimit = narrowest(file?.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
       values['memory-limit'] === undefined ? undefined : size(values['memory-limit'], '--memory-limit'))!;
 
+    const statsInterval = parseStatsInterval(values['stats-interval']);
+    const stats = values.stats === true || statsInterval !== undefined || process.env.WASMBPF_STATS === '1';
+
     const trace = phaseTracer(values.debug ?? false);
     trace.mark('imports (node started, the CLI and this command loaded)', loadedAt);
     // The module's worker boots (~50 ms: an isolate, koffi, the libbpf declarations) while this
@@ -220,15 +232,17 @@ const command: Command = {
       gracePeriodMs: grace,
       policy,
       memoryLimit,
+      stats,
       ...(values.debug ? { onPhase: (phase, at) => trace.mark(PHASE_NAMES[phase], at) } : {}),
     }, worker);
-    let interrupts = 0;
-    const onSigint = () => running.stop(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');
+    const onSigint = interruptHandler((signal) => running.stop(signal));
     const onSigterm = () => running.stop('SIGTERM');
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigterm);
     try {
+      const report = stats ? startStatsReport(running, statsInterval) : undefined;
       const status = await running.exited;
+      report?.finish();
       return status.code;
     } finally {
       process.off('SIGINT', onSigint);

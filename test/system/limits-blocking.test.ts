@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildLimitFixtures, type LimitFixtures } from '../fixtures/limits/build.ts';
 import { runModule } from '../helpers/module-run.ts';
+import { REPEAT_WINDOW_MS } from '../../cli/interrupts.ts';
 
 let fx: LimitFixtures;
 let wasm: Uint8Array;
@@ -105,11 +106,34 @@ test('wasmbpf run of a pure busy loop: SIGTERM ends it after the grace period, e
   assert.throws(() => process.kill(run.child.pid!, 0), /ESRCH/, 'the wasmbpf process is gone');
 });
 
-test('wasmbpf run of a pure busy loop: a second Ctrl-C ends it at once, exit 137', async () => {
+test('wasmbpf run of a pure busy loop: a second Ctrl-C (later than the repeat window) ends it at once, exit 137', async () => {
   const run = wasmbpfRun([fx.guest, 'spin']);
   await waitForText(run.output, 'ready');
   run.child.kill('SIGINT');
-  await new Promise((res) => setTimeout(res, 100));
+  await new Promise((res) => setTimeout(res, REPEAT_WINDOW_MS + 200));
   run.child.kill('SIGINT');
   assert.equal(await run.exited, 137, run.output());
+});
+
+test('wasmbpf run under GNU timeout -s INT (SIGINT to the child, then to its group): one stop, the module ends cleanly, exit 0', async () => {
+  // The issue's case: the second SIGINT used to count as a second Ctrl-C and kill it (137).
+  let out = '';
+  const child = spawn('timeout', ['--preserve-status', '-s', 'INT', '8', path.join(repo, 'bin', 'wasmbpf'), 'run', fx.guest, 'sleep'], {
+    env: { ...process.env, WASMBPF_DEV: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
+  assert.match(out, /ready/, 'the module ran before the signals');
+  assert.equal(code, 0, out);
+  assert.match(out, /slept left=[1-9]\d*/, 'its sleep was cut short (EINTR), and it went on to exit by itself');
+});
+
+test('wasmbpf run: two SIGINTs back to back (kill -INT; kill -INT) stop the module once, exit 0', async () => {
+  const run = wasmbpfRun([fx.guest, 'sleep']);
+  await waitForText(run.output, 'ready');
+  run.child.kill('SIGINT');
+  run.child.kill('SIGINT');
+  assert.equal(await run.exited, 0, run.output());
+  assert.match(run.output(), /slept left=/);
 });
