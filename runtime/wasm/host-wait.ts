@@ -23,7 +23,7 @@ export type WaitResult = 'ready' | 'timeout' | 'interrupted';
 
 /**
  * Waits until one of fds is ready, deadlineMs (performance.now() time) passes, or a stop
- * arrives ('interrupted', once; a kill throws GuestKilled from stop.check()).
+ * arrives ('interrupted' the first time; a kill, or a stop the guest ignored, throws GuestKilled).
  */
 export function waitForFds(fds: HostWaitFd[], deadlineMs: number, stop: StopSignal): WaitResult {
   const set = Buffer.alloc(fds.length * POLLFD_SIZE);
@@ -33,7 +33,7 @@ export function waitForFds(fds: HostWaitFd[], deadlineMs: number, stop: StopSign
   });
   for (;;) {
     stop.check();
-    if (stop.interruptOnce()) return 'interrupted';
+    if (stop.interrupt(deadlineMs > performance.now())) return 'interrupted';
     const left = deadlineMs - performance.now();
     if (left <= 0) return 'timeout';
     const r = poll(set, fds.length, Math.ceil(Math.min(BLOCK_SLICE_MS, left))) as number;

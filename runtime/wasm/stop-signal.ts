@@ -24,18 +24,20 @@ const KILLING = 2;
  * Thrown by a host import when the module is being killed: a plain JS exception unwinds the
  * guest's Wasm frames and the worker cleans up on its own thread. (worker.terminate() is only
  * the last resort: terminating a thread in the middle of a koffi call aborts the process.)
+ * `deaf`: not a kill but a stop the guest showed it will not honour (it blocked again after
+ * it was told EINTR); it ends with the stop's status, like a kill after the grace period.
  */
 export class GuestKilled extends Error {
   readonly code = 'WASMBPF_KILLED';
-  constructor() {
-    super('killed');
+  constructor(readonly deaf = false) {
+    super(deaf ? 'the module blocked in a host call again after it was told to stop (EINTR): ended now, without waiting out the grace period' : 'killed');
   }
 }
 
 export class StopSignal {
   private readonly word: Int32Array;
-  /** Whether a sleeping guest has been told EINTR already (later sleeps block until terminate). */
-  private sleepInterrupted = false;
+  /** Whether the guest has been told of the stop (a blocking call answered EINTR). */
+  private delivered = false;
 
   constructor(readonly sab: SharedArrayBuffer = new SharedArrayBuffer(4)) {
     this.word = new Int32Array(sab);
@@ -65,36 +67,30 @@ export class StopSignal {
   }
 
   /**
-   * For a blocking call that sees a stop: true the first time (it answers EINTR), false after,
-   * so a guest that ignores EINTR blocks on (a kill still ends it) instead of spinning.
+   * For a blocking call that sees a stop: true when it is to answer EINTR. The first blocking
+   * call after a stop is told (EINTR); a guest that then blocks again has shown it does not
+   * look at EINTR (wasm-bpf's `while (!exiting)` loops, whose flag only a signal handler could
+   * set), so that call throws GuestKilled(deaf) at once instead of letting it wait out the
+   * grace period. A call that would not block (timeout 0) is only told EINTR again.
    */
-  interruptOnce(): boolean {
-    if (!this.stopping || this.sleepInterrupted) return false;
-    this.sleepInterrupted = true;
+  interrupt(wouldBlock = true): boolean {
+    if (!this.stopping) return false;
+    if (!this.delivered) {
+      this.delivered = true;
+      return true;
+    }
+    if (wouldBlock) throw new GuestKilled(true);
     return true;
   }
 
-  /**
-   * Sleeps up to ms; false when woken by a stop (the caller answers EINTR). After the guest has
-   * been told once, sleeps run to completion, so a guest that ignores EINTR does not spin until
-   * it is terminated.
-   */
+  /** Sleeps up to ms; false when a stop cut it short (the caller answers EINTR). */
   sleep(ms: number): boolean {
     this.check();
-    if (this.stopping) {
-      if (!this.sleepInterrupted) {
-        this.sleepInterrupted = true;
-        return false;
-      }
-      // Told once already: sleep on, but still wake for a kill.
-      Atomics.wait(this.word, 0, STOPPING, Math.max(0, ms));
-      this.check();
-      return true;
-    }
+    if (this.interrupt(ms > 0)) return false;
     const r = Atomics.wait(this.word, 0, RUNNING, Math.max(0, ms));
     this.check();
     if (r === 'timed-out') return true;
-    this.sleepInterrupted = true;
+    this.delivered = true;
     return false;
   }
 }
