@@ -1,6 +1,6 @@
 // `wasmbpf run`: runs a module in the foreground. The module's exit code is the process's;
 // SIGINT/SIGTERM stop it the way a native libbpf tool stops (its poll returns -EINTR, it cleans
-// up and exits); a second Ctrl-C, or the grace period running out, ends it at once.
+// up and exits); a second Ctrl-C (cli/interrupts.ts), or the grace period running out, ends it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig 
 import { DEFAULT_MEMORY_LIMIT, MemoryLimitError, narrowest, parseSize } from '../../runtime/wasm/memory-limit.ts';
 import type { BpfObjectCandidate, EbpfPolicy, ModulePhase, ModuleSpec } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
+import { interruptHandler } from '../interrupts.ts';
 import { parseStatsInterval, startStatsReport } from '../stats-report.ts';
 
 const HELP = `Usage: wasmbpf run [OPTIONS] MODULE.wasm|IMAGE.tar|REF [ARGS...]
@@ -19,7 +20,8 @@ const HELP = `Usage: wasmbpf run [OPTIONS] MODULE.wasm|IMAGE.tar|REF [ARGS...]
 Runs a Wasm-bpf module: a bare .wasm file, an OCI image tarball, or an image reference (pulled
 when it is not in the local store). ARGS go to the module, after the image's own command line
 (its Entrypoint and Cmd). The exit code is the module's.
-Ctrl-C or SIGTERM stops it cleanly; a second Ctrl-C ends it at once.
+Ctrl-C or SIGTERM stops it cleanly; a second Ctrl-C (half a second or more after the first)
+ends it at once.
 
 Options:
   -e, --env KEY=VALUE      set an environment variable for the module (repeatable)
@@ -233,8 +235,7 @@ const command: Command = {
       stats,
       ...(values.debug ? { onPhase: (phase, at) => trace.mark(PHASE_NAMES[phase], at) } : {}),
     }, worker);
-    let interrupts = 0;
-    const onSigint = () => running.stop(++interrupts > 1 ? 'SIGKILL' : 'SIGINT');
+    const onSigint = interruptHandler((signal) => running.stop(signal));
     const onSigterm = () => running.stop('SIGTERM');
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigterm);
