@@ -10,6 +10,7 @@
 // worker can boot at the same time.
 import crypto from 'node:crypto';
 import { capModuleMemory, WASM_PAGE } from './wasm/memory-limit.ts';
+import { checkImports } from './wasm/provided-imports.ts';
 
 /** The most modules kept; the least recently used goes first. */
 const MAX_ENTRIES = 32;
@@ -40,7 +41,8 @@ function evict(): void {
 /**
  * The module compiled with its linear memory capped at memoryLimit bytes, from the cache when
  * the same bytes were compiled with the same cap before. Rejects like WebAssembly.compile
- * (CompileError) or with MemoryLimitError; a failed compile is not kept.
+ * (CompileError) or with MemoryLimitError, or with UnknownImportError for a module importing what
+ * the runtime does not provide; a failed compile is not kept.
  */
 export function compileModule(wasm: Uint8Array, memoryLimit: number): Promise<WebAssembly.Module> {
   const key = `${moduleDigest(wasm)}/${Math.floor(memoryLimit / WASM_PAGE)}`;
@@ -52,7 +54,11 @@ export function compileModule(wasm: Uint8Array, memoryLimit: number): Promise<We
   }
   let module: Promise<WebAssembly.Module>;
   try {
-    module = WebAssembly.compile(capModuleMemory(wasm, memoryLimit) as Uint8Array<ArrayBuffer>);
+    // Checked here so every caller (the shim's Create, `wasmbpf run`) refuses it before running it.
+    module = WebAssembly.compile(capModuleMemory(wasm, memoryLimit) as Uint8Array<ArrayBuffer>).then((m) => {
+      checkImports(m);
+      return m;
+    });
   } catch (error) {
     return Promise.reject(error);
   }
