@@ -154,6 +154,8 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
       const leaked = ledger.reap();
       runTime?.release();
       closeLogSink(sink);
+      // A worker that failed before this module listened (it could not load its code).
+      if (!result && moduleWorker.failure && !stoppedBy) result = { code: 1, error: `runtime error: ${moduleWorker.failure.message}` };
       let status: ExitStatus;
       if (result && !result.killed) {
         status = { code: result.code };
