@@ -24,6 +24,9 @@ export interface ShimFlags {
   spareWorkers: number;
   /** serve only: "node" for a server every Wasm task of the namespace shares, else "pod". */
   grouping: string;
+  /** serve only: [metrics] of the node file (metrics-config.ts); '' when off. */
+  metricsAddress: string;
+  metricsDiscovery: string;
 }
 
 const STRING_FLAGS: Record<string, keyof ShimFlags> = {
@@ -34,6 +37,8 @@ const STRING_FLAGS: Record<string, keyof ShimFlags> = {
   bundle: 'bundle',
   socket: 'socket',
   grouping: 'grouping',
+  'metrics-address': 'metricsAddress',
+  'metrics-discovery': 'metricsDiscovery',
 };
 const NUMBER_FLAGS: Record<string, 'idleTimeoutMs' | 'spareWorkers'> = {
   'idle-timeout': 'idleTimeoutMs',
@@ -54,6 +59,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     idleTimeoutMs: 0,
     spareWorkers: 0,
     grouping: 'pod',
+    metricsAddress: '',
+    metricsDiscovery: '',
   };
   let action: string | undefined;
   for (let i = 0; i < argv.length; i++) {

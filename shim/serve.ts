@@ -5,12 +5,14 @@
 // containerd's Shutdown; a node's server after -idle-timeout ms with no task and no connection,
 // so the next container finds it warm.
 import fs from 'node:fs';
+import path from 'node:path';
 import { TtrpcServer } from '../ttrpc/index.ts';
 import { ContainerdApi } from './containerd-api.ts';
 import { EventPublisher } from './events.ts';
 import { BundleLogs, openBundleLog } from './log.ts';
 import { RuncDelegates } from './runc-delegate.ts';
 import { TASK_SERVICE, TaskService } from './task-service.ts';
+import type { MetricsEndpoint } from './metrics-endpoint.ts';
 import type { ShimFlags } from './flags.ts';
 
 const READY_FD = 3;
@@ -54,6 +56,7 @@ async function listen(flags: ShimFlags): Promise<void> {
   const delegates = new RuncDelegates(flags, log);
   const pool = new WorkerPool(flags.spareWorkers);
   let api: ContainerdApi | undefined;
+  let metrics: MetricsEndpoint | undefined;
 
   let exiting = false;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -63,6 +66,7 @@ async function listen(flags: ShimFlags): Promise<void> {
     exiting = true;
     if (idleTimer) clearTimeout(idleTimer);
     await server.close(2000);
+    await metrics?.close();
     await events.close();
     delegates.closeAll();
     api?.close();
@@ -95,7 +99,8 @@ async function listen(flags: ShimFlags): Promise<void> {
     logs,
     delegates,
     api: () => (api ??= new ContainerdApi(flags.address, flags.namespace)),
-    startModule: (spec) => startModule(spec, pool),
+    // With metrics on, the kernel counts the modules' program runs (runtime/bpf/bpf-stats.ts).
+    startModule: (spec) => startModule(flags.metricsAddress ? { ...spec, stats: true } : spec, pool),
     compileModule,
     hostArch: hostArch(),
     sharedServer: flags.grouping === 'node',
@@ -104,6 +109,20 @@ async function listen(flags: ShimFlags): Promise<void> {
   server.register(TASK_SERVICE, service.handlers());
   await server.listen(flags.socket);
   armIdleTimer(); // a node's server that no task ever reaches does not stay forever
+  if (flags.metricsAddress) {
+    // Imported only here: a server without metrics never loads prom-client.
+    const { startMetricsEndpoint } = await import('./metrics-endpoint.ts');
+    const svc = service;
+    try {
+      metrics = await startMetricsEndpoint({
+        address: flags.metricsAddress, discoveryDir: flags.metricsDiscovery, serverName: path.basename(flags.socket),
+        containerdNamespace: flags.namespace, tasks: () => svc.wasmTasks, log,
+      });
+    } catch (error) {
+      // Tasks run without their metrics rather than not at all.
+      log.error('metrics endpoint not started', { error: String(error) });
+    }
+  }
   log.info('shim server listening', { socket: flags.socket, id: flags.id, grouping: flags.grouping, idleTimeoutMs: flags.idleTimeoutMs, spareWorkers: flags.spareWorkers });
 
   // Crash-only on a bug: state after an uncaught exception cannot be trusted, and containerd

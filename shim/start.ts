@@ -11,6 +11,7 @@ import { readSpec } from './bundle.ts';
 import { ShimError } from './errors.ts';
 import { NODE_GROUP, SOCKET_DIR, groupOf, isServing, socketPath } from './group.ts';
 import { decodeAny, nodeConfigPath, readShimSettings } from './node-config.ts';
+import { readMetricsSettings } from './metrics-config.ts';
 import type { ShimFlags } from './flags.ts';
 
 export { groupOf, socketPath } from './group.ts';
@@ -46,7 +47,8 @@ function writeAddressFile(bundle: string, address: string): void {
 export async function start(flags: ShimFlags): Promise<string> {
   const bundle = process.cwd();
   const spec = readSpec(bundle);
-  const settings = readShimSettings(nodeConfigPath(runtimeOptions()));
+  const configFile = nodeConfigPath(runtimeOptions());
+  const settings = readShimSettings(configFile);
   const group = groupOf(flags.id, spec.annotations, settings.grouping);
   const socket = socketPath(flags, group);
   const address = `unix://${socket}`;
@@ -55,6 +57,8 @@ export async function start(flags: ShimFlags): Promise<string> {
     return address;
   }
   fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o711 });
+  // Read only for a server about to start: a running one already has its endpoint.
+  const metrics = readMetricsSettings(configFile);
 
   const args = [...process.execArgv, process.argv[1]!, '-namespace', flags.namespace, '-address', flags.address,
     '-publish-binary', flags.publishBinary, '-id', flags.id, '-socket', socket,
@@ -62,6 +66,7 @@ export async function start(flags: ShimFlags): Promise<string> {
     // waits for the next task a while.
     '-grouping', group === NODE_GROUP ? 'node' : 'pod',
     '-idle-timeout', String(group === NODE_GROUP ? settings.idleTimeoutMs : 0), '-spare-workers', String(settings.spareWorkers),
+    ...(metrics.address ? ['-metrics-address', metrics.address, '-metrics-discovery', metrics.discoveryDir] : []),
     ...(flags.debug ? ['-debug'] : []), 'serve'];
   const child = spawn(process.execPath, args, {
     cwd: bundle,

@@ -60,6 +60,11 @@ export class TaskService {
     this.#deps = deps;
   }
 
+  /** The Wasm tasks this server holds (for its metrics endpoint). */
+  get wasmTasks(): Iterable<WasmTask> {
+    return this.#tasks.values();
+  }
+
   get taskCount(): number {
     return this.#tasks.size + this.#creating.size + this.#deps.delegates.size;
   }
@@ -177,6 +182,7 @@ export class TaskService {
         events: this.#deps.events,
         log,
         startModule: this.#deps.startModule,
+        annotations: spec.annotations ?? {},
         release,
       });
       // For `delete` after a crash of this process: containerd reports the task's exit with it.
@@ -266,7 +272,8 @@ export class TaskService {
 
   async #stats(payload: Uint8Array): Promise<Uint8Array> {
     const task = this.#get(Task.StatsRequest.decode(payload).id);
-    return Task.StatsResponse.encode({ stats: taskMetrics(await task.usage()) });
+    const mapBytes = task.stats()?.maps.reduce((sum, m) => sum + m.memoryBytes, 0) ?? 0;
+    return Task.StatsResponse.encode({ stats: taskMetrics(await task.usage(), undefined, mapBytes) });
   }
 
   async #connect(payload: Uint8Array): Promise<Uint8Array> {

@@ -4,7 +4,7 @@
 //
 // Locking: every field is touched only from the event loop (no await between a state check and
 // the move it guards), so the state machine is the only guard needed.
-import type { ExitStatus, ModuleSpec, ModuleUsage, RunningModule, StopSignal } from '../runtime/contract.ts';
+import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/contract.ts';
 import type { Arch } from '../oci-spec/arch.ts';
 import type { EbpfPolicy } from '../runtime/index.ts';
 import { Events, TaskStatus, timestamp, type Timestamp } from './protos.ts';
@@ -59,6 +59,8 @@ export interface WasmTaskOptions {
   events: EventSink;
   log: Logger;
   startModule: StartModule;
+  /** The spec's annotations (CRI pod and container names: the metrics' labels). */
+  annotations?: Record<string, string>;
   /** Undoes what Create did outside this object (the rootfs mount); run once on Delete. */
   release: () => Promise<void>;
 }
@@ -73,6 +75,7 @@ export class WasmTask {
   readonly #opts: WasmTaskOptions;
   readonly #state: TaskStateMachine;
   #running: RunningModule | undefined;
+  #finalStats: ModuleStats | undefined;
   #exit: TaskExit | undefined;
   readonly #exited: Promise<TaskExit>;
   #resolveExited!: (exit: TaskExit) => void;
@@ -175,6 +178,15 @@ export class WasmTask {
     return this.#running?.usage() ?? Promise.resolve({ cpuUserNs: 0, cpuSystemNs: 0, wasmMemoryBytes: 0, heapUsedBytes: 0, heapLimitBytes: 0 });
   }
 
+  /** The module's records, host calls and eBPF figures (after its exit, the last ones); undefined before it started. */
+  stats(): ModuleStats | undefined {
+    return this.#running?.stats() ?? this.#finalStats;
+  }
+
+  get annotations(): Readonly<Record<string, string>> {
+    return this.#opts.annotations ?? {};
+  }
+
   get stdioPaths(): StdioPaths {
     return this.#opts.stdioPaths;
   }
@@ -202,6 +214,8 @@ export class WasmTask {
     this.#state.move('exit');
     const exit = { status: status.code, at: new Date() };
     this.#exit = exit;
+    // Its last figures stay readable until Delete (a scrape after the exit still sees them).
+    this.#finalStats = this.#running?.stats();
     this.#running = undefined;
     this.#opts.log.info('module exited', { id: this.id, status: status.code, signal: status.signal, error: status.error });
     // The worker is gone: its output can be flushed and containerd's readers given end-of-file.

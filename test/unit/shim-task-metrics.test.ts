@@ -26,3 +26,13 @@ test('a task that has ended reports nothing running', () => {
   const m = decodeMetrics(taskMetrics({ cpuUserNs: 0, cpuSystemNs: 0, wasmMemoryBytes: 0, heapUsedBytes: 0, heapLimitBytes: 0 }, true)) as { pids?: { current?: number } };
   assert.equal(m.pids?.current ?? 0, 0);
 });
+
+test("the task's eBPF map memory counts in its memory usage (v1: as kernel memory too), not in its anon/rss", () => {
+  const v1 = decodeMetrics(taskMetrics(usage, false, 3 << 20)) as { memory: { rss: number; usage: { usage: number }; kernel: { usage: number } } };
+  assert.equal(v1.memory.rss, 7 << 20);
+  assert.equal(v1.memory.usage.usage, 10 << 20);
+  assert.equal(v1.memory.kernel.usage, 3 << 20);
+  const v2 = decodeMetrics(taskMetrics(usage, true, 3 << 20)) as { memory: { anon: number; usage: number } };
+  assert.equal(v2.memory.anon, 7 << 20);
+  assert.equal(v2.memory.usage, 10 << 20);
+});

@@ -1,0 +1,116 @@
+// A shim server's Prometheus endpoint (GET /metrics), on when the node file's [metrics] names an
+// address (metrics-config.ts). prom-client is imported here, when the endpoint starts, never on
+// the path of a server whose metrics are off: `start` and a server's start-up are on the path of
+// every container start. The server also lists its address for Prometheus' file_sd_configs in
+// the discovery directory (one file per server, removed when it closes), since a node runs one
+// server per pod and only the first can have the configured port.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { parseListenAddress } from './metrics-config.ts';
+import { taskLabels } from './task-labels.ts';
+import type { TaskFigures } from './prometheus-registry.ts';
+import type { Logger } from './log.ts';
+import type { WasmTask } from './wasm-task.ts';
+
+export class MetricsEndpointError extends Error {
+  readonly code = 'WASMBPF_METRICS_ENDPOINT';
+}
+
+export interface MetricsEndpointOptions {
+  /** host:port from [metrics] address. */
+  address: string;
+  /** Where to write this server's file_sd target list; '' for none. */
+  discoveryDir: string;
+  /** Names this server's discovery file (the server's socket path, hashed). */
+  serverName: string;
+  containerdNamespace: string;
+  tasks: () => Iterable<WasmTask>;
+  log: Logger;
+}
+
+export interface MetricsEndpoint {
+  /** host:port it listens on (the configured one, or the free port it took instead). */
+  readonly address: string;
+  /** Stops listening and removes the discovery file. Idempotent. */
+  close(): Promise<void>;
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+async function figures(tasks: Iterable<WasmTask>, namespace: string): Promise<TaskFigures[]> {
+  return Promise.all([...tasks].map(async (task) => ({
+    labels: taskLabels(task.id, task.annotations, namespace),
+    usage: await task.usage(),
+    stats: task.stats(),
+  })));
+}
+
+export async function startMetricsEndpoint(opts: MetricsEndpointOptions): Promise<MetricsEndpoint> {
+  const { host, port } = parseListenAddress(opts.address, '[metrics] address');
+  const prom = await import('prom-client');
+  const { TaskMetricsRegistry } = await import('./prometheus-registry.ts');
+  const registry = new TaskMetricsRegistry(prom);
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('wasmbpf shim: only GET /metrics is served here\n');
+      return;
+    }
+    void figures(opts.tasks(), opts.containerdNamespace).then(async (tasks) => {
+      registry.update(tasks);
+      res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
+    }).catch((error: unknown) => {
+      opts.log.error('metrics scrape failed', { error: String(error) });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`${String(error)}\n`);
+    });
+  });
+  // Scrapes are short; a keep-alive socket left open must not hold the server's exit.
+  server.keepAliveTimeout = 5000;
+  try {
+    await listen(server, host, port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
+      throw new MetricsEndpointError(`cannot serve metrics on ${opts.address}: ${(error as Error).message}`, { cause: error });
+    }
+    // Another server of this node has the port (one server per pod): any free one, same host.
+    await listen(server, host, 0);
+  }
+  const bound = server.address() as { address: string; port: number };
+  const address = `${host.includes(':') ? `[${host}]` : host}:${bound.port}`;
+  let discoveryFile: string | undefined;
+  if (opts.discoveryDir) {
+    try {
+      fs.mkdirSync(opts.discoveryDir, { recursive: true, mode: 0o755 });
+      discoveryFile = path.join(opts.discoveryDir, `${opts.serverName}.json`);
+      const tmp = `${discoveryFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, `${JSON.stringify([{ targets: [address], labels: { containerd_namespace: opts.containerdNamespace } }])}\n`);
+      fs.renameSync(tmp, discoveryFile);
+    } catch (error) {
+      opts.log.warn('cannot write the metrics discovery file', { dir: opts.discoveryDir, error: String(error) });
+      discoveryFile = undefined;
+    }
+  }
+  opts.log.info('serving metrics', { address, discoveryFile });
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        if (discoveryFile) fs.rmSync(discoveryFile, { force: true });
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
