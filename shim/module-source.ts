@@ -10,6 +10,11 @@
 //     signed and that is not is refused before either source is read.
 //  3. Neither: not a Wasm container (the CRI pause container, a native sidecar): undefined, and
 //     the caller hands it to runc.
+// process.args is the container's command line: the image's Entrypoint + Cmd, or what the user
+// put in their place (`ctr run IMAGE ID ARGS...` replaces both; nerdctl's and a pod's `args:`
+// replace Cmd only). As in runwasi, args[0] names the module and the rest are its arguments, so
+// an args[0] that names neither a file of the rootfs nor the image's module (`ctr run IMAGE ID
+// -u 65534`, which would have dropped `-u` as the module's argv[0]) is refused, naming both.
 import fs from 'node:fs';
 import path from 'node:path';
 import { selectForHost, verifyObjectArch, type Arch } from '../oci-spec/index.ts';
@@ -74,9 +79,19 @@ async function resolveFromImage(lookup: ModuleLookup, args: string[], env: strin
     const target = await api.imageTarget(name);
     const image = await loadImage(api, name, target, lookup.hostArch);
     const selection = selectForHost(image.manifest, lookup.hostArch, `manifest of ${name}`);
+    const imageArgs = [...(image.config.config?.Entrypoint ?? []), ...(image.config.config?.Cmd ?? [])];
     if (!selection.module) {
-      if (selection.kind === 'rootfs') return undefined; // an ordinary image: the rootfs check above decided
+      if (selection.kind === 'rootfs') {
+        // An ordinary image: the rootfs check above decided, unless the image is a Wasm one whose
+        // module the command line does not name (it would go to runc, which finds nothing to run).
+        refuseUnnamedRootfsModule(lookup, name, args[0], imageArgs[0]);
+        return undefined;
+      }
       throw new ModuleSourceError(`image ${name} has no Wasm module layer`);
+    }
+    const moduleName = imageArgs[0] ?? selection.module.annotations?.['org.opencontainers.image.title'];
+    if (args.length > 0 && moduleName !== undefined && !namesModule(args[0]!, moduleName)) {
+      throw new ModuleSourceError(`process.args[0] ${JSON.stringify(args[0])} does not name the module of image ${name}, ${JSON.stringify(moduleName)}: ${ARGS_RULE}, e.g. \`ctr run ${name} ID ${moduleName} ARGS...\``);
     }
     const wasm = await api.read(selection.module, `module layer of ${name}`);
     if (!isWasm(wasm)) throw new ModuleSourceError(`the module layer of ${name} is not a Wasm module (bad magic)`);
@@ -86,7 +101,6 @@ async function resolveFromImage(lookup: ModuleLookup, args: string[], env: strin
       verifyObjectArch(object, bytes);
       bpfObjects.push({ arch: object.arch, name: object.name, bytes });
     }
-    const imageArgs = [...(image.config.config?.Entrypoint ?? []), ...(image.config.config?.Cmd ?? [])];
     return {
       wasm,
       args: args.length > 0 ? args : imageArgs,
@@ -98,6 +112,36 @@ async function resolveFromImage(lookup: ModuleLookup, args: string[], env: strin
   } catch (error) {
     if (error instanceof ModuleSourceError) throw error;
     throw new ModuleSourceError(`image ${name}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const ARGS_RULE = 'the command line\'s first word names the module and the rest are its arguments (`ctr run IMAGE ID MODULE ARGS...`; nerdctl and a pod\'s `args:` keep the image\'s Entrypoint and replace only its Cmd)';
+
+/** Whether a command line's first word names the module an artifact image calls `name` (its Entrypoint): as is, by base name, with or without `.wasm`. */
+export function namesModule(word: string, name: string): boolean {
+  const norm = (s: string) => path.posix.basename(s).replace(/\.wasm$/, '');
+  return word !== '' && norm(word) === norm(name);
+}
+
+/** An image whose own command line runs a Wasm file of its rootfs, started with a first word that names no file there. */
+function refuseUnnamedRootfsModule(lookup: ModuleLookup, image: string, word: string | undefined, imageEntry: string | undefined): void {
+  if (!word || !imageEntry || word === imageEntry) return;
+  const file = findInRootfs(lookup.rootfs, imageEntry, lookup.spec.process?.cwd ?? '/', lookup.spec.process?.env ?? []);
+  if (!file || !isWasm(readHead(file))) return;
+  const what = word.endsWith('.wasm')
+    ? `module ${word} (process.args[0]) is neither in the container's rootfs nor a Wasm layer of its image`
+    : `process.args[0] ${JSON.stringify(word)} names no file in the container's rootfs`;
+  throw new ModuleSourceError(`${what}; the module of image ${image} is ${imageEntry}: ${ARGS_RULE}, e.g. \`ctr run ${image} ID ${imageEntry} ARGS...\``);
+}
+
+function readHead(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    fs.readSync(fd, head, 0, 8, 0);
+    return head;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -48,3 +48,9 @@ test('Wasm in the rootfs is a Wasm task; a native program is not; a missing .was
   await assert.rejects(resolveModule(lookup(['/gone.wasm'])), (e: unknown) => e instanceof ModuleSourceError && /module \/gone\.wasm/.test(e.message));
   assert.equal(isWasm(Buffer.from('\0asm')), false, 'too short to be a module');
 });
+
+test('the first word names an artifact image\'s module as is, by base name, with or without .wasm; flags and other names do not', async () => {
+  const { namesModule } = await import('../../shim/module-source.ts');
+  for (const word of ['execsnoop', 'execsnoop.wasm', '/execsnoop', '/usr/bin/execsnoop.wasm']) assert.ok(namesModule(word, 'execsnoop'), word);
+  for (const word of ['-u', '', 'opensnoop', '/nothere.wasm', 'execsnoop.wasm.bak']) assert.ok(!namesModule(word, 'execsnoop'), word);
+});
