@@ -14,9 +14,9 @@ import type { BenchReport } from '../../bench/report.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
-const GROUPS = ['lookup', 'update', 'ring', 'perf', 'startup'];
+const GROUPS = ['lookup', 'update', 'ring', 'perf', 'startup', 'warm-start'];
 const FIGURES = ['map-lookup', 'map-update', 'ring-cpu-per-record', 'ring-records-per-second', 'ring-lost',
-  'perf-cpu-per-record', 'perf-records-per-second', 'perf-lost', 'start-to-attached'];
+  'perf-cpu-per-record', 'perf-records-per-second', 'perf-lost', 'start-to-attached', 'start-peak-rss', 'module-start-in-server'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-bench-smoke-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -51,14 +51,19 @@ test('bench --quick prints a table, JSON and an SVG chart with positive figures 
     assert.ok(f.ratio > 0, `${f.name}: positive ratio`);
     assert.deepEqual([f.samples?.native.length, f.samples?.wasmbpf.length], [1, 1], `${f.name}: one run per side`);
   }
+  // `wasmbpf run --debug` gave the start-up phases, in order of time.
+  const phases = Object.values(report.figures.find((f) => f.name === 'start-to-attached')!.phases ?? {});
+  assert.ok(phases.length >= 6, `start-up phases: ${JSON.stringify(report.figures.find((f) => f.name === 'start-to-attached')!.phases)}`);
+  assert.ok(phases.every((ms) => ms > 0));
 
   // The chart goes beside the JSON for a quick run (docs/bench-chart.svg is a full run's).
   const svg = fs.readFileSync(path.join(dir, 'quick.svg'), 'utf8');
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" [^>]*>/);
   assert.match(svg.trim(), /<\/svg>$/);
   assertWellFormed(svg);
-  // Every figure with a target (records/s has none: it is in the table and JSON only).
-  for (const name of FIGURES.filter((n) => !n.endsWith('-per-second'))) assert.ok(svg.includes(`>${name}<`), `the chart has a row for ${name}`);
+  // Every figure with a target or a limit (records/s and peak RSS have none: they are in the
+  // table and JSON only).
+  for (const f of report.figures.filter((x) => x.mustBeZero || x.target !== null || x.limit !== undefined)) assert.ok(svg.includes(`>${f.name}<`), `the chart has a row for ${f.name}`);
   assert.deepEqual(bpfObjectsNamed('wbb_'), { progs: [], maps: [] }, 'the benchmark unloaded everything');
 });
 
