@@ -7,7 +7,9 @@
 // delete for a task), and enqueues a task's exit before it answers any Wait, so a client that
 // deletes right after Wait returns can never see /tasks/delete before /tasks/exit.
 // The queue is bounded: if containerd stops reading, the oldest events are dropped (and logged)
-// rather than growing without limit. close() drains what is queued, within a deadline.
+// rather than growing without limit; the one being sent is out of the queue, so it is never the
+// one dropped, and its completion never removes another. close() drains what is queued, within
+// a deadline.
 import { TtrpcClient } from '../ttrpc/index.ts';
 import { Events, timestamp } from './protos.ts';
 import type { Logger } from './log.ts';
@@ -42,10 +44,14 @@ export class EventPublisher implements EventSink {
   #client: TtrpcClient | undefined;
   #closed = false;
 
-  constructor(ttrpcAddress: string, namespace: string, log: Logger) {
+  readonly #maxQueued: number;
+
+  /** maxQueued: events waiting behind the one being sent (tests make it small). */
+  constructor(ttrpcAddress: string, namespace: string, log: Logger, options: { maxQueued?: number } = {}) {
     this.#address = ttrpcAddress.replace(/^unix:\/\//, '');
     this.#namespace = namespace;
     this.#log = log;
+    this.#maxQueued = options.maxQueued ?? MAX_QUEUED;
   }
 
   publish(topic: Topic, typeName: string, payload: Uint8Array): void {
@@ -53,7 +59,7 @@ export class EventPublisher implements EventSink {
       this.#log.warn('event after close dropped', { topic });
       return;
     }
-    if (this.#queue.length >= MAX_QUEUED) {
+    if (this.#queue.length >= this.#maxQueued) {
       const dropped = this.#queue.shift()!;
       this.#log.error('event queue full: dropped the oldest event', { topic: dropped.topic });
     }
@@ -72,11 +78,8 @@ export class EventPublisher implements EventSink {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const event = this.#queue[0]!;
-      await this.#send(event);
-      this.#queue.shift();
-    }
+    // Taken out before it is sent: while it is in flight, publish() may drop queued events.
+    for (let event = this.#queue.shift(); event; event = this.#queue.shift()) await this.#send(event);
   }
 
   async #send(event: Queued): Promise<void> {

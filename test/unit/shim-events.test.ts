@@ -38,3 +38,37 @@ test('an unreachable containerd is logged, never thrown, and close() still ends'
   await publisher.close(5000);
   assert.ok(lines.some((l) => /level=error msg="event not delivered" topic=\/tasks\/exit/.test(l)), lines.join(''));
 });
+
+test('a full queue drops the oldest queued event, never the one being sent, and loses nothing else', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shimev-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const sock = path.join(dir, 'e.sock');
+  const received: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let first = true;
+  const server = new TtrpcServer({ log: () => {} });
+  server.register('containerd.services.events.ttrpc.v1.Events', {
+    Forward: async (payload) => {
+      const { envelope } = Events.ForwardRequest.decode(payload);
+      received.push(Events.TaskStart.decode(envelope.event.value).containerId);
+      if (first) {
+        first = false;
+        await released; // containerd stops reading while the first event is in flight
+      }
+      return new Uint8Array();
+    },
+  });
+  await server.listen(sock);
+  t.after(() => server.destroy());
+  const lines: string[] = [];
+  const publisher = new EventPublisher(`unix://${sock}`, 'ns1', createLogger((l) => lines.push(l)), { maxQueued: 4 });
+  const publish = (i: number) => publisher.publish('/tasks/start', Events.TaskStart.typeName, Events.TaskStart.encode({ containerId: `c${i}`, pid: i }));
+  publish(0);
+  while (received.length === 0) await new Promise((r) => setTimeout(r, 5)); // c0 is in flight
+  for (let i = 1; i <= 6; i++) publish(i); // 4 fit behind it; c5 and c6 push out c1 and c2
+  release();
+  await publisher.close();
+  assert.deepEqual(received, ['c0', 'c3', 'c4', 'c5', 'c6']);
+  assert.equal(lines.filter((l) => /event queue full: dropped the oldest event/.test(l)).length, 2, lines.join(''));
+});
