@@ -132,6 +132,7 @@ export class TaskService {
   }
 
   async #createReserved(req: CreateTaskRequest, payload: Uint8Array): Promise<Uint8Array> {
+    const began = performance.now();
     const log = this.#deps.log.with({ id: req.id });
     const bundle = path.resolve(req.bundle);
     const spec = readSpec(bundle);
@@ -188,7 +189,7 @@ export class TaskService {
       // For `delete` after a crash of this process: containerd reports the task's exit with it.
       fs.writeFileSync(path.join(bundle, PID_FILE), `${task.pid}`);
       this.#tasks.set(req.id, task);
-      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy), memoryLimit });
+      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy), memoryLimit, createMs: Math.round(performance.now() - began) });
       this.#deps.events.publish('/tasks/create', Events.TaskCreate.typeName, Events.TaskCreate.encode({
         containerId: req.id, bundle, rootfs: req.rootfs,
         io: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, pid: task.pid,
