@@ -1,0 +1,178 @@
+// The shim server's metrics endpoint, scraped by a real Prometheus (Debian's) on loopback: two
+// Wasm containers on a real containerd emit known numbers of records, and PromQL through
+// Prometheus' HTTP API returns each container's own figures. A container whose consumer keeps up
+// gets every record (N delivered, 0 lost); a deliberately slow one shows the perf buffer's drops
+// (delivered + lost = emitted, lost > 0). Prometheus finds the server through the file_sd list
+// the server writes; the list, the port and the kernel's BPF stats go when the server exits.
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
+import { shimPids, waitFor } from './shim-observe.ts';
+import { emitRecords, uniqueMarker, wbstatsImage } from './shim-fixtures/wbstats-image.ts';
+
+const IMAGE = 'localhost/wasmbpf-test/wbstats:metrics';
+const FAST_N = 500;
+const SLOW_N = 20_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function fetchText(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url);
+    return res.ok ? await res.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One series' value from an exposition text. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+interface PromResult { metric: Record<string, string>; value: [number, string] }
+
+async function startPrometheus(t: { after(fn: () => Promise<void> | void): void }, discoveryDir: string): Promise<{ query(q: string): Promise<PromResult[]> }> {
+  const dir = mkdtempSync('/tmp/wbprom-');
+  const port = await freePort();
+  writeFileSync(join(dir, 'prometheus.yml'), [
+    'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms',
+    'scrape_configs:', '  - job_name: wasmbpf', '    file_sd_configs:', `      - files: ["${discoveryDir}/*.json"]`, '        refresh_interval: 1s', '',
+  ].join('\n'));
+  const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  t.after(async () => {
+    proc.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`prometheus ready (${log})`, () => fetchText(`${base}/-/ready`), 30_000);
+  return {
+    async query(q) {
+      const body = JSON.parse((await fetchText(`${base}/api/v1/query?query=${encodeURIComponent(q)}`)) ?? '{}') as { status?: string; data?: { result: PromResult[] } };
+      assert.equal(body.status, 'success', `query ${q}`);
+      return body.data!.result;
+    },
+  };
+}
+
+test('Prometheus scrapes per-container records, losses, program runs and map memory from a shim server; all of it goes with the server', async (t) => {
+  const discoveryDir = mkdtempSync('/tmp/wbmsd-');
+  t.after(() => rmSync(discoveryDir, { recursive: true, force: true }));
+  const metricsPort = await freePort();
+  const statsBefore = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
+  const ctd = await Containerd.start({
+    shimConfig: `[shim]\ngrouping = "node"\nidle-timeout = "0s"\n[metrics]\naddress = "127.0.0.1:${metricsPort}"\ndiscovery-dir = "${discoveryDir}"\n`,
+  });
+  t.after(() => ctd.stop());
+  await ctd.ctrOk(['images', 'import', wbstatsImage(IMAGE)]);
+  const fast = `wbm-fast-${process.pid}`, slow = `wbm-slow-${process.pid}`;
+  const fastMarker = uniqueMarker(), slowMarker = uniqueMarker();
+  const run = (id: string, ...args: string[]) => ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, IMAGE, id, '/wbstats.wasm', ...args]);
+  await run(fast, String(fastMarker));
+  await run(slow, String(slowMarker), 'slow');
+  t.after(async () => {
+    for (const id of [fast, slow]) {
+      await ctd.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      await ctd.ctr(['task', 'delete', id]);
+      await ctd.ctr(['containers', 'delete', id]);
+    }
+  });
+
+  const endpoint = `http://127.0.0.1:${metricsPort}/metrics`;
+  const scrape = async () => (await fetchText(endpoint)) ?? '';
+  // Attached (both buffers open, the program attached) before any record is emitted.
+  await waitFor('both modules attached', async () => {
+    const text = await scrape();
+    return [fast, slow].every((c) => (sample(text, 'wasmbpf_host_calls_total', { container: c, kind: 'attach_bpf_program' }) ?? 0) >= 1) || undefined;
+  });
+  const files = readdirSync(discoveryDir);
+  assert.equal(files.length, 1, `one file_sd list for the one server: ${files.join(', ')}`);
+
+  emitRecords(fastMarker, FAST_N);
+  emitRecords(slowMarker, SLOW_N);
+  // The slow consumer drains what fits in its perf buffer; the kernel reports the drops with the
+  // next record that fits, so once it has drained, a few more records bring the count.
+  const delivered = (text: string, c: string, kind: string) => sample(text, 'wasmbpf_buffer_records_delivered_total', { container: c, kind }) ?? 0;
+  let last = -1;
+  await waitFor('the slow consumer drained its perf buffer', async () => {
+    const now = delivered(await scrape(), slow, 'perf');
+    const stable = now > 0 && now === last;
+    last = now;
+    if (!stable) await sleep(1000);
+    return stable || undefined;
+  }, 60_000);
+  emitRecords(slowMarker, 10);
+
+  const prom = await startPrometheus(t, discoveryDir);
+  const value = async (q: string) => {
+    const r = await prom.query(q);
+    return r.length === 1 ? Number(r[0]!.value[1]) : undefined;
+  };
+  await waitFor('Prometheus has the fast container\'s records', async () => (await value(`wasmbpf_buffer_records_delivered_total{container="${fast}",kind="perf"}`)) === FAST_N || undefined, 30_000);
+  assert.equal(await value(`wasmbpf_buffer_records_delivered_total{container="${fast}",kind="ringbuf"}`), FAST_N);
+  assert.equal(await value(`wasmbpf_buffer_records_lost_total{container="${fast}",map="wbstats_perf"}`), 0);
+  await waitFor('Prometheus has the slow container\'s losses', async () => {
+    const got = await value(`sum(wasmbpf_buffer_records_delivered_total{container="${slow}",kind="perf"}) + sum(wasmbpf_buffer_records_lost_total{container="${slow}"})`);
+    return got === SLOW_N + 10 || undefined;
+  }, 30_000);
+  const lost = await value(`wasmbpf_buffer_records_lost_total{container="${slow}",map="wbstats_perf"}`);
+  assert.ok(lost !== undefined && lost > 0 && lost < SLOW_N + 10, `slow consumer lost ${lost}`);
+  assert.equal(await value(`wasmbpf_buffer_records_lost_total{container="${slow}",kind="ringbuf"}`), undefined, 'ring buffers have no lost series');
+
+  // Kernel side: each container's program ran for every getpgid of the test (it filters in the
+  // program), the kernel timed it, the verifier's work and the maps' memory are there.
+  for (const c of [fast, slow]) {
+    const runs = await value(`wasmbpf_program_runs_total{container="${c}",program="wbstats_emit"}`);
+    assert.ok(runs !== undefined && runs >= FAST_N + SLOW_N + 10, `${c}: ${runs} runs`);
+    assert.ok(((await value(`wasmbpf_program_run_time_seconds_total{container="${c}"}`)) ?? 0) > 0, `${c}: run time counted`);
+    assert.ok(((await value(`wasmbpf_program_verified_instructions{container="${c}"}`)) ?? 0) > 10);
+    assert.ok(((await value(`wasmbpf_map_memory_bytes{container="${c}",map="wbstats_ring"}`)) ?? 0) >= 1 << 20, `${c}: the 1 MiB ring buffer's memory`);
+    assert.ok(((await value(`wasmbpf_task_wasm_memory_bytes{container="${c}"}`)) ?? 0) > 0);
+    assert.equal(await value(`wasmbpf_kernel_stats_enabled{container="${c}"}`), 1);
+  }
+  // The docs' example: which container's eBPF costs the most kernel time.
+  const top = await prom.query('topk(1, sum by (container) (wasmbpf_program_run_time_seconds_total))');
+  assert.ok(top.length === 1 && [fast, slow].includes(top[0]!.metric.container!), JSON.stringify(top));
+  assert.equal(execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim(), statsBefore, 'BPF_ENABLE_STATS holds stats on through an fd; the sysctl is untouched');
+
+  // ctr task metrics: the task's memory includes its maps (1 MiB ring buffer and more).
+  const metrics = await ctd.ctrOk(['task', 'metrics', fast]);
+  const usage = Number(/memory\.usage_in_bytes\s+(\d+)|memory\.usage\s+(\d+)/.exec(metrics)?.slice(1).find(Boolean));
+  assert.ok(usage >= 1 << 20, `ctr task metrics memory ${usage}:\n${metrics}`);
+
+  // The server goes when its last task is deleted (idle-timeout 0s): its discovery file and
+  // its port with it.
+  const [server] = shimPids(ctd.socket);
+  for (const id of [fast, slow]) {
+    await ctd.ctrOk(['task', 'kill', '-s', 'SIGINT', id]);
+    await waitFor(`${id} stopped`, async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => l.startsWith(id) && l.includes('STOPPED')) || undefined);
+    await ctd.ctrOk(['task', 'delete', id]);
+    await ctd.ctrOk(['containers', 'delete', id]);
+  }
+  await waitFor('the shim server exited', () => (server && existsSync(`/proc/${server}`) ? undefined : true), 20_000);
+  assert.deepEqual(readdirSync(discoveryDir), [], 'the server removed its file_sd list');
+  assert.equal(await fetchText(endpoint), undefined, 'nothing listens on the metrics port');
+});
