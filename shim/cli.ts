@@ -29,6 +29,7 @@ export async function runShim(argv: string[]): Promise<number> {
         return 0;
       }
       case 'serve': {
+        (await import('./process-name.ts')).nameShimProcess();
         const { serve } = await import('./serve.ts');
         await serve(flags);
         return -1; // keep running: the server exits the process itself
