@@ -100,7 +100,10 @@ state = "${dir}/state"
   assert.deepEqual(installed, { changed: true, configChanged: true });
 
   // containerd finds the shim only through the bin dir install wrote, and runs the built JS.
-  const env: NodeJS.ProcessEnv = { PATH: `${binDir}:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin` };
+  // The node's shim settings: its shared server exits as soon as it may once the task is gone
+  // (the default waits a minute for the next container).
+  writeFileSync(join(dir, 'shim.toml'), '[shim]\nidle-timeout = "0s"\n');
+  const env: NodeJS.ProcessEnv = { PATH: `${binDir}:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin`, WASMBPF_SHIM_CONFIG: join(dir, 'shim.toml') };
   containerd = spawn('containerd', ['--config', config], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let containerdLog = '';
   containerd.stderr?.on('data', (b: Buffer) => (containerdLog += b.toString()));
@@ -152,7 +155,8 @@ state = "${dir}/state"
   const result = await running;
   assert.equal(result.code, 0, `${result.stderr}\n${containerdLog.slice(-3000)}`);
   assert.match(result.stdout, new RegExp(`^echo\\s+\\d+\\s+\\d+\\s+0 /bin/echo ${marker}$`, 'm'), `no exec of echo ${marker} in:\n${result.stdout}`);
-  // The installed shim (node on <root>/dist/shim/main.js) exits after `ctr run --rm`.
+  // The installed shim (node on <root>/dist/shim/main.js) exits after `ctr run --rm` (the node's
+  // server 2 s after its last connection, with idle-timeout "0s").
   for (let i = 0; i < 100 && shims().length > 0; i++) await sleep(100);
   assert.deepEqual(shims(), [], 'the installed shim exited after ctr run --rm');
 
