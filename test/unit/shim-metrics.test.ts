@@ -78,3 +78,47 @@ test("the exposition carries each task's figures with its labels; a task no long
   assert.ok(after.split('\n').includes('wasmbpf_tasks 0'));
   assert.ok(!after.includes('container_id="t1"'));
 });
+
+test("two servers configured with one port: the second takes a free port on the same host; both are listed for file_sd until they close", async (t) => {
+  const { startMetricsEndpoint } = await import('../../shim/metrics-endpoint.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wbmsd-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const log = { debug() {}, info() {}, warn() {}, error() {}, with() { return log; } };
+  const common = { address: '127.0.0.1:0', discoveryDir: dir, containerdNamespace: 'default', tasks: () => [], log: log as never };
+  const first = await startMetricsEndpoint({ ...common, serverName: 'a' });
+  t.after(() => first.close());
+  const second = await startMetricsEndpoint({ ...common, address: first.address, serverName: 'b' });
+  t.after(() => second.close());
+  assert.notEqual(second.address, first.address);
+  assert.match(second.address, /^127\.0\.0\.1:\d+$/);
+  const listed = fs.readdirSync(dir).sort().map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { targets: string[] }[]);
+  assert.deepEqual(listed.map((l) => l[0]!.targets), [[first.address], [second.address]]);
+  const res = await fetch(`http://${second.address}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+  assert.match(await res.text(), /^wasmbpf_tasks 0$/m);
+  assert.equal((await fetch(`http://${second.address}/other`)).status, 404);
+  await second.close();
+  await first.close();
+  assert.deepEqual(fs.readdirSync(dir), [], 'closing removes the lists');
+  await assert.rejects(fetch(`http://${first.address}/metrics`), 'nothing listens after close');
+});
+
+test('nothing on the shim start or serve path imports prom-client statically (only metrics-endpoint.ts, dynamically)', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^import (?!type )[^;]*? from '([^']+)';/gms)) {
+      const spec = m[1]!;
+      assert.ok(!spec.startsWith('prom-client'), `${path.relative(root, file)} imports prom-client statically`);
+      if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
+    }
+  };
+  // shim/cli.ts imports start.ts and serve.ts dynamically, and serve.ts the runtime: each a root.
+  for (const f of ['shim/main.ts', 'shim/start.ts', 'shim/serve.ts', 'runtime/index.ts']) visit(path.join(root, f));
+  assert.ok(seen.has(path.join(root, 'shim', 'task-service.ts')), 'the walk followed static imports');
+  assert.ok(!seen.has(path.join(root, 'shim', 'metrics-endpoint.ts')), 'metrics-endpoint.ts is only imported dynamically');
+});
