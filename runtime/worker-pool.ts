@@ -101,6 +101,11 @@ export class WorkerPool {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     const spares = this.#spares.splice(0);
-    await Promise.all(spares.map((s) => new Promise<void>((resolve) => s.whenReady(() => void s.thread.terminate().then(() => resolve())))));
+    // ref(): an unref'd thread still loading would not keep the process alive to be waited for.
+    for (const s of spares) s.thread.ref();
+    await Promise.all(spares.map((s) => new Promise<void>((resolve) => {
+      s.thread.once('exit', () => resolve()); // also a spare that died while loading
+      s.whenReady(() => void s.thread.terminate());
+    })));
   }
 }
