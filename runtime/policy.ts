@@ -10,7 +10,14 @@ export interface EbpfPolicy {
   attachTargets?: string[];
   /** Map types: hash, array, percpu_hash, percpu_array, lru_hash, ringbuf, perf_event_array, ... (globals such as .rodata are always allowed). */
   mapTypes?: string[];
+  /**
+   * Where each list came from, in words, for the refusal message (e.g. `/etc/wasmbpf/shim.toml
+   * [policy] allowed-program-types=tracepoint`); a kind without one came from its annotation.
+   */
+  rules?: Partial<Record<PolicyKind, string>>;
 }
+
+export type PolicyKind = 'programTypes' | 'attachTargets' | 'mapTypes';
 
 export const POLICY_ANNOTATIONS = {
   programTypes: 'wasmbpf.io/allowed-program-types',
@@ -25,9 +32,18 @@ export const POLICY_ANNOTATIONS = {
  * (fmod_ret), kernel structures (struct_ops) — need the admin to allow them. Attach targets and
  * map types are not capped by default. `wasmbpf run` (an admin at a root shell) has no default cap.
  */
+const DEFAULT_PROGRAM_TYPES = ['tracepoint', 'raw_tracepoint', 'tp_btf', 'fentry', 'fexit', 'kprobe', 'uprobe', 'usdt', 'perf_event', 'socket'];
 export const DEFAULT_NODE_POLICY: Readonly<EbpfPolicy> = Object.freeze({
-  programTypes: ['tracepoint', 'raw_tracepoint', 'tp_btf', 'fentry', 'fexit', 'kprobe', 'uprobe', 'usdt', 'perf_event', 'socket'],
+  programTypes: DEFAULT_PROGRAM_TYPES,
+  rules: { programTypes: `the node's default program types ${DEFAULT_PROGRAM_TYPES.join(',')} (the node's [policy] allowed-program-types can allow others)` },
 });
+
+const CONFIG_KEYS: Record<PolicyKind, string> = { programTypes: 'allowed-program-types', attachTargets: 'allowed-attach-targets', mapTypes: 'allowed-map-types' };
+
+/** The rule that allows `kind` in words: where it came from, with its list. */
+function rule(policy: EbpfPolicy, kind: PolicyKind): string {
+  return policy.rules?.[kind] ?? `${POLICY_ANNOTATIONS[kind]}=${policy[kind]?.join(',')}`;
+}
 
 const PROGRAM_TYPE_ALIASES: Record<string, string> = {
   tp: 'tracepoint', raw_tp: 'raw_tracepoint', kretprobe: 'kprobe', uretprobe: 'uprobe', ksyscall: 'kprobe', kretsyscall: 'kprobe',
@@ -89,12 +105,15 @@ export function policyFromConfig(doc: Record<string, unknown>, source: string): 
     'allowed-program-types': 'programTypes', 'allowed-attach-targets': 'attachTargets', 'allowed-map-types': 'mapTypes',
   };
   const policy: EbpfPolicy = {};
+  const rules: Partial<Record<PolicyKind, string>> = {};
   for (const [key, value] of Object.entries(section)) {
     const field = keys[key];
     if (!field) throw new PolicyConfigError(`${source}: unknown key policy.${key} (known: ${Object.keys(keys).join(', ')})`);
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new PolicyConfigError(`${source}: policy.${key} must be a list of strings`);
     policy[field] = value as string[];
+    rules[field] = `${source} [policy] ${CONFIG_KEYS[field]}=${(value as string[]).join(',')}`;
   }
+  if (Object.keys(rules).length > 0) policy.rules = rules;
   return policy;
 }
 
@@ -134,6 +153,16 @@ export function capPolicy(requested: EbpfPolicy, node: EbpfPolicy): EbpfPolicy {
   if (programTypes) out.programTypes = programTypes;
   if (attachTargets) out.attachTargets = attachTargets;
   if (mapTypes) out.mapTypes = mapTypes;
+  // A refusal names the rule that made it: the node's list when only the node has one, both
+  // when the node capped the request (the annotation alone would blame the wrong party).
+  const rules: Partial<Record<PolicyKind, string>> = {};
+  for (const kind of Object.keys(CONFIG_KEYS) as PolicyKind[]) {
+    if (!out[kind] || (!requested.rules?.[kind] && !node.rules?.[kind])) continue;
+    if (!node[kind]) rules[kind] = rule(requested, kind);
+    else if (!requested[kind]) rules[kind] = rule(node, kind);
+    else rules[kind] = `${rule(requested, kind)} as capped by ${rule(node, kind)}`;
+  }
+  if (Object.keys(rules).length > 0) out.rules = rules;
   return out;
 }
 
@@ -141,7 +170,7 @@ export function checkProgramType(policy: EbpfPolicy, program: string, section: s
   if (!policy.programTypes) return;
   const type = programTypeOf(section);
   if (!matches(policy.programTypes, type)) {
-    throw new PolicyError(`policy: program '${program}' is of type '${type}' (SEC("${section}")), not in ${POLICY_ANNOTATIONS.programTypes}=${policy.programTypes.join(',')}`);
+    throw new PolicyError(`policy: program '${program}' is of type '${type}' (SEC("${section}")), not in ${rule(policy, 'programTypes')}`);
   }
 }
 
@@ -149,13 +178,13 @@ export function checkMapType(policy: EbpfPolicy, map: string, type: number): voi
   if (!policy.mapTypes || map.includes('.')) return; // globals (.rodata, .bss, ...) are the program's own variables
   const name = mapTypeName(type);
   if (!matches(policy.mapTypes, name)) {
-    throw new PolicyError(`policy: map '${map}' is a ${name}, not in ${POLICY_ANNOTATIONS.mapTypes}=${policy.mapTypes.join(',')}`);
+    throw new PolicyError(`policy: map '${map}' is a ${name}, not in ${rule(policy, 'mapTypes')}`);
   }
 }
 
 export function checkAttachTarget(policy: EbpfPolicy, program: string, target: string): void {
   if (!policy.attachTargets) return;
   if (!matches(policy.attachTargets, target)) {
-    throw new PolicyError(`policy: program '${program}' may not attach to '${target}', not in ${POLICY_ANNOTATIONS.attachTargets}=${policy.attachTargets.join(',')}`);
+    throw new PolicyError(`policy: program '${program}' may not attach to '${target}', not in ${rule(policy, 'attachTargets')}`);
   }
 }

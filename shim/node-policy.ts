@@ -73,7 +73,8 @@ export function taskMemoryLimit(specAnnotations: Record<string, string> | undefi
 export function readNodePolicy(file: string | undefined): EbpfPolicy {
   if (!file) return { ...DEFAULT_NODE_POLICY };
   try {
-    return { ...DEFAULT_NODE_POLICY, ...policyFromConfig(readDoc(file), file) };
+    const listed = policyFromConfig(readDoc(file), file);
+    return { ...DEFAULT_NODE_POLICY, ...listed, rules: { ...DEFAULT_NODE_POLICY.rules, ...listed.rules } };
   } catch (error) {
     if (error instanceof PolicyConfigError) throw invalidArgument(error.message, error);
     throw error;

@@ -2,7 +2,7 @@
 // and capping a module's request by the node's policy.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { autoAttachTarget, capPolicy, checkAttachTarget, checkMapType, checkProgramType, policyFromAnnotations, policyFromConfig, programTypeOf } from '../../runtime/policy.ts';
+import { autoAttachTarget, capPolicy, checkAttachTarget, checkMapType, checkProgramType, DEFAULT_NODE_POLICY, policyFromAnnotations, policyFromConfig, programTypeOf } from '../../runtime/policy.ts';
 
 test('program types come from the libbpf section prefix, aliases folded', () => {
   assert.equal(programTypeOf('tracepoint/sched/sched_process_exec'), 'tracepoint');
@@ -45,9 +45,20 @@ test('a module can only narrow what the node allows', () => {
 
 test('a policy file: the [policy] table\'s lists, nothing else accepted', () => {
   assert.deepEqual(policyFromConfig({ policy: { 'allowed-program-types': ['tracepoint'], 'allowed-map-types': ['ringbuf'] } }, 'p.toml'),
-    { programTypes: ['tracepoint'], mapTypes: ['ringbuf'] });
+    { programTypes: ['tracepoint'], mapTypes: ['ringbuf'], rules: { programTypes: 'p.toml [policy] allowed-program-types=tracepoint', mapTypes: 'p.toml [policy] allowed-map-types=ringbuf' } });
   assert.deepEqual(policyFromConfig({}, 'p.toml'), {}, 'no [policy] table: no cap');
   assert.throws(() => policyFromConfig({ policy: { 'allowed-program-type': ['x'] } }, 'p.toml'), /p\.toml: unknown key policy\.allowed-program-type/);
   assert.throws(() => policyFromConfig({ policy: { 'allowed-map-types': 'hash' } }, 'p.toml'), /policy\.allowed-map-types must be a list of strings/);
   assert.throws(() => policyFromConfig({ policy: ['x'] }, 'p.toml'), /\[policy\] must be a table/);
+});
+
+test('a refusal names the rule that made it: the annotation, the node file, the default ceiling, or the annotation as the node capped it', () => {
+  const node = { ...policyFromConfig({ policy: { 'allowed-attach-targets': ['tracepoint:sched/*'] } }, '/etc/wasmbpf/shim.toml') };
+  const fromNode = capPolicy({}, node);
+  assert.throws(() => checkAttachTarget(fromNode, 'p', 'kprobe:do_exit'), /not in \/etc\/wasmbpf\/shim\.toml \[policy\] allowed-attach-targets=tracepoint:sched\/\*$/);
+  const capped = capPolicy(policyFromAnnotations({ 'wasmbpf.io/allowed-attach-targets': 'tracepoint:sched/*,kprobe:*' }), node);
+  assert.throws(() => checkAttachTarget(capped, 'p', 'kprobe:do_exit'),
+    /not in wasmbpf\.io\/allowed-attach-targets=tracepoint:sched\/\*,kprobe:\* as capped by \/etc\/wasmbpf\/shim\.toml \[policy\] allowed-attach-targets=tracepoint:sched\/\*$/);
+  assert.throws(() => checkProgramType(capPolicy({}, DEFAULT_NODE_POLICY), 'p', 'xdp'), /type 'xdp' \(SEC\("xdp"\)\), not in the node's default program types tracepoint,.* \(the node's \[policy\] allowed-program-types can allow others\)$/);
+  assert.throws(() => checkMapType(policyFromAnnotations({ 'wasmbpf.io/allowed-map-types': 'hash' }), 'm', 27), /not in wasmbpf\.io\/allowed-map-types=hash$/);
 });

@@ -28,13 +28,14 @@ test('the node config comes from CRI runtime options (runtimeoptions.v1.Options 
 
 test('the node policy file: lists read, bad files refuse the task', (t) => {
   const good = tempFile(t, 'good.toml', '[policy]\nallowed-program-types = ["tracepoint", "kprobe"]\nallowed-map-types = ["ringbuf"]\n');
-  assert.deepEqual(readNodePolicy(good), { programTypes: ['tracepoint', 'kprobe'], mapTypes: ['ringbuf'] });
+  assert.deepEqual(readNodePolicy(good), { programTypes: ['tracepoint', 'kprobe'], mapTypes: ['ringbuf'],
+    rules: { programTypes: `${good} [policy] allowed-program-types=tracepoint,kprobe`, mapTypes: `${good} [policy] allowed-map-types=ringbuf` } });
   assert.ok(!DEFAULT_NODE_POLICY.programTypes!.some((p) => ['xdp', 'tc', 'cgroup_skb', 'lsm', 'struct_ops'].includes(p)), 'the default ceiling observes, it does not steer packets or decisions');
   assert.deepEqual(readNodePolicy(undefined), DEFAULT_NODE_POLICY, 'no file: the default ceiling');
   const memoryOnly = tempFile(t, 'limits.toml', '[limits]\nmemory-limit = "64Mi"\n');
   assert.deepEqual(readNodePolicy(memoryOnly), DEFAULT_NODE_POLICY, 'a file without [policy]: the default ceiling');
   const open = tempFile(t, 'open.toml', '[policy]\nallowed-program-types = ["*"]\n');
-  assert.deepEqual(readNodePolicy(open), { programTypes: ['*'] }, 'the admin lifts the default');
+  assert.deepEqual(readNodePolicy(open), { programTypes: ['*'], rules: { programTypes: `${open} [policy] allowed-program-types=*` } }, 'the admin lifts the default');
   const misspelt = tempFile(t, 'misspelt.toml', '[policy]\nallowed-programs = ["*"]\n');
   assert.throws(() => readNodePolicy(misspelt), /unknown key policy\.allowed-programs/);
   const typo = tempFile(t, 'typo.toml', '[policy\n');
