@@ -101,12 +101,19 @@ export async function startMetricsEndpoint(opts: MetricsEndpointOptions): Promis
     }
   }
   opts.log.info('serving metrics', { address, discoveryFile });
+  // A server that exits without close() (a crash: process.exit after an uncaught exception)
+  // must not leave Prometheus a target that is gone. Only kill -9 can.
+  const removeList = () => {
+    if (discoveryFile) fs.rmSync(discoveryFile, { force: true });
+  };
+  process.once('exit', removeList);
   let closing: Promise<void> | undefined;
   return {
     address,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        if (discoveryFile) fs.rmSync(discoveryFile, { force: true });
+        process.off('exit', removeList);
+        removeList();
         server.close(() => resolve());
         server.closeAllConnections();
       });
