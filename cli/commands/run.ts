@@ -4,7 +4,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseToml } from 'smol-toml';
 import { normalizeArch } from '../../oci-spec/arch.ts';
 // The runtime itself (startModule) is imported in run(): without libbpf its import fails, and
 // there the failure is an error that names libbpf, not a stack trace.
@@ -77,7 +76,9 @@ async function resolveTarget(target: string, insecure: boolean, hostArch: Module
   return { wasm: r.wasm, args: r.args.length ? r.args : [r.name], env: r.env, bpfObjects: r.bpfObjects };
 }
 
-function readPolicyFile(file: string): { policy: EbpfPolicy; memoryLimit?: number } {
+/** --policy FILE. The TOML parser is loaded only then: every other start skips it. */
+async function readPolicyFile(file: string): Promise<{ policy: EbpfPolicy; memoryLimit?: number }> {
+  const { parse: parseToml } = await import('smol-toml');
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -197,7 +198,7 @@ const command: Command = {
       [POLICY_ANNOTATIONS.attachTargets]: values['allow-attach-targets'],
       [POLICY_ANNOTATIONS.mapTypes]: values['allow-map-types'],
     });
-    const file = values.policy === undefined ? undefined : readPolicyFile(values.policy);
+    const file = values.policy === undefined ? undefined : await readPolicyFile(values.policy);
     const policy = file ? capPolicy(fromFlags, file.policy) : fromFlags;
     const memoryLimit = narrowest(file?.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
       values['memory-limit'] === undefined ? undefined : size(values['memory-limit'], '--memory-limit'))!;
