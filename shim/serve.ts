@@ -103,7 +103,7 @@ async function listen(flags: ShimFlags): Promise<void> {
     startModule: (spec) => startModule(flags.metricsAddress ? { ...spec, stats: true } : spec, pool),
     compileModule,
     hostArch: hostArch(),
-    sharedServer: flags.grouping === 'node',
+    sharedServer: nodeServer,
     onIdle: () => (nodeServer ? armIdleTimer() : void exit(0)),
   });
   server.register(TASK_SERVICE, service.handlers());

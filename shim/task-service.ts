@@ -286,7 +286,7 @@ export class TaskService {
   async #shutdown(payload: Uint8Array): Promise<Uint8Array> {
     await this.#deps.delegates.shutdown(payload);
     if (this.taskCount === 0) {
-      this.#deps.log.info('shutdown: no task left, exiting');
+      this.#deps.log.info('shutdown: no task left');
       setImmediate(this.#deps.onIdle); // after this response is written
     }
     return Task.Empty.encode({});
