@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { artifactImage } from './harness/ctr-image.ts';
+import { artifactImage, rootfsImage } from './harness/ctr-image.ts';
 import { EMPTY_LAYER_DIFF_ID } from '../shim/containerd-config.ts';
 import { FIXTURE_DIR, probeImage, probeWasm } from './shim-fixtures/fixtures.ts';
 import { shimPids, waitFor } from './shim-observe.ts';
@@ -45,5 +45,21 @@ test('ARGS[0] names the module (artifact image: its name; rootfs image: its file
   assert.equal(rootfsNamed.code, 4, rootfsNamed.stderr);
 
   for (const id of ['cl-flag', 'cl-other', 'cl-rflag']) await ctd.ctr(['containers', 'delete', id]);
+  await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
+});
+
+test('the spec\'s cwd is where a relative module path is looked up in the rootfs', async (t) => {
+  const ctd = await Containerd.start();
+  t.after(() => ctd.stop());
+  const image = 'localhost/wasmbpf-test/probe-cwd:v1';
+  await ctd.ctrOk(['images', 'import', rootfsImage(image, join(FIXTURE_DIR, 'probe-cwd.tar'), { 'opt/tools/probe.wasm': probeWasm() }, ['/opt/tools/probe.wasm'])]);
+  const run = (...args: string[]) => ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...args]);
+  const inCwd = await run('--cwd', '/opt/tools', image, 'cwd-in', './probe.wasm', 'exit', '5');
+  assert.equal(inCwd.code, 5, inCwd.stderr);
+  assert.match(inCwd.stdout, /probe argc=3 \[\.\/probe\.wasm\] \[exit\] \[5\]/);
+  const elsewhere = await run('--cwd', '/', image, 'cwd-out', './probe.wasm', 'exit', '5');
+  assert.notEqual(elsewhere.code, 0);
+  assert.match(elsewhere.stderr, /module \.\/probe\.wasm \(process\.args\[0\]\) is neither in the container's rootfs nor a Wasm layer of its image; the module of image localhost\/wasmbpf-test\/probe-cwd:v1 is \/opt\/tools\/probe\.wasm/);
+  await ctd.ctr(['containers', 'delete', 'cwd-out']);
   await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });

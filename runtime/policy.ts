@@ -2,6 +2,7 @@
 // attach targets it may use and which map types it may create. Lists come from pod/image
 // annotations, capped by the node's own policy; a request outside them fails with EPERM and a
 // message naming the rule. An absent list allows everything of that kind.
+import { bpfCapabilityRefusal, programCapabilityRefusal, type TaskCapabilities } from './capability-ceiling.ts';
 
 export interface EbpfPolicy {
   /** Program types by libbpf section prefix: tracepoint, raw_tracepoint, tp_btf, kprobe, uprobe, usdt, perf_event, xdp, tc, socket, cgroup_skb, ... */
@@ -15,6 +16,8 @@ export interface EbpfPolicy {
    * [policy] allowed-program-types=tracepoint`); a kind without one came from its annotation.
    */
   rules?: Partial<Record<PolicyKind, string>>;
+  /** The container's capabilities as a further ceiling (capability-ceiling.ts); absent: no such ceiling. */
+  capabilities?: TaskCapabilities;
 }
 
 export type PolicyKind = 'programTypes' | 'attachTargets' | 'mapTypes';
@@ -101,7 +104,7 @@ export class PolicyConfigError extends Error {
 export function policyFromConfig(doc: Record<string, unknown>, source: string): EbpfPolicy {
   const section = doc.policy ?? {};
   if (typeof section !== 'object' || section === null || Array.isArray(section)) throw new PolicyConfigError(`${source}: [policy] must be a table`);
-  const keys: Record<string, keyof EbpfPolicy> = {
+  const keys: Record<string, PolicyKind> = {
     'allowed-program-types': 'programTypes', 'allowed-attach-targets': 'attachTargets', 'allowed-map-types': 'mapTypes',
   };
   const policy: EbpfPolicy = {};
@@ -167,14 +170,18 @@ export function capPolicy(requested: EbpfPolicy, node: EbpfPolicy): EbpfPolicy {
 }
 
 export function checkProgramType(policy: EbpfPolicy, program: string, section: string): void {
-  if (!policy.programTypes) return;
   const type = programTypeOf(section);
+  const uncapable = programCapabilityRefusal(policy.capabilities, program, type);
+  if (uncapable) throw new PolicyError(uncapable);
+  if (!policy.programTypes) return;
   if (!matches(policy.programTypes, type)) {
     throw new PolicyError(`policy: program '${program}' is of type '${type}' (SEC("${section}")), not in ${rule(policy, 'programTypes')}`);
   }
 }
 
 export function checkMapType(policy: EbpfPolicy, map: string, type: number): void {
+  const uncapable = bpfCapabilityRefusal(policy.capabilities, `map '${map}'`);
+  if (uncapable) throw new PolicyError(uncapable);
   if (!policy.mapTypes || map.includes('.')) return; // globals (.rodata, .bss, ...) are the program's own variables
   const name = mapTypeName(type);
   if (!matches(policy.mapTypes, name)) {

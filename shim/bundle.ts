@@ -13,7 +13,11 @@ const run = promisify(execFile);
 
 /** The parts of the OCI runtime spec the shim reads. */
 export interface RuntimeSpec {
-  process?: { args?: string[]; env?: string[]; cwd?: string; terminal?: boolean };
+  process?: {
+    args?: string[]; env?: string[]; cwd?: string; terminal?: boolean;
+    user?: { uid?: number; gid?: number; additionalGids?: number[] };
+    capabilities?: { bounding?: string[]; effective?: string[]; inheritable?: string[]; permitted?: string[]; ambient?: string[] };
+  };
   root?: { path?: string };
   annotations?: Record<string, string>;
   linux?: { resources?: unknown; cgroupsPath?: string };

@@ -15,6 +15,7 @@ import { TaskStdio } from './stdio.ts';
 import { taskMetrics } from './task-metrics.ts';
 import { readNodeLimits, readNodePolicy, taskMemoryLimit, taskPolicy } from './node-policy.ts';
 import { nodeConfigPath } from './node-config.ts';
+import { withSpecCapabilities } from './process-identity.ts';
 import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
@@ -161,7 +162,7 @@ export class TaskService {
         return await delegate(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
       }
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
-      const policy = taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfig));
+      const policy = withSpecCapabilities(taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfig)), spec.process, nodeConfig);
       const resources = spec.linux?.resources as LinuxResources | undefined;
       const memoryLimit = taskMemoryLimit(spec.annotations, module.annotations, readNodeLimits(nodeConfig), resources?.memory?.limit);
       try {

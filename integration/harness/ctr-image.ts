@@ -76,8 +76,8 @@ export function ctrRunnable(tarball: string, output: string): string {
   }
 }
 
-/** An ordinary OCI image: one tar layer with these files, Entrypoint as given. */
-export function rootfsImage(name: string, output: string, files: Record<string, Uint8Array>, entrypoint: string[]): string {
+/** An ordinary OCI image: one tar layer with these files, Entrypoint as given (and the config's User, if given). */
+export function rootfsImage(name: string, output: string, files: Record<string, Uint8Array>, entrypoint: string[], user?: string): string {
   const root = mkdtempSync('/tmp/wbroot-');
   const layout = new Layout();
   try {
@@ -87,7 +87,7 @@ export function rootfsImage(name: string, output: string, files: Record<string, 
     }
     const tar = execFileSync('tar', ['-c', '--owner=0', '--group=0', '--numeric-owner', '-C', root, '.'], { maxBuffer: 1 << 28 });
     const layer = layout.put('application/vnd.oci.image.layer.v1.tar', tar);
-    const config = layout.put(OCI_CONFIG, JSON.stringify({ architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', config: { Entrypoint: entrypoint }, rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
+    const config = layout.put(OCI_CONFIG, JSON.stringify({ architecture: process.arch === 'x64' ? 'amd64' : process.arch, os: 'linux', config: { Entrypoint: entrypoint, ...(user ? { User: user } : {}) }, rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
     const manifest = layout.put('application/vnd.oci.image.manifest.v1+json', JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] }));
     return layout.finish(name, manifest, output);
   } finally {

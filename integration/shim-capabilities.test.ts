@@ -1,0 +1,60 @@
+// The OCI spec's capabilities as a ceiling on a Wasm task's eBPF, when the node asks for it
+// ([process] capabilities = "ceiling"; issue 13, item 2): what runc would refuse the same tool
+// (bpf(2) without CAP_BPF, a tracepoint without CAP_PERFMON) the shim refuses with EPERM and a
+// message naming the capability; the spec's user decides which set counts (uid 0: bounding,
+// another uid: ambient, as execve leaves them).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from './harness/containerd.ts';
+import { rootfsImage } from './harness/ctr-image.ts';
+import { FIXTURE_DIR, execsnoopImage } from './shim-fixtures/fixtures.ts';
+import { bpfObjects, shimPids, waitFor } from './shim-observe.ts';
+
+const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:caps';
+const AS_USER = 'localhost/wasmbpf-test/execsnoop-uid1000:caps';
+
+/** examples/execsnoop as a bare module (its eBPF object embedded) in a rootfs image whose config says User 1000. */
+function execsnoopAsUser(): string {
+  const out = mkdtempSync('/tmp/wbcaps-');
+  try {
+    execFileSync(join(REPO_ROOT, 'bin', 'wasmbpf'), ['compile', join(REPO_ROOT, 'examples', 'execsnoop'), '-o', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return rootfsImage(AS_USER, join(FIXTURE_DIR, 'execsnoop-uid1000.tar'), { 'execsnoop.wasm': readFileSync(join(out, 'execsnoop.wasm')) }, ['/execsnoop.wasm'], '1000');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+test('with [process] capabilities = "ceiling": no CAP_BPF, no eBPF; no CAP_PERFMON, no tracepoint; both, it runs; uid 1000 counts only its ambient set', async (t) => {
+  const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
+  t.after(() => ctd.stop());
+  await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
+  await ctd.ctrOk(['images', 'import', execsnoopAsUser()]);
+  const before = bpfObjects('handle_exec', 'execsnoo');
+  const run = (id: string, image: string, ...flags: string[]) => ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...flags, image, id], { timeoutMs: 60_000 });
+
+  const plain = await run('caps-default', EXECSNOOP); // containerd's default set: no CAP_BPF
+  assert.notEqual(plain.code, 0, plain.stdout);
+  assert.match(plain.stderr, /capabilities: program 'handle_exec' \(tracepoint\) needs CAP_BPF \(or CAP_SYS_ADMIN\), which the task does not have: the bounding set of the OCI spec's process \(uid 0\) is CAP_CHOWN,/, plain.stderr);
+
+  const bpfOnly = await run('caps-bpf', EXECSNOOP, '--cap-add', 'CAP_BPF');
+  assert.notEqual(bpfOnly.code, 0, bpfOnly.stdout);
+  assert.match(bpfOnly.stderr, /capabilities: program 'handle_exec' \(tracepoint\) needs CAP_PERFMON \(or CAP_SYS_ADMIN\)/, bpfOnly.stderr);
+
+  const asUser = await run('caps-uid', AS_USER, '--privileged');
+  assert.notEqual(asUser.code, 0, asUser.stdout);
+  assert.match(asUser.stderr, /needs CAP_BPF \(or CAP_SYS_ADMIN\), which the task does not have: the ambient set of the OCI spec's process \(uid 1000: a non-root process keeps only those across execve\) is empty/, asUser.stderr);
+
+  for (const [id, flags] of [['caps-granted', ['--cap-add', 'CAP_BPF', '--cap-add', 'CAP_PERFMON']], ['caps-privileged', ['--privileged']]] as const) {
+    const running = ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...flags, EXECSNOOP, id], { timeoutMs: 60_000 });
+    await waitFor(`${id} attached`, () => bpfObjects('handle_exec', 'execsnoo').programs > before.programs || undefined);
+    await ctd.ctrOk(['task', 'kill', '-s', 'SIGINT', id]);
+    const result = await running;
+    assert.equal(result.code, 0, `${id}: ${result.stderr}`);
+  }
+  for (const id of ['caps-default', 'caps-bpf', 'caps-uid']) await ctd.ctr(['containers', 'delete', id]);
+  await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
+  assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
+});

@@ -1,0 +1,54 @@
+// What the OCI spec's process identity means for a Wasm task. The module runs on a thread of the
+// shim (root on the node), not as a process of its own, so the spec's user and capabilities
+// cannot be given to it the way runc gives them to a process; what they can do is cap it:
+//  - capabilities: the set the container's process would hold after execve, as a ceiling on its
+//    eBPF (runtime/capability-ceiling.ts): for uid 0 the bounding set (root's execve raises its
+//    permitted and effective sets to it), for another uid the ambient set (a non-root execve
+//    keeps only that). containerd's default set has no CAP_BPF: `ctr run --privileged`,
+//    `--cap-add CAP_BPF --cap-add CAP_PERFMON`, or a pod's securityContext grant it.
+//  - user: which of those sets counts; nothing else, since the task opens no file on its own
+//    (no WASI preopens) and its stdio FIFOs are opened by the shim.
+// The node turns the ceiling on in its file (off by default until images and pods ask for the
+// capabilities their tools need; docs/SECURITY.md):
+//   [process]
+//   capabilities = "ceiling"     # or "ignore" (default)
+import type { EbpfPolicy } from '../runtime/policy.ts';
+import type { TaskCapabilities } from '../runtime/capability-ceiling.ts';
+import type { RuntimeSpec } from './bundle.ts';
+import { invalidArgument } from './errors.ts';
+import { readNodeConfig } from './node-config.ts';
+
+export type CapabilityMode = 'ceiling' | 'ignore';
+
+export function readCapabilityMode(file: string | undefined): CapabilityMode {
+  if (!file) return 'ignore';
+  const section = readNodeConfig(file).process;
+  if (section === undefined) return 'ignore';
+  if (typeof section !== 'object' || section === null || Array.isArray(section)) throw invalidArgument(`${file}: [process] must be a table`);
+  for (const [key, value] of Object.entries(section)) {
+    if (key !== 'capabilities') throw invalidArgument(`${file}: unknown key process.${key} (known: capabilities)`);
+    if (value !== 'ceiling' && value !== 'ignore') throw invalidArgument(`${file}: process.capabilities must be "ceiling" or "ignore", not ${JSON.stringify(value)}`);
+    return value;
+  }
+  return 'ignore';
+}
+
+/** The capabilities the spec's process would hold after execve; undefined when the spec sets none (runc then leaves them alone). */
+export function taskCapabilities(process: RuntimeSpec['process']): TaskCapabilities | undefined {
+  const caps = process?.capabilities;
+  if (!caps) return undefined;
+  const uid = process?.user?.uid ?? 0;
+  if (uid === 0) {
+    return caps.bounding
+      ? { granted: [...caps.bounding], source: 'the bounding set of the OCI spec\'s process (uid 0)' }
+      : { granted: [...(caps.effective ?? [])], source: 'the effective set of the OCI spec\'s process (uid 0, no bounding set)' };
+  }
+  return { granted: [...(caps.ambient ?? [])], source: `the ambient set of the OCI spec's process (uid ${uid}: a non-root process keeps only those across execve)` };
+}
+
+/** The task's policy with the spec's capabilities as a further ceiling, when the node asks for it. */
+export function withSpecCapabilities(policy: EbpfPolicy, process: RuntimeSpec['process'], nodeConfig: string | undefined): EbpfPolicy {
+  if (readCapabilityMode(nodeConfig) !== 'ceiling') return policy;
+  const capabilities = taskCapabilities(process);
+  return capabilities ? { ...policy, capabilities } : policy;
+}
