@@ -8,6 +8,7 @@ import { EventBuffer } from './event-buffer.ts';
 import type { MapInfo } from './map-types.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
 import { BPF_TC_EGRESS, BPF_TC_INGRESS, detachTcFilter, packTcFilter } from './tc-filter.ts';
+import { attachTcx, tcxWanted } from './tcx.ts';
 
 export type LogRunner = <T>(fn: () => T) => { result: T; log: string };
 
@@ -304,7 +305,23 @@ export class BpfObject {
   }
 
   private attachTc(prog: Pointer, name: string, ifname: string, point: number): Attachment {
-    const hook = { sz: koffi.sizeof(TcHook), ifindex: this.ifindex(ifname), attach_point: point, parent: 0 };
+    const ifindex = this.ifindex(ifname);
+    if (tcxWanted()) {
+      // A link: it goes with the process that holds it, even one killed with SIGKILL (tcx.ts).
+      const fd = attachTcx(lib.program_fd(prog) as number, ifindex, point === BPF_TC_INGRESS);
+      if (fd !== undefined && fd < 0) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach tc program '${name}' to ${ifname} (tcx)`, -fd);
+      if (fd !== undefined) {
+        const slot = this.ledger.add(Kind.FD, BigInt(fd));
+        return {
+          describe: `tc program '${name}' on ${ifname} (tcx link)`,
+          detach: () => {
+            libcFns.close(fd);
+            this.ledger.remove(slot);
+          },
+        };
+      }
+    }
+    const hook = { sz: koffi.sizeof(TcHook), ifindex, attach_point: point, parent: 0 };
     const created = lib.tc_hook_create(hook) as number;
     if (created < 0 && created !== -EEXIST) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot create the tc hook on ${ifname}`, -created);
     const opts = { sz: koffi.sizeof(TcOpts), prog_fd: lib.program_fd(prog) as number, flags: 0, prog_id: 0, handle: 0, priority: 0 };
