@@ -22,13 +22,14 @@ function ms(ns: number): string {
 
 /** The report's lines (no trailing newline), for a module that has run `elapsedMs`. */
 export function formatStats(stats: ModuleStats, elapsedMs: number, cpu: { userMs: number; systemMs: number }): string {
-  const lines = [`wasmbpf: stats after ${(elapsedMs / 1000).toFixed(1)} s${stats.kernelStats ? '' : ' (kernel run-time stats off: program runs not counted)'}`];
+  const lines = [`wasmbpf: stats after ${(elapsedMs / 1000).toFixed(1)} s`];
   for (const b of stats.buffers) {
     lines.push(`  buffer ${b.map} (${b.kind}): ${b.delivered} delivered${b.lost === undefined ? '' : `, ${b.lost} lost`}`);
   }
   for (const p of stats.programs) {
     const per = p.runCount > 0 ? `, ${(p.runTimeNs / p.runCount).toFixed(0)} ns/run` : '';
-    lines.push(`  program ${p.name} (id ${p.id}): ${p.runCount} runs, ${ms(p.runTimeNs)}${per}, ${p.verifiedInsns} instructions verified`);
+    const runs = stats.kernelStats ? `${p.runCount} runs, ${ms(p.runTimeNs)}${per}` : 'runs not counted (--kernel-stats)';
+    lines.push(`  program ${p.name} (id ${p.id}): ${runs}, ${p.verifiedInsns} instructions verified`);
   }
   for (const m of stats.maps) lines.push(`  map ${m.name} (id ${m.id}, ${MAP_TYPE_NAMES[m.type] ?? `type ${m.type}`}): ${bytes(m.memoryBytes)}`);
   const calls = Object.entries(stats.hostCalls).map(([kind, n]) => `${kind} ${n}`);

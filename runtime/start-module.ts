@@ -74,7 +74,7 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
   const stats = new Float64Array(statsBuffer);
   const counters = newStatsBuffer();
   // Kernel run-time stats for as long as the worker lives (released in the exit handler below).
-  const runTime = spec.stats ? acquireRunTimeStats() : undefined;
+  const runTime = spec.kernelStats ? acquireRunTimeStats() : undefined;
   const statsReader = new ModuleStatsReader(counters, () => runTime?.enabled ?? false);
   const moduleWorker = from instanceof ModuleWorker ? from : from ? from.take() : new ModuleWorker();
   const worker = moduleWorker.thread;

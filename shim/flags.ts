@@ -27,6 +27,8 @@ export interface ShimFlags {
   /** serve only: [metrics] of the node file (metrics-config.ts); '' when off. */
   metricsAddress: string;
   metricsDiscovery: string;
+  /** serve only: [metrics] kernel-stats (-metrics-kernel-stats true). */
+  metricsKernelStats: boolean;
 }
 
 const STRING_FLAGS: Record<string, keyof ShimFlags> = {
@@ -61,6 +63,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     grouping: 'pod',
     metricsAddress: '',
     metricsDiscovery: '',
+    metricsKernelStats: false,
   };
   let action: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -75,6 +78,10 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const name = eq >= 0 ? body.slice(0, eq) : body;
     if (name === 'debug') {
       flags.debug = eq < 0 || body.slice(eq + 1) !== 'false';
+      continue;
+    }
+    if (name === 'metrics-kernel-stats') {
+      flags.metricsKernelStats = eq < 0 || body.slice(eq + 1) !== 'false';
       continue;
     }
     if (name === 'v' || name === 'version') {

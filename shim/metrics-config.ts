@@ -7,6 +7,9 @@
 //                                         #   pod) takes a free port on the same host instead
 //   discovery-dir = "/run/wasmbpf/metrics" # where each server lists its address for Prometheus'
 //                                         #   file_sd_configs (default; "" for none)
+//   kernel-stats = false                  # true: the kernel counts the tasks' eBPF program runs
+//                                         #   and run time while they run (BPF_ENABLE_STATS);
+//                                         #   system-wide, it slows every bpf() call on the node
 //
 // Read by `start` (node-config.ts's rules: unknown keys refused), which passes it to the server
 // it spawns as flags.
@@ -20,6 +23,8 @@ export interface MetricsSettings {
   address?: string;
   /** '' for none. */
   discoveryDir: string;
+  /** Turn on the kernel's BPF run-time stats while tasks run (program runs and run time). */
+  kernelStats: boolean;
 }
 
 /** "127.0.0.1:9464" or "[::1]:9464" -> host and port (0 allowed: any free port). */
@@ -31,7 +36,7 @@ export function parseListenAddress(text: string, what: string): { host: string; 
 }
 
 export function readMetricsSettings(file: string | undefined): MetricsSettings {
-  const settings: MetricsSettings = { discoveryDir: DEFAULT_DISCOVERY_DIR };
+  const settings: MetricsSettings = { discoveryDir: DEFAULT_DISCOVERY_DIR, kernelStats: false };
   if (!file) return settings;
   const table = readNodeConfig(file).metrics;
   if (table === undefined) return settings;
@@ -47,8 +52,12 @@ export function readMetricsSettings(file: string | undefined): MetricsSettings {
         if (typeof value !== 'string') throw invalidArgument(`${file}: metrics.discovery-dir must be a directory path or ""`);
         settings.discoveryDir = value;
         break;
+      case 'kernel-stats':
+        if (typeof value !== 'boolean') throw invalidArgument(`${file}: metrics.kernel-stats must be true or false`);
+        settings.kernelStats = value;
+        break;
       default:
-        throw invalidArgument(`${file}: unknown key metrics.${key} (known: address, discovery-dir)`);
+        throw invalidArgument(`${file}: unknown key metrics.${key} (known: address, discovery-dir, kernel-stats)`);
     }
   }
   return settings;

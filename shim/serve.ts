@@ -99,8 +99,8 @@ async function listen(flags: ShimFlags): Promise<void> {
     logs,
     delegates,
     api: () => (api ??= new ContainerdApi(flags.address, flags.namespace)),
-    // With metrics on, the kernel counts the modules' program runs (runtime/bpf/bpf-stats.ts).
-    startModule: (spec) => startModule(flags.metricsAddress ? { ...spec, stats: true } : spec, pool),
+    // [metrics] kernel-stats: the kernel counts the modules' program runs (runtime/bpf/bpf-stats.ts).
+    startModule: (spec) => startModule(flags.metricsAddress && flags.metricsKernelStats ? { ...spec, kernelStats: true } : spec, pool),
     compileModule,
     hostArch: hostArch(),
     sharedServer: nodeServer,

@@ -68,6 +68,7 @@ export async function start(flags: ShimFlags): Promise<string> {
     '-grouping', group === NODE_GROUP ? 'node' : 'pod',
     '-idle-timeout', String(group === NODE_GROUP ? settings.idleTimeoutMs : 0), '-spare-workers', String(settings.spareWorkers),
     ...(metrics.address ? ['-metrics-address', metrics.address, '-metrics-discovery', metrics.discoveryDir] : []),
+    ...(metrics.address && metrics.kernelStats ? ['-metrics-kernel-stats'] : []),
     ...(flags.debug ? ['-debug'] : []), 'serve'];
   const child = spawn(process.execPath, args, {
     argv0: SHIM_PROCESS_NAME, // what ps shows for it (process-name.ts)

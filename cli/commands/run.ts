@@ -43,10 +43,13 @@ Options:
       --memory-limit SIZE          cap on the module's linear memory (e.g. 64Mi, 1Gi); can only
                                    narrow the default of 256Mi, or the file's [limits]
                                    memory-limit with --policy; past it malloc returns NULL
-      --stats              count what the module costs (records delivered and lost per buffer,
-                           host calls, its eBPF programs' runs and run time, map memory) and
-                           print a summary on stderr when it exits; WASMBPF_STATS=1 does the same
+      --stats              print on stderr, when the module exits, what it did and cost: records
+                           delivered and lost per buffer, host calls, its eBPF programs (verified
+                           instructions) and maps (memory); WASMBPF_STATS=1 does the same
       --stats-interval DUR also print it every DUR while it runs (e.g. 5s, 500ms)
+      --kernel-stats       also have the kernel count each program's runs and run time while the
+                           module runs (BPF_ENABLE_STATS: system-wide, it slows every bpf() call
+                           on the machine a little); implies --stats; WASMBPF_STATS=kernel
       --debug              print where start-up time goes on stderr: ms since the process
                            started at each phase (imports, runtime, image, worker, compile,
                            instantiate, eBPF load, attach)
@@ -128,6 +131,7 @@ const OPTIONS = {
   debug: { type: 'boolean' },
   stats: { type: 'boolean' },
   'stats-interval': { type: 'string' },
+  'kernel-stats': { type: 'boolean' },
 } as const;
 
 /**
@@ -204,7 +208,9 @@ const command: Command = {
       values['memory-limit'] === undefined ? undefined : size(values['memory-limit'], '--memory-limit'))!;
 
     const statsInterval = parseStatsInterval(values['stats-interval']);
-    const stats = values.stats === true || statsInterval !== undefined || process.env.WASMBPF_STATS === '1';
+    const envStats = process.env.WASMBPF_STATS;
+    const kernelStats = values['kernel-stats'] === true || envStats === 'kernel';
+    const stats = kernelStats || values.stats === true || statsInterval !== undefined || envStats === '1';
 
     const trace = phaseTracer(values.debug ?? false);
     trace.mark('imports (node started, the CLI and this command loaded)', loadedAt);
@@ -233,7 +239,7 @@ const command: Command = {
       gracePeriodMs: grace,
       policy,
       memoryLimit,
-      stats,
+      kernelStats,
       ...(values.debug ? { onPhase: (phase, at) => trace.mark(PHASE_NAMES[phase], at) } : {}),
     }, worker);
     const onSigint = interruptHandler((signal) => running.stop(signal));

@@ -32,8 +32,8 @@ async function runWithRecords(t: { after(fn: () => void): void }, flags: string[
   return out;
 }
 
-test('--stats prints the buffers, program, maps and host calls on stderr when the module exits', async (t) => {
-  const r = await runWithRecords(t, ['--stats'], {}, 200, 800);
+test('--kernel-stats prints the buffers, program runs, maps and host calls on stderr when the module exits', async (t) => {
+  const r = await runWithRecords(t, ['--kernel-stats'], {}, 200, 800);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /wbstats ring 200 perf 200/, 'the module saw them too');
   const lines = r.stderr.split('\n');
@@ -47,7 +47,12 @@ test('--stats prints the buffers, program, maps and host calls on stderr when th
   assert.doesNotMatch(r.stdout, /wasmbpf: stats/, 'stdout is the tool\'s own');
 });
 
-test('--stats-interval prints while the module runs; WASMBPF_STATS=1 alone gives the summary; neither prints nothing', async (t) => {
+test('--stats without the kernel\'s counting; --stats-interval prints while the module runs; WASMBPF_STATS=1 and =kernel; neither prints nothing', async (t) => {
+  const plain = await runWithRecords(t, ['--stats'], {}, 20, 300);
+  assert.match(plain.stderr, /^ {2}program wbstats_emit \(id \d+\): runs not counted \(--kernel-stats\), \d+ instructions verified$/m);
+  assert.match(plain.stderr, /buffer wbstats_ring \(ringbuf\): 20 delivered/);
+  const kernel = await runWithRecords(t, [], { WASMBPF_STATS: 'kernel' }, 20, 300);
+  assert.match(kernel.stderr, /program wbstats_emit \(id \d+\): \d+ runs/);
   const interval = await runWithRecords(t, ['--stats-interval', '300ms'], {}, 10, 1500);
   assert.equal(interval.code, 0, interval.stderr);
   assert.ok(interval.stderr.split('\n').filter((l) => l.startsWith('wasmbpf: stats after')).length >= 3, interval.stderr);

@@ -27,7 +27,7 @@ test('records delivered per buffer, program runs and run time, verified instruct
   const marker = uniqueMarker();
   const holdersBefore = runTimeStatsHolders();
   const out = fs.openSync('/dev/null', 'w');
-  const running = startModule({ wasm: fs.readFileSync(wbstatsWasm()), args: ['wbstats', String(marker)], stats: true, stdout: out });
+  const running = startModule({ wasm: fs.readFileSync(wbstatsWasm()), args: ['wbstats', String(marker)], kernelStats: true, stdout: out });
   t.after(async () => {
     await running[Symbol.asyncDispose]();
     fs.closeSync(out);
@@ -68,7 +68,7 @@ test('records delivered per buffer, program runs and run time, verified instruct
   assert.equal(final.hostCalls.close_bpf_object, 1);
 });
 
-test('without spec.stats the kernel is not asked to count, and the host still counts records', async (t) => {
+test('without spec.kernelStats the kernel is not asked to count, and the host still counts records', async (t) => {
   const marker = uniqueMarker();
   const holdersBefore = runTimeStatsHolders();
   const out = fs.openSync('/dev/null', 'w');

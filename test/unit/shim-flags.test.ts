@@ -8,7 +8,15 @@ test('start as containerd 1.6 writes it, with TTRPC_ADDRESS from the environment
   assert.deepEqual(f, {
     action: 'start', namespace: 'default', address: '/run/containerd/containerd.sock', publishBinary: '/usr/bin/containerd',
     id: 'c1', bundle: '', debug: true, ttrpcAddress: '/run/containerd/containerd.sock.ttrpc', socket: '', idleTimeoutMs: 0, spareWorkers: 0, grouping: 'pod',
+    metricsAddress: '', metricsDiscovery: '', metricsKernelStats: false,
   });
+});
+
+test("serve takes the node's [metrics] as flags from start", () => {
+  const f = parseFlags(['-namespace', 'n', '-id', 'x', '-socket', '/s', '-metrics-address', '127.0.0.1:9464', '-metrics-discovery', '', '-metrics-kernel-stats', 'serve'], {});
+  assert.equal(f.metricsAddress, '127.0.0.1:9464');
+  assert.equal(f.metricsDiscovery, '');
+  assert.equal(f.metricsKernelStats, true);
 });
 
 test('delete with -bundle; --flag=value and --flag forms', () => {

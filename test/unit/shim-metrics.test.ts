@@ -20,10 +20,12 @@ function configFile(t: { after(fn: () => void): void }, text: string): string {
   return file;
 }
 
-test('[metrics] is off by default and takes an address and a discovery dir', (t) => {
-  assert.deepEqual(readMetricsSettings(undefined), { discoveryDir: DEFAULT_DISCOVERY_DIR });
-  assert.deepEqual(readMetricsSettings(configFile(t, '[shim]\ngrouping = "node"\n')), { discoveryDir: DEFAULT_DISCOVERY_DIR });
-  assert.deepEqual(readMetricsSettings(configFile(t, '[metrics]\naddress = "127.0.0.1:9464"\ndiscovery-dir = ""\n')), { address: '127.0.0.1:9464', discoveryDir: '' });
+test('[metrics] is off by default and takes an address, a discovery dir and kernel-stats', (t) => {
+  assert.deepEqual(readMetricsSettings(undefined), { discoveryDir: DEFAULT_DISCOVERY_DIR, kernelStats: false });
+  assert.deepEqual(readMetricsSettings(configFile(t, '[shim]\ngrouping = "node"\n')), { discoveryDir: DEFAULT_DISCOVERY_DIR, kernelStats: false });
+  assert.deepEqual(readMetricsSettings(configFile(t, '[metrics]\naddress = "127.0.0.1:9464"\ndiscovery-dir = ""\nkernel-stats = true\n')),
+    { address: '127.0.0.1:9464', discoveryDir: '', kernelStats: true });
+  assert.throws(() => readMetricsSettings(configFile(t, '[metrics]\nkernel-stats = "yes"\n')), /kernel-stats must be true or false/);
 });
 
 test('[metrics] refuses unknown keys and addresses that are not host:port', (t) => {
