@@ -48,6 +48,12 @@ export interface ModuleSpec {
   kernelStats?: boolean;
   /** Told each start-up milestone as it is reached, with its wall-clock time in ms (for `wasmbpf run --debug`). */
   onPhase?: (phase: ModulePhase, atMs: number) => void;
+  /**
+   * A directory where tc filters attached through netlink (no tcx in the kernel) are recorded
+   * while attached (bpf/tc-journal.ts), so a cleanup after this process was killed can remove
+   * them; the shim gives each task one in its bundle. Removed when the module has ended.
+   */
+  tcJournal?: string;
 }
 
 /**

@@ -126,6 +126,7 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
           log,
           sink,
           tracePhases: onPhase !== undefined,
+          ...(spec.tcJournal ? { tcJournal: spec.tcJournal } : {}),
         },
       };
       worker.postMessage(message);
@@ -152,6 +153,8 @@ export function startModule(spec: ModuleSpec, from?: WorkerPool | ModuleWorker):
       if (graceTimer) clearTimeout(graceTimer);
       if (killTimer) clearTimeout(killTimer);
       const leaked = ledger.reap();
+      // Every tc filter is detached now (by the worker, or just now by the reaper): nothing for a cleanup to find.
+      if (spec.tcJournal) fs.rmSync(spec.tcJournal, { recursive: true, force: true });
       runTime?.release();
       closeLogSink(sink);
       // A worker that failed before this module listened (it could not load its code).

@@ -34,6 +34,8 @@ export interface WorkerInit {
   sink: LibbpfLogSink;
   /** Post a 'phase' message at each start-up milestone (wasmbpf run --debug). */
   tracePhases: boolean;
+  /** Where netlink tc filters are recorded (bpf/tc-journal.ts); ModuleSpec.tcJournal. */
+  tcJournal?: string;
 }
 
 /** Float64 slots of WorkerInit.stats. */

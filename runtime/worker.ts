@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { LibbpfLogClient } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
+import { setTcJournal } from './bpf/tc-journal.ts';
 import { ObjectSelector } from './object-selector.ts';
 import { StatsRecorder } from './module-stats.ts';
 import { formatSize, WASM32_MAX_BYTES, WASM_PAGE } from './wasm/memory-limit.ts';
@@ -64,6 +65,7 @@ async function run(init: WorkerInit): Promise<WorkerExit> {
     reported.add(p);
     post({ type: 'phase', phase: p, at: now() });
   };
+  setTcJournal(init.tcJournal);
   const stop = new StopSignal(init.stop);
   const ledger = new ResourceLedger(init.ledger);
   const log = new LibbpfLogClient(init.log, init.sink);

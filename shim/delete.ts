@@ -7,14 +7,15 @@
 // had handed to runc, the runc shim does the cleanup (runc-delegate.ts).
 //
 // The modules died with the server process, and so did their eBPF programs, links, maps and
-// buffers: all were file descriptors of that process, which the kernel released. (A tc filter
-// attached through netlink is not an fd; see docs/shim.md, "When the server dies".)
+// buffers: all were file descriptors of that process, which the kernel released. A tc filter
+// attached through netlink (kernels without tcx) is not an fd: the task's journal in the bundle
+// lists those, and they are removed here (runtime/bpf/tc-journal-cleanup.ts).
 //
 // Kept light on purpose (no protobufjs, no ttrpc): it is a whole process start on the path of
 // every `ctr task delete`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DELEGATE_MARKER, readSpec, recordedPid, rootfsPath, unmount } from './bundle.ts';
+import { DELEGATE_MARKER, TC_JOURNAL_DIR, readSpec, recordedPid, rootfsPath, unmount } from './bundle.ts';
 import { removeTaskCgroup } from './cgroup.ts';
 import { encodeDeleteResponse } from './delete-response.ts';
 import { isServing } from './group.ts';
@@ -41,5 +42,13 @@ export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
     // config.json gone: the default place is all we can clean
   }
   await unmount(rootfs);
+  const tcJournal = path.join(bundle, TC_JOURNAL_DIR);
+  if (fs.existsSync(tcJournal)) {
+    try {
+      (await import('../runtime/bpf/tc-journal-cleanup.ts')).removeJournaledTcFilters(tcJournal);
+    } catch {
+      // libbpf cannot be loaded: the filters stay, as they would without a journal
+    }
+  }
   return encodeDeleteResponse(recordedPid(bundle), SIGKILL_STATUS, new Date());
 }

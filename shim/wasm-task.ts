@@ -4,11 +4,13 @@
 //
 // Locking: every field is touched only from the event loop (no await between a state check and
 // the move it guards), so the state machine is the only guard needed.
+import path from 'node:path';
 import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/contract.ts';
 import type { Arch } from '../oci-spec/arch.ts';
 import type { EbpfPolicy } from '../runtime/index.ts';
 import { Events, TaskStatus, timestamp, type Timestamp } from './protos.ts';
 import { ShimError, invalidArgument, notFound } from './errors.ts';
+import { TC_JOURNAL_DIR } from './bundle.ts';
 import { TaskStateMachine, type TaskState } from './task-state.ts';
 import type { EventSink } from './events.ts';
 import type { Logger } from './log.ts';
@@ -108,6 +110,7 @@ export class WasmTask {
         hostArch: this.#opts.hostArch,
         policy: this.#opts.policy,
         memoryLimit: this.#opts.memoryLimit,
+        tcJournal: path.join(this.bundle, TC_JOURNAL_DIR),
       });
     } catch (error) {
       throw new ShimError('internal', 'WASMBPF_SHIM_START', `task ${this.id}: the module did not start: ${(error as Error).message}`, { cause: error });

@@ -39,6 +39,8 @@ export interface ContainerdOptions {
    * deleted (idle-timeout "0s"), so a test sees its shims gone without waiting a minute.
    */
   shimConfig?: string;
+  /** Extra environment for containerd, and so for its shims (e.g. WASMBPF_TC_ATTACH=netlink). */
+  env?: Record<string, string>;
 }
 
 export interface CtrResult {
@@ -57,6 +59,7 @@ export class Containerd {
   readonly #logFile: string;
   #stopped: Promise<void> | undefined;
   #dev = true;
+  #env: Record<string, string> = {};
 
   private constructor(dir: string, namespace: string, proc: ChildProcess) {
     this.dir = dir;
@@ -98,8 +101,9 @@ export class Containerd {
     mkdirSync(join(dir, 'fifo'));
     writeFileSync(join(dir, 'shim.toml'), options.shimConfig ?? '[shim]\nidle-timeout = "0s"\n');
     const dev = options.dev ?? true;
-    const ctd = new Containerd(dir, namespace, spawnContainerd(dir, 'w', dev));
+    const ctd = new Containerd(dir, namespace, spawnContainerd(dir, 'w', dev, options.env ?? {}));
     ctd.#dev = dev;
+    ctd.#env = options.env ?? {};
     await ctd.#waitReady(join(dir, 'containerd.log'));
     return ctd;
   }
@@ -109,7 +113,7 @@ export class Containerd {
     const exited = new Promise<void>((r) => this.#proc.once('exit', () => r()));
     this.#proc.kill('SIGTERM');
     await exited;
-    this.#proc = spawnContainerd(this.dir, 'a', this.#dev);
+    this.#proc = spawnContainerd(this.dir, 'a', this.#dev, this.#env);
     await this.#waitReady(this.#logFile);
   }
 
@@ -197,7 +201,7 @@ export class Containerd {
   }
 }
 
-function spawnContainerd(dir: string, logMode: 'w' | 'a', dev: boolean): ChildProcess {
+function spawnContainerd(dir: string, logMode: 'w' | 'a', dev: boolean, extraEnv: Record<string, string>): ChildProcess {
   // containerd logs to stderr; the file is opened here so it outlives a crashed test process
   const logFd = openSync(join(dir, 'containerd.log'), logMode);
   const proc = spawn('containerd', ['--config', join(dir, 'config.toml'), '--log-level', 'debug'], {
@@ -205,7 +209,7 @@ function spawnContainerd(dir: string, logMode: 'w' | 'a', dev: boolean): ChildPr
     stdio: ['ignore', logFd, logFd],
     // The shim reads this instance's node config, never the machine's /etc/wasmbpf/shim.toml:
     // tests do not depend on what is installed.
-    env: devEnv({ ...process.env, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_SHIM_CONFIG: join(dir, 'shim.toml') }, dev),
+    env: devEnv({ ...process.env, ...extraEnv, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, WASMBPF_SHIM_CONFIG: join(dir, 'shim.toml') }, dev),
   });
   closeSync(logFd);
   return proc;

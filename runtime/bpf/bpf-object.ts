@@ -3,7 +3,8 @@
 // log runner so their messages reach the module's stderr and our errors carry them.
 import fs from 'node:fs';
 import { BpfError } from './errors.ts';
-import { isNull, koffi, lastErrno, lib, libcFns, libExtra, TcHook, TcOpts, UprobeOpts, type Pointer } from './libbpf.ts';
+import { isNull, koffi, lastErrno, lib, libcFns, libExtra, ObjectOpenOpts, TcHook, TcOpts, UprobeOpts, type Pointer } from './libbpf.ts';
+import { btfFallback, btfHint, KERNEL_BTF, type BtfFallback } from './kernel-btf.ts';
 import { EventBuffer } from './event-buffer.ts';
 import type { MapInfo } from './map-types.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
@@ -53,21 +54,38 @@ export class BpfObject {
   private closeDeferred = false;
 
   private readonly slot: number;
+  /** The object's own BTF for this kernel, when the kernel has none (kernel-btf.ts): until load. */
+  private btf: BtfFallback | undefined;
+  /** Appended to a load error: why BTF may be missing ('' when the kernel has its own). */
+  private btfHint = '';
 
   private constructor(obj: Pointer, private readonly runLogged: LogRunner, private readonly ledger: ResourceLedger) {
     this.obj = obj;
     this.slot = ledger.add(Kind.OBJECT, addressOf(obj));
   }
 
-  /** Opens (parses, does not load) an object from ELF bytes; libbpf copies them, the caller may reuse its buffer. */
-  static open(bytes: Uint8Array, runLogged: LogRunner, ledger: ResourceLedger, name = 'object'): BpfObject {
+  /**
+   * Opens (parses, does not load) an object from ELF bytes; libbpf copies them, the caller may
+   * reuse its buffer. Where the kernel has no BTF at `kernelBtf`, the object's own BTF for this
+   * kernel release, if it carries one, is what libbpf relocates against (kernel-btf.ts).
+   */
+  static open(bytes: Uint8Array, runLogged: LogRunner, ledger: ResourceLedger, name = 'object', kernelBtf = KERNEL_BTF): BpfObject {
     if (bytes.length === 0) throw new BpfError('WASMBPF_BPF_OPEN', `cannot open eBPF ${name}: empty buffer`, 22);
+    const btf = btfFallback(bytes, kernelBtf);
     const { result, log } = runLogged(() => {
-      const p = lib.object_open_mem(bytes, bytes.length, null);
+      const p = btf
+        ? lib.object_open_mem_opts(bytes, bytes.length, { sz: koffi.sizeof(ObjectOpenOpts), btf_custom_path: btf.path })
+        : lib.object_open_mem(bytes, bytes.length, null);
       return { p, errno: isNull(p) ? lastErrno() : 0 };
     });
-    if (isNull(result.p)) throw new BpfError('WASMBPF_BPF_OPEN', `cannot open eBPF ${name}`, result.errno || 22, log);
-    return new BpfObject(result.p, runLogged, ledger);
+    if (isNull(result.p)) {
+      btf?.remove();
+      throw new BpfError('WASMBPF_BPF_OPEN', `cannot open eBPF ${name}`, result.errno || 22, log);
+    }
+    const o = new BpfObject(result.p, runLogged, ledger);
+    o.btf = btf;
+    o.btfHint = btf ? '' : btfHint(bytes, kernelBtf);
+    return o;
   }
 
   get isLoaded(): boolean {
@@ -150,7 +168,8 @@ export class BpfObject {
     this.assertOpen();
     if (this.loaded) throw new BpfError('WASMBPF_BPF_LOAD', 'eBPF object is already loaded', 114 /* EALREADY */);
     const { result, log } = this.runLogged(() => lib.object_load(this.obj) as number);
-    if (result < 0) throw new BpfError('WASMBPF_BPF_LOAD', 'cannot load eBPF object (see the libbpf/verifier log)', -result, log);
+    this.btf?.remove(); // libbpf has read it
+    if (result < 0) throw new BpfError('WASMBPF_BPF_LOAD', `cannot load eBPF object (see the libbpf/verifier log)${this.btfHint}`, -result, log);
     this.loaded = true;
     const maps = new Map<number, MapInfo>();
     for (let m = lib.object_next_map(this.obj, null); !isNull(m); m = lib.object_next_map(this.obj, m)) {
@@ -397,6 +416,7 @@ export class BpfObject {
     }
     lib.object_close(this.obj);
     this.ledger.remove(this.slot);
+    this.btf?.remove();
     this.obj = null;
     this.mapsByFd = new Map();
   }

@@ -51,11 +51,23 @@ export const TcOpts = koffi.struct('bpf_tc_opts', {
   priority: 'uint32_t',
 });
 
+/** libbpf 1.1's bpf_object_open_opts up to btf_custom_path (sz says how far; the rest reads as 0). */
+export const ObjectOpenOpts = koffi.struct('bpf_object_open_opts', {
+  sz: 'size_t',
+  object_name: 'const char *',
+  relaxed_maps: 'bool',
+  pin_root_path: 'const char *',
+  _unused_attach_prog_fd: 'uint32_t',
+  kconfig: 'const char *',
+  btf_custom_path: 'const char *',
+});
+
 export const lib = {
   set_print: libbpf.func('void *libbpf_set_print(libbpf_print_fn *fn)'),
   num_possible_cpus: libbpf.func('int libbpf_num_possible_cpus()'),
 
   object_open_mem: libbpf.func('bpf_object_t bpf_object__open_mem(const void *buf, size_t size, void *opts)'),
+  object_open_mem_opts: libbpf.func('bpf_object_t bpf_object__open_mem(const void *buf, size_t size, const bpf_object_open_opts *opts)'),
   object_load: libbpf.func('int bpf_object__load(bpf_object_t obj)'),
   object_close: libbpf.func('void bpf_object__close(bpf_object_t obj)'),
   object_next_program: libbpf.func('bpf_program_t bpf_object__next_program(bpf_object_t obj, bpf_program_t prev)'),
