@@ -78,3 +78,22 @@ export function readObjectArch(bytes: Uint8Array): Arch | undefined {
   if (!arch) throw new ElfFormatError(`unknown architecture '${text}' in the ${ARCH_SECTION} section`);
   return arch;
 }
+
+/**
+ * BTF for kernels without their own (/sys/kernel/btf/vmlinux): the SDK adds, per kernel release
+ * named in the build file's "btf", a section `.wasmbpf.btf.RELEASE` holding the BTF that
+ * `bpftool gen min_core_btf` keeps of that kernel's for this object (the types its CO-RE
+ * relocations touch, a few hundred bytes). Typed SHT_STRTAB like the arch marker: libbpf skips it.
+ */
+export const BTF_SECTION_PREFIX = '.wasmbpf.btf.';
+
+/** The kernel releases an object carries BTF for, each with its BTF bytes (a view into `bytes`). */
+export function readObjectBtfs(bytes: Uint8Array): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const s of readElfSections(bytes).sections) {
+    if (s.name.startsWith(BTF_SECTION_PREFIX) && s.name.length > BTF_SECTION_PREFIX.length) {
+      out.set(s.name.slice(BTF_SECTION_PREFIX.length), bytes.subarray(s.offset, s.offset + s.size));
+    }
+  }
+  return out;
+}

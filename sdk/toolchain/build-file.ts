@@ -3,7 +3,13 @@
 // names the field at fault, because a typo here otherwise surfaces as a confusing compiler error.
 //
 //   {"name": "execsnoop", "bpf": "execsnoop.bpf.c", "guest": ["execsnoop.c"],
-//    "arches": ["x86_64", "arm64"], "args": []}
+//    "arches": ["x86_64", "arm64"], "args": [],
+//    "btf": [{"arch": "x86_64", "release": "6.1.0-57-amd64", "path": "btf/vmlinux-6.1.0-57-amd64"}]}
+//
+// "btf" (optional) names kernels without BTF of their own that the tool should still load on:
+// each entry's `path` is that kernel's full BTF (raw, or a vmlinux ELF with a .BTF section;
+// relative to the tool folder, or absolute), and the object for `arch` gets the part of it that
+// its CO-RE relocations need, for the runtime to use on a kernel whose `uname -r` is `release`.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { normalizeArch, type Arch } from '../../oci-spec/arch.ts';
@@ -22,9 +28,41 @@ export interface BuildFile {
   arches: Arch[];
   /** Default arguments an image runs the module with. */
   args: string[];
+  /** Kernels without BTF to carry min-CO-RE BTF for (see the file comment); empty by default. */
+  btf: BtfSource[];
 }
 
-const KNOWN_KEYS = new Set(['name', 'bpf', 'guest', 'arches', 'args', 'description']);
+export interface BtfSource {
+  arch: Arch;
+  /** The kernel's release, as `uname -r` prints it. */
+  release: string;
+  /** The kernel's full BTF: absolute, or relative to the tool folder. */
+  path: string;
+}
+
+// Becomes part of an ELF section name: no spaces, no slashes.
+const RELEASE_RE = /^[A-Za-z0-9][A-Za-z0-9._+~-]{0,127}$/;
+
+function btfSources(raw: unknown): BtfSource[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new BuildFileError(`${BUILD_FILE}: "btf" must be an array of {"arch", "release", "path"}`);
+  return raw.map((e: unknown, i) => {
+    const where = `${BUILD_FILE}: "btf"[${i}]`;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new BuildFileError(`${where} must be an object {"arch", "release", "path"}`);
+    const { arch: a, release, path: p, ...rest } = e as Record<string, unknown>;
+    const extra = Object.keys(rest);
+    if (extra.length) throw new BuildFileError(`${where}: unknown field "${extra[0]}" (known: arch, release, path)`);
+    const arch = typeof a === 'string' ? normalizeArch(a) : undefined;
+    if (!arch) throw new BuildFileError(`${where}: unknown architecture ${JSON.stringify(a)} (x86_64, arm64, s390x, riscv64, ppc64le)`);
+    if (typeof release !== 'string' || !RELEASE_RE.test(release)) {
+      throw new BuildFileError(`${where}: "release" must be a kernel release as uname -r prints it, not ${JSON.stringify(release)}`);
+    }
+    if (typeof p !== 'string' || p === '') throw new BuildFileError(`${where}: "path" must name the kernel's BTF file`);
+    return { arch, release, path: p };
+  });
+}
+
+const KNOWN_KEYS = new Set(['name', 'bpf', 'guest', 'arches', 'args', 'description', 'btf']);
 // A C identifier once '-' becomes '_': the skeleton's struct is named after the tool.
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
@@ -64,7 +102,7 @@ export function validateBuildFile(raw: unknown): BuildFile {
   const argsRaw = obj.args ?? [];
   if (!Array.isArray(argsRaw) || !argsRaw.every((a) => typeof a === 'string')) throw new BuildFileError(`${BUILD_FILE}: "args" must be an array of strings`);
   if (obj.description !== undefined && typeof obj.description !== 'string') throw new BuildFileError(`${BUILD_FILE}: "description" must be a string`);
-  return { name, bpf, guest, arches, args: argsRaw as string[] };
+  return { name, bpf, guest, arches, args: argsRaw as string[], btf: btfSources(obj.btf) };
 }
 
 /** Reads and validates DIR/wasmbpf.json. */

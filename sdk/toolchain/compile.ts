@@ -3,7 +3,8 @@
 //   DIR/wasmbpf.json + NAME.bpf.c + NAME.c [+ NAME.h]
 //     -> DIR/build/vmlinux.h                 (bpftool, from the kernel's BTF; cached per kernel)
 //     -> DIR/build/NAME.ARCH.bpf.o           (clang-19 -target bpf, one per arch, marked with
-//                                             its arch in a .wasmbpf.arch ELF section)
+//                                             its arch in a .wasmbpf.arch ELF section, plus the
+//                                             min-CO-RE BTF of the build file's "btf" kernels)
 //     -> DIR/build/NAME.skel.h               (bpftool gen skeleton, from the build machine's object)
 //     -> DIR/build/NAME.wasm.h, NAME.layout.ts (wasm32 struct layouts from the object's BTF,
 //                                             when NAME.h defines shared structs)
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { archFromNode, targetArchDefine, type Arch } from '../../oci-spec/arch.ts';
 import { readBuildFile, type BuildFile } from './build-file.ts';
 import { addArchMarker } from './arch-marker.ts';
+import { addMinCoreBtf } from './btfgen.ts';
 import { sdkInclude } from './assets.ts';
 import { BuildFileError, CompileError } from './errors.ts';
 import { run } from './exec.ts';
@@ -89,6 +91,7 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
     // (BTF keeps what CO-RE and the layouts need), so the embedded copy stays small.
     await run('bpftool', ['gen', 'object', linked, raw], `linking ${tool.bpf} for ${arch}`);
     await addArchMarker(linked, output, arch);
+    await addMinCoreBtf(output, arch, tool.btf, dir);
   } finally {
     await rm(raw, { force: true });
     await rm(linked, { force: true });

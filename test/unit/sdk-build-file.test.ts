@@ -10,7 +10,15 @@ import { BuildFileError } from '../../sdk/toolchain/errors.ts';
 
 test('a complete build file is accepted as written', () => {
   const bf = validateBuildFile({ name: 'execsnoop', bpf: 'execsnoop.bpf.c', guest: ['execsnoop.c', 'util.c'], arches: ['x86_64', 'arm64'], args: ['-u', '0'] });
-  assert.deepEqual(bf, { name: 'execsnoop', bpf: 'execsnoop.bpf.c', guest: ['execsnoop.c', 'util.c'], arches: ['x86_64', 'arm64'], args: ['-u', '0'] });
+  assert.deepEqual(bf, { name: 'execsnoop', bpf: 'execsnoop.bpf.c', guest: ['execsnoop.c', 'util.c'], arches: ['x86_64', 'arm64'], args: ['-u', '0'], btf: [] });
+});
+
+test('btf: kernels without BTF of their own, by arch and release', () => {
+  const bf = validateBuildFile({ name: 't', btf: [{ arch: 'amd64', release: '6.1.0-57-amd64', path: 'btf/vmlinux-6.1' }, { arch: 'arm64', release: '5.10.0-32-arm64', path: '/srv/btf/5.10.btf' }] });
+  assert.deepEqual(bf.btf, [
+    { arch: 'x86_64', release: '6.1.0-57-amd64', path: 'btf/vmlinux-6.1' },
+    { arch: 'arm64', release: '5.10.0-32-arm64', path: '/srv/btf/5.10.btf' },
+  ]);
 });
 
 test('defaults follow the tool name; arch aliases are normalized and deduplicated', () => {
@@ -36,6 +44,11 @@ const BAD: [string, unknown, RegExp][] = [
   ['unknown arch', { name: 't', arches: ['sparc'] }, /unknown architecture "sparc"/],
   ['arches not an array', { name: 't', arches: 'x86_64' }, /"arches" must be an array/],
   ['args not strings', { name: 't', args: [1] }, /"args" must be an array of strings/],
+  ['btf not an array', { name: 't', btf: {} }, /"btf" must be an array/],
+  ['btf entry without arch', { name: 't', btf: [{ release: '6.1.0', path: 'x' }] }, /"btf"\[0\]: unknown architecture undefined/],
+  ['btf release with a slash', { name: 't', btf: [{ arch: 'x86_64', release: '6.1/x', path: 'x' }] }, /"btf"\[0\]: "release" must be a kernel release/],
+  ['btf without a path', { name: 't', btf: [{ arch: 'x86_64', release: '6.1.0' }] }, /"btf"\[0\]: "path" must name/],
+  ['btf with an unknown field', { name: 't', btf: [{ arch: 'x86_64', release: '6.1.0', path: 'x', kernel: 1 }] }, /unknown field "kernel"/],
 ];
 
 for (const [what, raw, message] of BAD) {
