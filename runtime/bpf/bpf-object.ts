@@ -10,6 +10,7 @@ import type { MapInfo } from './map-types.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
 import { BPF_TC_EGRESS, BPF_TC_INGRESS, detachTcFilter, packTcFilter } from './tc-filter.ts';
 import { attachTcx, tcxWanted } from './tcx.ts';
+import { journalTcFilter } from './tc-journal.ts';
 
 export type LogRunner = <T>(fn: () => T) => { result: T; log: string };
 
@@ -351,11 +352,13 @@ export class BpfObject {
     }
     const filter = { ifindex: hook.ifindex, attachPoint: point, handle: opts.handle, priority: opts.priority, createdHook: created === 0 };
     const slot = this.ledger.add(Kind.TC, ...packTcFilter(filter));
+    const erase = journalTcFilter(filter, opts.prog_id); // for `delete` after a SIGKILL (tc-journal.ts)
     return {
       describe: `tc program '${name}' on ${ifname}`,
       detach: () => {
         detachTcFilter(filter);
         this.ledger.remove(slot);
+        erase();
       },
     };
   }
