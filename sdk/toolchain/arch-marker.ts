@@ -14,14 +14,15 @@ import { run } from './exec.ts';
 
 const SHT_STRTAB = 3;
 
-/** Copies `input` to `output` with the architecture marker added. */
-export async function addArchMarker(input: string, output: string, arch: Arch): Promise<void> {
+/** Copies `input` to `output` with the architecture marker added (and `extra` llvm-objcopy arguments: btfgen.ts). */
+export async function addArchMarker(input: string, output: string, arch: Arch, extra: readonly string[] = []): Promise<void> {
   const contents = `${output}.arch`;
   await writeFile(contents, `${arch}\0`);
   try {
     await run('llvm-objcopy-19', [
       '--add-section', `${ARCH_SECTION}=${contents}`,
       '--set-section-type', `${ARCH_SECTION}=${SHT_STRTAB}`,
+      ...extra,
       input, output,
     ], `marking ${output} as ${arch}`);
   } finally {

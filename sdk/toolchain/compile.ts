@@ -18,7 +18,7 @@ import path from 'node:path';
 import { archFromNode, targetArchDefine, type Arch } from '../../oci-spec/arch.ts';
 import { readBuildFile, type BuildFile } from './build-file.ts';
 import { addArchMarker } from './arch-marker.ts';
-import { addMinCoreBtf } from './btfgen.ts';
+import { minCoreBtfSections } from './btfgen.ts';
 import { sdkInclude } from './assets.ts';
 import { BuildFileError, CompileError } from './errors.ts';
 import { run } from './exec.ts';
@@ -72,6 +72,7 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
   const output = path.join(outDir, `${tool.name}.${arch}.bpf.o`);
   const raw = path.join(outDir, `${tool.name}.${arch}.tmp.bpf.o`);
   const linked = path.join(outDir, `${tool.name}.${arch}.linked.bpf.o`);
+  const btfDir = path.join(outDir, `${tool.name}.${arch}.btf.tmp`);
   const args = [
     '-g', '-O2', '-target', 'bpf', `-D${targetArchDefine(arch)}`,
     '-Wall', '-Wno-unused-function',
@@ -85,16 +86,17 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
   const compat = PT_REGS_COMPAT[arch];
   if (compat && arch !== hostArch) args.push('-include', path.join(sdkInclude(), compat));
   args.push('-c', path.join(dir, tool.bpf), '-o', raw);
+  await mkdir(btfDir, { recursive: true });
   try {
     await run('clang-19', args, `compiling ${tool.bpf} for ${arch}`);
     // bpftool gen object links the object the way libbpf expects and drops the DWARF
     // (BTF keeps what CO-RE and the layouts need), so the embedded copy stays small.
     await run('bpftool', ['gen', 'object', linked, raw], `linking ${tool.bpf} for ${arch}`);
-    await addArchMarker(linked, output, arch);
-    await addMinCoreBtf(output, arch, tool.btf, dir);
+    await addArchMarker(linked, output, arch, await minCoreBtfSections(linked, arch, tool.btf, dir, btfDir));
   } finally {
     await rm(raw, { force: true });
     await rm(linked, { force: true });
+    await rm(btfDir, { recursive: true, force: true });
   }
   return output;
 }

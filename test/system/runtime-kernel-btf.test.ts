@@ -9,7 +9,7 @@ import { closeSync, cpSync, mkdtempSync, openSync, readdirSync, readFileSync, rm
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { readElfSections, readObjectBtfs, BTF_SECTION_PREFIX } from '../../oci-spec/ebpf-object.ts';
+import { readElfSections, readObjectArch, readObjectBtfs, BTF_SECTION_PREFIX } from '../../oci-spec/ebpf-object.ts';
 import { BpfObject } from '../../runtime/bpf/bpf-object.ts';
 import { btfHint } from '../../runtime/bpf/kernel-btf.ts';
 import { closeLogSink, installLibbpfLogRouter, LibbpfLogClient, openLogSink } from '../../runtime/bpf/libbpf-log.ts';
@@ -48,6 +48,9 @@ test('the x86_64 object carries a small BTF for this release; the arm64 object n
   assert.equal(btf[0] | (btf[1]! << 8), 0xeb9f, 'BTF magic');
   assert.ok(btf.length < 4096, `min_core_btf keeps only what the relocations need, not ${btf.length} bytes`);
   assert.equal(readObjectBtfs(objectOf('arm64')).size, 0);
+  // added in the marker's objcopy run: a later run would have emptied the marker
+  assert.equal(readObjectArch(objectOf('x86_64')), 'x86_64');
+  assert.equal(readObjectArch(objectOf('arm64')), 'arm64');
 });
 
 test('without kernel BTF, the object loads with its own; a corrupt one fails the load', () => {
