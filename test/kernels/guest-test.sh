@@ -38,7 +38,7 @@ notrampoline() {
 # ARGS come after the image's own (its wasmbpf.json "args": wasmbpf run appends, it does not
 # replace them), so tools whose image has arguments get none here.
 spec() {
-  args= ready= want= want2=. during=: after=: unsupported= target=/tmp/work/images/$1.tar
+  args= ready= want= want2=. during=: after=: unsupported= target=/tmp/work/images/$1.tar before=: cleanup=:
   case $1 in
     execsnoop) ready='^PCOMM +PID'; want='/bin/echo wasmbpf-marker-exec';;
     # execsnoop's bare module, which embeds the build machine's (x86_64) eBPF object only
@@ -54,6 +54,9 @@ spec() {
     pktcount) ready='^TIME +PROTO +PACKETS'; want='ICMP +[1-9]';;
     sockfilter) ready='^Filtering packets on lo'; want='protocol: ICMP.*127\.0\.0\.1';;
     uprobe) args="/tmp/work/bin/uprobe_target-$arch uprobe_add"; ready='^PID +COMM +EVENT'; want='RETURN +uprobe_add\(\) = 22';;
+    # execsnoop built with "btf" for this kernel, its own BTF hidden (a tmpfs over /sys/kernel/btf);
+    # before it, the plain image must refuse to load and say why
+    no-btf) ready='^PCOMM +PID'; want='/bin/echo wasmbpf-marker-exec'; before=hide_btf; cleanup='umount /sys/kernel/btf';;
     kprobe) ready='^EVENT +PID +COMM'; want='^ENTRY +[0-9]+ +[^ ]+ +- +/tmp/wasmbpf-unlinked$'; want2='^EXIT +[0-9]+ +[^ ]+ +0';;
     fentry) ready='^EVENT +PID +COMM'; want='^ENTRY +[0-9]+ +[^ ]+ +- +/tmp/wasmbpf-unlinked$'
       want2='^EXIT +[0-9]+ +[^ ]+ +0 +/tmp/wasmbpf-unlinked$'
@@ -67,7 +70,7 @@ spec() {
 }
 trigger() {
   case $1 in
-    execsnoop|bare-wasm) /bin/echo wasmbpf-marker-exec two >/dev/null;;
+    execsnoop|bare-wasm|no-btf) /bin/echo wasmbpf-marker-exec two >/dev/null;;
     bootstrap) sh -c 'sleep 0.3; exit 7';;
     opensnoop) cat /tmp/wasmbpf-no-such-file 2>/dev/null;;
     runqlat) for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done;;
@@ -79,11 +82,24 @@ trigger() {
   esac
 }
 
+# no-btf's setup: hide the kernel's BTF, then the control: the image without "btf" fails to load.
+hide_btf() {
+  mount -t tmpfs nobtf /sys/kernel/btf || return 1
+  $WASMBPF run /tmp/work/images/execsnoop.tar >/tmp/io/no-btf-control.log 2>&1 &
+  pid=$!; i=0
+  while kill -0 $pid 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.2; i=$((i + 1)); done
+  kill -KILL $pid 2>/dev/null && { echo "control: execsnoop.tar still running without kernel BTF"; return 1; }
+  wait $pid && { echo 'control: execsnoop.tar exited 0 without kernel BTF'; return 1; }
+  grep -q 'has no BTF at /sys/kernel/btf/vmlinux and the object carries none' /tmp/io/no-btf-control.log ||
+    { echo 'control: execsnoop.tar did not say that BTF is missing'; return 1; }
+}
+
 result() { echo "$name $1 $2" >>/tmp/io/results; echo "== $name: $1 $2"; }
 fails=0
 for name in $TOOLS; do
   spec "$name" || { result FAIL 'no spec'; fails=$((fails + 1)); continue; }
   log=/tmp/io/$name.log
+  if ! msg=$($before); then result FAIL "before: $msg"; fails=$((fails + 1)); $cleanup 2>/dev/null; continue; fi
   progs0=$(ids prog) maps0=$(ids map)
   if [ -n "$unsupported" ]; then
     # Not supported by this kernel: the tool must end by itself, non-zero, with $want said.
@@ -97,6 +113,7 @@ for name in $TOOLS; do
     [ "$(ids prog)" = "$progs0" ] || why="${why:+$why; }programs left loaded: $(ids prog)"
     if [ -z "$why" ]; then result n/a "$unsupported (the tool says so and exits $rc)"
     else result FAIL "$why"; fails=$((fails + 1)); sed 's/^/    | /' "$log" | tail -n 25; fi
+    $cleanup
     continue
   fi
   t0=$(now); : >"$log"
@@ -127,6 +144,7 @@ for name in $TOOLS; do
     [ "$(ids prog)" = "$progs0" ] && [ "$(ids map)" = "$maps0" ] && break; sleep 0.2; i=$((i + 1)); done
   [ "$(ids prog)" = "$progs0" ] || why="${why:+$why; }programs left loaded: $(ids prog)"
   [ "$(ids map)" = "$maps0" ] || why="${why:+$why; }maps left: $(ids map)"
+  $cleanup
   if [ -z "$why" ]; then result pass "first output after $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s"
   else result FAIL "$why"; fails=$((fails + 1)); sed 's/^/    | /' "$log" | tail -n 25; fi
 done
