@@ -33,7 +33,12 @@ export function waitForFds(fds: HostWaitFd[], deadlineMs: number, stop: StopSign
   });
   for (;;) {
     stop.check();
-    if (stop.interrupt(deadlineMs > performance.now())) return 'interrupted';
+    if (stop.stopping) {
+      // Ready fds are read whatever the stop: only a wait that would block is interrupted (or,
+      // once the guest has been told, ends it: stop-signal.ts interrupt()).
+      if ((poll(set, fds.length, 0) as number) > 0) return 'ready';
+      if (stop.interrupt(deadlineMs > performance.now())) return 'interrupted';
+    }
     const left = deadlineMs - performance.now();
     if (left <= 0) return 'timeout';
     const r = poll(set, fds.length, Math.ceil(Math.min(BLOCK_SLICE_MS, left))) as number;

@@ -66,12 +66,18 @@ export class StopSignal {
     if (Atomics.load(this.word, 0) === KILLING) throw new GuestKilled();
   }
 
+  /** The guest has been told of the stop (a call answered EINTR): from now on, blocking ends it. */
+  get told(): boolean {
+    return this.delivered;
+  }
+
   /**
    * For a blocking call that sees a stop: true when it is to answer EINTR. The first blocking
    * call after a stop is told (EINTR); a guest that then blocks again has shown it does not
    * look at EINTR (wasm-bpf's `while (!exiting)` loops, whose flag only a signal handler could
    * set), so that call throws GuestKilled(deaf) at once instead of letting it wait out the
-   * grace period. A call that would not block (timeout 0) is only told EINTR again.
+   * grace period. A call that would not block (timeout 0, or data ready: the callers look
+   * first) is only told EINTR again.
    */
   interrupt(wouldBlock = true): boolean {
     if (!this.stopping) return false;

@@ -483,8 +483,11 @@ export class WasmBpfHost {
       const deadline = Date.now() + (timeoutMs < 0 ? MAX_POLL_BLOCK_MS : Math.min(timeoutMs, MAX_POLL_BLOCK_MS));
       for (;;) {
         this.deps.stop.check();
-        if (this.deps.stop.interrupt(timeoutMs !== 0)) return guestErrno(EINTR);
-        const slice = Math.max(0, Math.min(BLOCK_SLICE_MS, deadline - Date.now()));
+        // Told of a stop already: records still there are handed over, but a poll that would
+        // block ends the guest (it will not stop by itself, stop-signal.ts interrupt()).
+        const lastLook = this.deps.stop.told && timeoutMs !== 0;
+        if (!lastLook && this.deps.stop.interrupt(timeoutMs !== 0)) return guestErrno(EINTR);
+        const slice = lastLook ? 0 : Math.max(0, Math.min(BLOCK_SLICE_MS, deadline - Date.now()));
         const r = o.poll(entry.hostFd, slice, sink); // not buffer.poll: a close from the callback waits for the poll
         const lost = buffer.takeLost();
         if (lost > 0n) {
@@ -494,6 +497,7 @@ export class WasmBpfHost {
         if (r < 0 && r !== -EINTR) throw new BpfError('WASMBPF_BPF_POLL', `polling map fd ${fd}`, -r);
         if (r > 0) delivered += r;
         if (delivered > 0 || Date.now() >= deadline) return 0;
+        if (lastLook) this.deps.stop.interrupt(true); // throws GuestKilled: it would block
       }
     });
     if (result < 0) return result;
