@@ -4,6 +4,7 @@
 // again has shown it will not stop, and is ended then (not after the grace period) with the
 // stop's status, 128 + the signal, as if the grace period had run out.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
@@ -65,4 +66,17 @@ test('a guest that honours EINTR is not hurried: it is told once and ends on its
   assert.equal(status.code, 0, r.output());
   assert.match(r.output(), /interrupted/);
   assert.doesNotMatch(r.output(), /blocked in a host call again/);
+});
+
+test('told of a stop, a guest still gets the records already there from one more poll; only a poll that would block ends it', async () => {
+  const r = runModule(fx.dir, { wasm: fs.readFileSync(fx.probeWasm), args: ['probe', 'drain'], gracePeriodMs: 30_000 });
+  await r.waitFor('ready');
+  r.module.stop('SIGTERM');
+  await r.waitFor('eintr');
+  execFileSync(fx.trigger, ['ring', '50']); // while the guest waits without blocking
+  const status = await r.module.exited;
+  r.close();
+  assert.equal(status.code, 0, r.output());
+  const drained = Number(r.output().match(/drained=(-?\d+)/)?.[1]);
+  assert.ok(drained > 0, `records handed over after the stop:\n${r.output()}`);
 });
