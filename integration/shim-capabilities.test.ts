@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { rootfsImage } from './harness/ctr-image.ts';
+import { ctrRunnable, rootfsImage } from './harness/ctr-image.ts';
 import { FIXTURE_DIR, execsnoopImage } from './shim-fixtures/fixtures.ts';
 import { bpfObjects, shimPids, waitFor } from './shim-observe.ts';
 
@@ -57,4 +57,20 @@ test('with [process] capabilities = "ceiling": no CAP_BPF, no eBPF; no CAP_PERFM
   for (const id of ['caps-default', 'caps-bpf', 'caps-uid']) await ctd.ctr(['containers', 'delete', id]);
   await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
   assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
+});
+
+test('with the ceiling, a raw socket needs CAP_NET_RAW: sockfilter without it is told EPERM, naming the capability', async (t) => {
+  const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
+  t.after(() => ctd.stop());
+  const name = 'localhost/wasmbpf-test/sockfilter:caps';
+  const raw = join(FIXTURE_DIR, 'sockfilter-raw.tar');
+  execFileSync(join(REPO_ROOT, 'bin', 'wasmbpf'), ['build', join(REPO_ROOT, 'examples', 'sockfilter'), '-t', name, '-o', raw], {
+    env: { ...process.env, WASMBPF_HOME: join(FIXTURE_DIR, 'home') }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await ctd.ctrOk(['images', 'import', ctrRunnable(raw, join(FIXTURE_DIR, 'sockfilter.tar'))]);
+  const result = await ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, '--cap-add', 'CAP_BPF', '--cap-drop', 'CAP_NET_RAW', name, 'caps-raw'], { timeoutMs: 60_000 });
+  assert.notEqual(result.code, 0, result.stdout);
+  assert.match(result.stderr, /sockfilter: failed to open a raw socket on lo: Operation not permitted \(capabilities: a raw socket needs CAP_NET_RAW, which the task does not have: the bounding set of the OCI spec's process \(uid 0\) is .*CAP_BPF/, result.stderr);
+  await ctd.ctr(['containers', 'delete', 'caps-raw']);
+  await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });

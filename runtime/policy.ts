@@ -2,7 +2,7 @@
 // attach targets it may use and which map types it may create. Lists come from pod/image
 // annotations, capped by the node's own policy; a request outside them fails with EPERM and a
 // message naming the rule. An absent list allows everything of that kind.
-import { bpfCapabilityRefusal, programCapabilityRefusal, type TaskCapabilities } from './capability-ceiling.ts';
+import { bpfCapabilityRefusal, programCapabilityRefusal, rawSocketCapabilityRefusal, type TaskCapabilities } from './capability-ceiling.ts';
 
 export interface EbpfPolicy {
   /** Program types by libbpf section prefix: tracepoint, raw_tracepoint, tp_btf, kprobe, uprobe, usdt, perf_event, xdp, tc, socket, cgroup_skb, ... */
@@ -194,4 +194,10 @@ export function checkAttachTarget(policy: EbpfPolicy, program: string, target: s
   if (!matches(policy.attachTargets, target)) {
     throw new PolicyError(`policy: program '${program}' may not attach to '${target}', not in ${rule(policy, 'attachTargets')}`);
   }
+}
+
+/** A raw packet socket (for a socket filter): only the capability ceiling has a say. */
+export function checkRawSocket(policy: EbpfPolicy): void {
+  const uncapable = rawSocketCapabilityRefusal(policy.capabilities);
+  if (uncapable) throw new PolicyError(uncapable);
 }

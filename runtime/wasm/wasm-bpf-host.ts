@@ -12,7 +12,7 @@ import { koffi, lib, libcFns, libRaw, lastErrno } from '../bpf/libbpf.ts';
 import { MapType, valueBufferSize, type MapInfo } from '../bpf/map-types.ts';
 import { Kind, type ResourceLedger } from '../bpf/resource-ledger.ts';
 import type { ObjectSelector } from '../object-selector.ts';
-import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, PolicyError, type EbpfPolicy } from '../policy.ts';
+import { autoAttachTarget, checkAttachTarget, checkMapType, checkProgramType, checkRawSocket, PolicyError, type EbpfPolicy } from '../policy.ts';
 import type { RecordSink } from '../bpf/event-buffer.ts';
 import { deliveredSlot, hostCallSlot, lostSlot, newStatsBuffer, StatsRecorder } from '../module-stats.ts';
 import { GuestFdTable, type GuestFdEntry } from './guest-fd-table.ts';
@@ -194,7 +194,10 @@ export class WasmBpfHost {
           this.deps.onMilestone?.('attached');
           return 0;
         }),
-        open_raw_socket: (ifname: Ptr) => this.guard('open_raw_socket', () => this.openRawSocket(this.mem().cString(ifname, 64))),
+        open_raw_socket: (ifname: Ptr) => this.guard('open_raw_socket', () => {
+          checkRawSocket(this.deps.policy);
+          return this.openRawSocket(this.mem().cString(ifname, 64));
+        }),
         num_possible_cpus: () => this.possibleCpus,
         global_data: (obj: bigint, section: Ptr, buf: Ptr, len: number, write: number) => this.guard('global_data', () => {
           const o = this.object(obj);

@@ -51,3 +51,10 @@ test('the node turns the ceiling on with [process] capabilities = "ceiling"; any
   assert.deepEqual(withSpecCapabilities({ programTypes: ['kprobe'] }, spec, on), { programTypes: ['kprobe'], capabilities: { granted: ['CAP_KILL'], source: 'the bounding set of the OCI spec\'s process (uid 0)' } });
   assert.deepEqual(withSpecCapabilities({ programTypes: ['kprobe'] }, spec, undefined), { programTypes: ['kprobe'] });
 });
+
+test('a raw socket needs CAP_NET_RAW under the ceiling, and nothing without one', async () => {
+  const { checkRawSocket } = await import('../../runtime/policy.ts');
+  assert.throws(() => checkRawSocket(caps(['CAP_BPF', 'CAP_SYS_ADMIN'])), (e: unknown) => e instanceof PolicyError && /a raw socket needs CAP_NET_RAW/.test(e.message));
+  checkRawSocket(caps(['CAP_NET_RAW']));
+  checkRawSocket({});
+});
