@@ -25,12 +25,11 @@ export function readCapabilityMode(file: string | undefined): CapabilityMode {
   const section = readNodeConfig(file).process;
   if (section === undefined) return 'ignore';
   if (typeof section !== 'object' || section === null || Array.isArray(section)) throw invalidArgument(`${file}: [process] must be a table`);
-  for (const [key, value] of Object.entries(section)) {
-    if (key !== 'capabilities') throw invalidArgument(`${file}: unknown key process.${key} (known: capabilities)`);
-    if (value !== 'ceiling' && value !== 'ignore') throw invalidArgument(`${file}: process.capabilities must be "ceiling" or "ignore", not ${JSON.stringify(value)}`);
-    return value;
-  }
-  return 'ignore';
+  const unknown = Object.keys(section).find((key) => key !== 'capabilities');
+  if (unknown) throw invalidArgument(`${file}: unknown key process.${unknown} (known: capabilities)`);
+  const value = (section as Record<string, unknown>).capabilities ?? 'ignore';
+  if (value !== 'ceiling' && value !== 'ignore') throw invalidArgument(`${file}: process.capabilities must be "ceiling" or "ignore", not ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** The capabilities the spec's process would hold after execve; undefined when the spec sets none (runc then leaves them alone). */
