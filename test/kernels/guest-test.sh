@@ -52,6 +52,8 @@ spec() {
     runqlat) ready='^Tracing run queue'; want='-> [0-9]+ +: [1-9]';;
     biolatency) ready='^Tracing block device'; want='-> [0-9]+ +: [1-9]';;
     pktcount) ready='^TIME +PROTO +PACKETS'; want='ICMP +[1-9]';;
+    # tcx from Linux 6.6, a netlink tc filter before (runtime/bpf/tcx.ts)
+    pktcount-tc) ready='^TIME +PROTO +PACKETS'; want='ICMP +[1-9]'; want2='^Counting packets on lo \(tc ingress\)';;
     sockfilter) ready='^Filtering packets on lo'; want='protocol: ICMP.*127\.0\.0\.1';;
     uprobe) args="/tmp/work/bin/uprobe_target-$arch uprobe_add"; ready='^PID +COMM +EVENT'; want='RETURN +uprobe_add\(\) = 22';;
     # execsnoop built with "btf" for this kernel, its own BTF hidden (a tmpfs over /sys/kernel/btf);
@@ -75,7 +77,7 @@ trigger() {
     opensnoop) cat /tmp/wasmbpf-no-such-file 2>/dev/null;;
     runqlat) for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done;;
     biolatency) echo 3 >/proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=4096 count=64 skip=$((RANDOM % 4000)) 2>/dev/null;;
-    pktcount|sockfilter) ping -c 2 -W 1 127.0.0.1 >/dev/null 2>&1;;
+    pktcount|pktcount-tc|sockfilter) ping -c 2 -W 1 127.0.0.1 >/dev/null 2>&1;;
     uprobe) /tmp/work/bin/uprobe_target-$arch;;
     kprobe|fentry) : >/tmp/wasmbpf-unlinked; rm -f /tmp/wasmbpf-unlinked;;
     lsm) if mkdir /tmp/wasmbpf-denied 2>/dev/null; then rmdir /tmp/wasmbpf-denied; else : >/tmp/lsm-refused; fi;;
