@@ -1,8 +1,8 @@
-// The OCI spec's capabilities as a ceiling on a Wasm task's eBPF, when the node asks for it
-// ([process] capabilities = "ceiling"; issue 13, item 2): what runc would refuse the same tool
-// (bpf(2) without CAP_BPF, a tracepoint without CAP_PERFMON) the shim refuses with EPERM and a
-// message naming the capability; the spec's user decides which set counts (uid 0: bounding,
-// another uid: ambient, as execve leaves them).
+// The OCI spec's capabilities as a ceiling on a Wasm task's eBPF (issue 13, item 2): for every
+// task with [process] capabilities = "ceiling", for non-root tasks by default. What runc would
+// refuse the same tool (bpf(2) without CAP_BPF, a tracepoint without CAP_PERFMON) the shim
+// refuses with EPERM and a message naming the capability; the spec's user decides which set
+// counts (uid 0: bounding, another uid: ambient, as execve leaves them).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -72,5 +72,22 @@ test('with the ceiling, a raw socket needs CAP_NET_RAW: sockfilter without it is
   assert.notEqual(result.code, 0, result.stdout);
   assert.match(result.stderr, /sockfilter: failed to open a raw socket on lo: Operation not permitted \(capabilities: a raw socket needs CAP_NET_RAW, which the task does not have: the bounding set of the OCI spec's process \(uid 0\) is .*CAP_BPF/, result.stderr);
   await ctd.ctr(['containers', 'delete', 'caps-raw']);
+  await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
+});
+
+test('by default ([process] capabilities = "non-root") a task of another uid is capped by its ambient set; root tasks are not', async (t) => {
+  const ctd = await Containerd.start();
+  t.after(() => ctd.stop());
+  await ctd.ctrOk(['images', 'import', execsnoopAsUser()]);
+  await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
+  const asUser = await ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, '--privileged', AS_USER, 'caps-def-uid'], { timeoutMs: 60_000 });
+  assert.notEqual(asUser.code, 0, asUser.stdout);
+  assert.match(asUser.stderr, /needs CAP_BPF \(or CAP_SYS_ADMIN\), which the task does not have: the ambient set of the OCI spec's process \(uid 1000/, asUser.stderr);
+  const before = bpfObjects('handle_exec', 'execsnoo');
+  const running = ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, EXECSNOOP, 'caps-def-root'], { timeoutMs: 60_000 });
+  await waitFor('root execsnoop attached with containerd\'s default capabilities', () => bpfObjects('handle_exec', 'execsnoo').programs > before.programs || undefined);
+  await ctd.ctrOk(['task', 'kill', '-s', 'SIGINT', 'caps-def-root']);
+  assert.equal((await running).code, 0);
+  await ctd.ctr(['containers', 'delete', 'caps-def-uid']);
   await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });

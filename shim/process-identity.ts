@@ -8,28 +8,34 @@
 //    `--cap-add CAP_BPF --cap-add CAP_PERFMON`, or a pod's securityContext grant it.
 //  - user: which of those sets counts; nothing else, since the task opens no file on its own
 //    (no WASI preopens) and its stdio FIFOs are opened by the shim.
-// The node turns the ceiling on in its file (off by default until images and pods ask for the
-// capabilities their tools need; docs/SECURITY.md):
+// How far the node applies the ceiling, in its file (docs/SECURITY.md):
 //   [process]
-//   capabilities = "ceiling"     # or "ignore" (default)
+//   capabilities = "non-root"    # default: for tasks whose spec's uid is not 0 (under runc such a
+//                                #   process holds only its ambient set, and no eBPF without it);
+//                                #   root tasks keep eBPF, as long as the examples, manifests and
+//                                #   benchmarks do not ask for CAP_BPF/CAP_PERFMON
+//   capabilities = "ceiling"     # for every task: what runc would refuse, the shim refuses
+//   capabilities = "ignore"      # for none
 import type { EbpfPolicy } from '../runtime/policy.ts';
 import type { TaskCapabilities } from '../runtime/capability-ceiling.ts';
 import type { RuntimeSpec } from './bundle.ts';
 import { invalidArgument } from './errors.ts';
 import { readNodeConfig } from './node-config.ts';
 
-export type CapabilityMode = 'ceiling' | 'ignore';
+export type CapabilityMode = 'ceiling' | 'non-root' | 'ignore';
+const MODES: readonly CapabilityMode[] = ['ceiling', 'non-root', 'ignore'];
+export const DEFAULT_CAPABILITY_MODE: CapabilityMode = 'non-root';
 
 export function readCapabilityMode(file: string | undefined): CapabilityMode {
-  if (!file) return 'ignore';
+  if (!file) return DEFAULT_CAPABILITY_MODE;
   const section = readNodeConfig(file).process;
-  if (section === undefined) return 'ignore';
+  if (section === undefined) return DEFAULT_CAPABILITY_MODE;
   if (typeof section !== 'object' || section === null || Array.isArray(section)) throw invalidArgument(`${file}: [process] must be a table`);
   const unknown = Object.keys(section).find((key) => key !== 'capabilities');
   if (unknown) throw invalidArgument(`${file}: unknown key process.${unknown} (known: capabilities)`);
-  const value = (section as Record<string, unknown>).capabilities ?? 'ignore';
-  if (value !== 'ceiling' && value !== 'ignore') throw invalidArgument(`${file}: process.capabilities must be "ceiling" or "ignore", not ${JSON.stringify(value)}`);
-  return value;
+  const value = (section as Record<string, unknown>).capabilities ?? DEFAULT_CAPABILITY_MODE;
+  if (!MODES.includes(value as CapabilityMode)) throw invalidArgument(`${file}: process.capabilities must be "non-root", "ceiling" or "ignore", not ${JSON.stringify(value)}`);
+  return value as CapabilityMode;
 }
 
 /** The capabilities the spec's process would hold after execve; undefined when the spec sets none (runc then leaves them alone). */
@@ -47,7 +53,8 @@ export function taskCapabilities(process: RuntimeSpec['process']): TaskCapabilit
 
 /** The task's policy with the spec's capabilities as a further ceiling, when the node asks for it. */
 export function withSpecCapabilities(policy: EbpfPolicy, process: RuntimeSpec['process'], nodeConfig: string | undefined): EbpfPolicy {
-  if (readCapabilityMode(nodeConfig) !== 'ceiling') return policy;
+  const mode = readCapabilityMode(nodeConfig);
+  if (mode === 'ignore' || (mode === 'non-root' && (process?.user?.uid ?? 0) === 0)) return policy;
   const capabilities = taskCapabilities(process);
   return capabilities ? { ...policy, capabilities } : policy;
 }

@@ -34,7 +34,7 @@ test('the set that counts: root\'s bounding set, another uid\'s ambient set; non
   assert.equal(taskCapabilities({ user: { uid: 1000 } }), undefined);
 });
 
-test('the node turns the ceiling on with [process] capabilities = "ceiling"; anything else there refuses the task', (t) => {
+test('[process] capabilities: "non-root" (default) caps tasks of another uid, "ceiling" every task, "ignore" none; anything else refuses the task', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shimcaps-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
@@ -42,14 +42,19 @@ test('the node turns the ceiling on with [process] capabilities = "ceiling"; any
     return path.join(dir, name);
   };
   const on = file('on.toml', '[process]\ncapabilities = "ceiling"\n');
-  assert.equal(readCapabilityMode(undefined), 'ignore');
-  assert.equal(readCapabilityMode(file('none.toml', '[shim]\ngrouping = "pod"\n')), 'ignore');
+  const off = file('off.toml', '[process]\ncapabilities = "ignore"\n');
+  assert.equal(readCapabilityMode(undefined), 'non-root');
+  assert.equal(readCapabilityMode(file('none.toml', '[shim]\ngrouping = "pod"\n')), 'non-root');
   assert.equal(readCapabilityMode(on), 'ceiling');
-  assert.throws(() => readCapabilityMode(file('bad.toml', '[process]\ncapabilities = "yes"\n')), /process\.capabilities must be "ceiling" or "ignore", not "yes"/);
+  assert.equal(readCapabilityMode(off), 'ignore');
+  assert.throws(() => readCapabilityMode(file('bad.toml', '[process]\ncapabilities = "yes"\n')), /process\.capabilities must be "non-root", "ceiling" or "ignore", not "yes"/);
   assert.throws(() => readCapabilityMode(file('typo.toml', '[process]\ncapabilites = "ceiling"\n')), /unknown key process\.capabilites/);
   const spec = { user: { uid: 0 }, capabilities: { bounding: ['CAP_KILL'] } };
   assert.deepEqual(withSpecCapabilities({ programTypes: ['kprobe'] }, spec, on), { programTypes: ['kprobe'], capabilities: { granted: ['CAP_KILL'], source: 'the bounding set of the OCI spec\'s process (uid 0)' } });
-  assert.deepEqual(withSpecCapabilities({ programTypes: ['kprobe'] }, spec, undefined), { programTypes: ['kprobe'] });
+  assert.deepEqual(withSpecCapabilities({ programTypes: ['kprobe'] }, spec, undefined), { programTypes: ['kprobe'] }, 'root, default mode: no ceiling');
+  const user = { user: { uid: 1000 }, capabilities: { bounding: ['CAP_BPF'], ambient: [] } };
+  assert.deepEqual(withSpecCapabilities({}, user, undefined).capabilities?.granted, [], 'uid 1000, default mode: its ambient set');
+  assert.deepEqual(withSpecCapabilities({}, user, off), {}, 'ignore: none');
 });
 
 test('a raw socket needs CAP_NET_RAW under the ceiling, and nothing without one', async () => {
