@@ -142,12 +142,16 @@ test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one s
   await waitFor('the warm-up module\'s objects freed', () => (ours().programs.length === before.programs.length) || undefined);
   const fds = [fdCount(server)];
   const rss = [rssAnonKiB(server)];
+  await waitFor('the warm-up module\'s thread gone', () => threads(server).modules <= 1 || undefined, 10_000).catch(() => undefined);
   const threadCounts = [threads(server)];
   const started = Date.now();
   for (let i = 1; i <= CYCLES; i++) {
     await cycle(`soak-${i}`);
     if (i % SAMPLE_EVERY === 0) {
       await waitFor(`cycle ${i}: the module's objects freed`, () => (ours().programs.length === before.programs.length) || undefined);
+      // A module's thread can still be winding down (the OS thread outlives the worker's exit
+      // event by a moment on a loaded machine): give it that moment, no more.
+      await waitFor(`cycle ${i}: the module's thread gone`, () => threads(server).modules <= 1 || undefined, 10_000).catch(() => undefined);
       fds.push(fdCount(server));
       rss.push(rssAnonKiB(server));
       threadCounts.push(threads(server));
