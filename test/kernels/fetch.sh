@@ -44,11 +44,12 @@ for spec in 'x86_64-6.1 x86_64 ^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' \
   a=amd64; [ "$2" = aarch64 ] && a=arm64
   get "$pkg:$a"
   if [ ! -d "$dir/k-$kver" ]; then
-    # Only the kernel, its config and the modules the initramfs needs (13 of ~400 MB). tar fails
+    # Only the kernel, its config and the modules the initramfs loads (13 of ~400 MB). tar fails
     # on a pattern a kernel has nothing for (9p built in, ...): the vmlinuz check below decides.
     mkdir -p "$dir/k-$kver.part"
     dpkg-deb --fsys-tarfile "$(deb "$pkg" $a)" | tar -x -C "$dir/k-$kver.part" --wildcards './boot/vmlinuz-*' \
-      './boot/config-*' '*/9p/*' '*/netfs/*' '*/fscache/*' '*/virtio/*' '*/virtio_blk.ko*' 2>/dev/null || true
+      './boot/config-*' '*/9p/*' '*/netfs/*' '*/fscache/*' '*/virtio/*' '*/virtio_blk.ko*' '*/sch_ingress.ko*' '*/cls_bpf.ko*' \
+      2>/dev/null || true
     [ -f "$dir/k-$kver.part/boot/vmlinuz-$kver" ] || { echo "fetch: no boot/vmlinuz-$kver in $pkg" >&2; exit 1; }
     mv "$dir/k-$kver.part" "$dir/k-$kver"
   fi

@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkinitrd.sh MODDIR BUSYBOX OUT.cpio.gz
-# Debian's kernels have 9p, virtio and virtio-blk as modules: a tiny initramfs with a static
+# Debian's kernels have 9p, virtio, virtio-blk and tc's as modules: a tiny initramfs with a static
 # busybox (of the guest's architecture) and those modules of MODDIR (lib/modules/VERSION of an
 # unpacked linux-image package). Its /init mounts the 9p share "root" read-only as /, tmpfs on
 # /tmp and /run, the share "io" (read-write) on /tmp/io, "work" and "project" (read-only) on
@@ -10,8 +10,10 @@ moddir=$1 busybox=$2 out=$3
 w=$(mktemp -d); trap 'rm -rf "$w"' EXIT
 mkdir -p "$w/bin" "$w/modules" "$w/proc" "$w/sys" "$w/dev" "$w/newroot"
 cp "$busybox" "$w/bin/busybox"
+# sch_ingress and cls_bpf: tc programs on kernels without tcx (before 6.6) need the clsact qdisc
+# and the bpf classifier, which a Debian system loads on demand from /lib/modules (not here).
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_mmio virtio_blk \
-         netfs fscache 9pnet 9pnet_virtio 9p; do
+         netfs fscache 9pnet 9pnet_virtio 9p sch_ingress cls_bpf; do
   f=$(find "$moddir" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" | head -n 1)
   [ -n "$f" ] || continue          # built in (or not needed) on this kernel
   case $f in *.xz) xz -dc "$f" >"$w/modules/$m.ko";; *.zst) zstd -qdc "$f" >"$w/modules/$m.ko";; *) cp "$f" "$w/modules/";; esac
