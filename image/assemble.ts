@@ -20,6 +20,7 @@ import {
   type Descriptor,
   type ImageConfig,
   type Manifest,
+  isWasmModule,
 } from '../oci-spec/index.ts';
 import { BuildError } from './errors.ts';
 
@@ -46,8 +47,6 @@ export interface AssembledImage {
   blobs: Blob[];
 }
 
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
 function blob(mediaType: string, bytes: Uint8Array, annotations?: Record<string, string>): Blob {
   return { descriptor: { mediaType, digest: sha256(bytes), size: bytes.length, ...(annotations ? { annotations } : {}) }, bytes };
 }
@@ -60,7 +59,7 @@ export function assembleImage(input: ToolImageInput): AssembledImage {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(input.name)) {
     throw new BuildError(`tool name ${JSON.stringify(input.name)} must be letters, digits, '.', '_' or '-'`);
   }
-  if (input.wasm.length < 8 || WASM_MAGIC.some((b, i) => input.wasm[i] !== b)) {
+  if (!isWasmModule(input.wasm)) {
     throw new BuildError(`the module of ${input.name} is not a WebAssembly binary (bad magic)`);
   }
   const seen = new Set<string>();

@@ -14,9 +14,9 @@ import {
   selectManifest,
   verifyBlob,
   DigestMismatchError,
-  archFromNode,
   type Arch,
   type Descriptor,
+  hostArchOf,
 } from '../oci-spec/index.ts';
 import { silentProgress, shortDigest, type Progress } from './progress.ts';
 import { formatReference, parseReference } from './reference.ts';
@@ -91,7 +91,7 @@ async function pull(reference: string, options: TransferOptions): Promise<PullRe
   let manifestBytes = top.bytes;
   let manifestDescriptor: Descriptor;
   if (document.kind === 'index') {
-    const hostArch = options.hostArch ?? archFromNode(process.arch) ?? 'x86_64';
+    const hostArch = options.hostArch ?? hostArchOf(process.arch);
     manifestDescriptor = selectManifest(document.index, hostArch, `index of ${name}`);
     const fetched = await client.getManifest(manifestDescriptor.digest);
     verifyBlob(manifestDescriptor, fetched.bytes, `manifest ${manifestDescriptor.digest} of ${name}`);

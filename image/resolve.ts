@@ -7,7 +7,7 @@
 // the host's and refuses the rest.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { archFromNode, commandLine, selectForHost, verifyObjectArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
+import { hostArchOf, commandLine, selectForHost, verifyObjectArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
 import type { BpfObjectCandidate } from '../runtime/contract.ts';
 import { ImageNotFoundError, TargetError, notInLocalStore } from './errors.ts';
 import { ImageLayout } from './layout-tarball.ts';
@@ -45,9 +45,11 @@ export interface ResolveOptions {
 }
 
 export function hostArchitecture(): Arch {
-  const arch = archFromNode(process.arch);
-  if (!arch) throw new TargetError(`wasmbpf does not know the CPU architecture ${process.arch}`);
-  return arch;
+  try {
+    return hostArchOf(process.arch);
+  } catch (error) {
+    throw new TargetError((error as Error).message, { cause: error });
+  }
 }
 
 /** Opens an image target (reference or layout) as a LoadedImage; bare modules are not images. */

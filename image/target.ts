@@ -3,11 +3,11 @@
 // ends in .wasm or .tar, or exists as a file; a directory must be written as a path (so a tool
 // folder named like an image never shadows the image). Everything else is a reference.
 import { open, stat } from 'node:fs/promises';
+import { startsWithWasmMagic } from '../oci-spec/wasm-magic.ts';
 import { TargetError } from './errors.ts';
 
 export type Target = { kind: 'module'; path: string } | { kind: 'layout'; path: string } | { kind: 'reference'; reference: string };
 
-const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 export async function classifyTarget(target: string): Promise<Target> {
   const explicitPath = /^(\/|\.\.?\/)/.test(target) || /\.(wasm|tar)$/.test(target);
@@ -24,7 +24,7 @@ export async function classifyTarget(target: string): Promise<Target> {
   try {
     const head = Buffer.alloc(4);
     await handle.read(head, 0, 4, 0);
-    return head.equals(WASM_MAGIC) ? { kind: 'module', path: target } : { kind: 'layout', path: target };
+    return startsWithWasmMagic(head) ? { kind: 'module', path: target } : { kind: 'layout', path: target };
   } finally {
     await handle.close();
   }

@@ -59,3 +59,21 @@ export function ociArchitecture(arch: Arch): string {
 export function targetArchDefine(arch: Arch): string {
   return `__TARGET_ARCH_${TO_TARGET_ARCH[arch]}`;
 }
+
+/**
+ * The wasmbpf name of the machine this runs on, from Node's process.arch: the one place that
+ * turns it into an Arch, so no caller can silently assume x86_64 where Node runs elsewhere.
+ */
+export function hostArchOf(nodeArch: string): Arch {
+  const arch = archFromNode(nodeArch);
+  if (!arch) throw new UnsupportedArchError(nodeArch);
+  return arch;
+}
+
+export class UnsupportedArchError extends Error {
+  readonly code = 'WASMBPF_UNSUPPORTED_ARCH';
+  constructor(readonly nodeArch: string) {
+    super(`wasmbpf does not know the CPU architecture '${nodeArch}' (it knows ${ARCHES.join(', ')})`);
+    this.name = 'UnsupportedArchError';
+  }
+}

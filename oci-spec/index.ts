@@ -19,3 +19,4 @@ export * from './media-types.ts';
 export * from './select.ts';
 export type * from './types.ts';
 export * from './validate.ts';
+export * from './wasm-magic.ts';

@@ -6,7 +6,7 @@
 // The module is compiled here (module-cache.ts: once per digest and memory cap) while its worker
 // boots, or is taken warm from a WorkerPool; the compiled module is then posted to the worker.
 import fs from 'node:fs';
-import { archFromNode, type Arch } from '../oci-spec/arch.ts';
+import { hostArchOf, type Arch } from '../oci-spec/arch.ts';
 import { closeLogSink, installLibbpfLogRouter, openLogSink } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
 import { compileModule } from './module-cache.ts';
@@ -33,9 +33,11 @@ export class RuntimeError extends Error {
 }
 
 export function hostArch(): Arch {
-  const arch = archFromNode(process.arch);
-  if (!arch) throw new RuntimeError('WASMBPF_UNSUPPORTED_ARCH', `unsupported host architecture '${process.arch}'`);
-  return arch;
+  try {
+    return hostArchOf(process.arch);
+  } catch (error) {
+    throw new RuntimeError('WASMBPF_UNSUPPORTED_ARCH', (error as Error).message, { cause: error });
+  }
 }
 
 const now = () => performance.timeOrigin + performance.now();

@@ -17,7 +17,7 @@
 // -u 65534`, which would have dropped `-u` as the module's argv[0]) is refused, naming both.
 import fs from 'node:fs';
 import path from 'node:path';
-import { selectForHost, verifyObjectArch, type Arch } from '../oci-spec/index.ts';
+import { isWasmModule, selectForHost, verifyObjectArch, type Arch } from '../oci-spec/index.ts';
 import { loadImage } from '../image/load.ts';
 import type { BpfObjectCandidate } from '../runtime/contract.ts';
 import type { ContainerdApi } from './containerd-api.ts';
@@ -25,7 +25,6 @@ import { ModuleSourceError } from './errors.ts';
 import { enforceImageSignature } from './image-verification.ts';
 import type { RuntimeSpec } from './bundle.ts';
 
-const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 export interface ResolvedModule {
   wasm: Uint8Array;
@@ -146,7 +145,7 @@ function readHead(file: string): Buffer {
 }
 
 export function isWasm(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && WASM_MAGIC.equals(bytes.subarray(0, 4));
+  return isWasmModule(bytes);
 }
 
 /**

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { normalizeArch } from '../../oci-spec/arch.ts';
+import { startsWithWasmMagic } from '../../oci-spec/wasm-magic.ts';
 // The runtime itself (startModule) is imported in run(): without libbpf its import fails, and
 // there the failure is an error that names libbpf, not a stack trace.
 import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig } from '../../runtime/policy.ts';
@@ -110,7 +111,7 @@ function isWasmFile(file: string): boolean {
     const head = Buffer.alloc(4);
     fs.readSync(fd, head, 0, 4, 0);
     fs.closeSync(fd);
-    return head.equals(Buffer.from([0, 0x61, 0x73, 0x6d]));
+    return startsWithWasmMagic(head);
   } catch {
     return false;
   }
