@@ -9,7 +9,7 @@ import { EMPTY_LAYER_DIFF_ID, MEDIA_TYPE_WASM_MODULE, MEDIA_TYPE_WASMBPF_OBJECT 
 
 export { EMPTY_LAYER_DIFF_ID };
 
-export const RUNTIME_TYPE = 'io.containerd.wasmbpf.v1';
+export { RUNTIME_TYPE } from './names.ts';
 export const STREAM_PROCESSOR_ID = 'io.containerd.wasmbpf.layer.v1';
 export const ARTIFACT_LAYER_MEDIA_TYPES = [MEDIA_TYPE_WASM_MODULE, MEDIA_TYPE_WASMBPF_OBJECT] as const;
 

@@ -13,11 +13,11 @@ import path from 'node:path';
 import { TtrpcClient, isLive } from '../ttrpc/index.ts';
 import { DELEGATE_MARKER, recordedPid } from './bundle.ts';
 import { ShimError } from './errors.ts';
+import { TASK_SERVICE } from './names.ts';
 import type { ShimFlags } from './flags.ts';
 import type { Logger } from './log.ts';
 
 export const RUNC_SHIM = 'containerd-shim-runc-v2';
-const TASK_SERVICE = 'containerd.task.v2.Task';
 export { DELEGATE_MARKER } from './bundle.ts';
 
 function runShim(flags: ShimFlags, bundle: string, id: string, action: 'start' | 'delete'): Promise<{ stdout: Buffer; stderr: string }> {

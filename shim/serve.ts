@@ -11,7 +11,8 @@ import { ContainerdApi } from './containerd-api.ts';
 import { EventPublisher } from './events.ts';
 import { BundleLogs, openBundleLog } from './log.ts';
 import { RuncDelegates } from './runc-delegate.ts';
-import { TASK_SERVICE, TaskService } from './task-service.ts';
+import { RUNTIME_TYPE, TASK_SERVICE } from './names.ts';
+import { TaskService } from './task-service.ts';
 import type { MetricsEndpoint } from './metrics-endpoint.ts';
 import type { ShimFlags } from './flags.ts';
 
@@ -51,7 +52,7 @@ async function listen(flags: ShimFlags): Promise<void> {
   // The first task's bundle is only where this server was started: containerd removes it with
   // that task, and nothing here may depend on it afterwards (a node's server outlives it).
   process.chdir('/');
-  const log = logs.logger({ runtime: 'io.containerd.wasmbpf.v1', namespace: flags.namespace, pid: process.pid }, flags.debug);
+  const log = logs.logger({ runtime: RUNTIME_TYPE, namespace: flags.namespace, pid: process.pid }, flags.debug);
   const events = new EventPublisher(flags.ttrpcAddress, flags.namespace, log);
   const delegates = new RuncDelegates(flags, log);
   const pool = new WorkerPool(flags.spareWorkers);

@@ -23,7 +23,7 @@ import type { EventSink } from './events.ts';
 import type { BundleLogs, Logger } from './log.ts';
 import type { RuncDelegates } from './runc-delegate.ts';
 
-export const TASK_SERVICE = 'containerd.task.v2.Task';
+export { TASK_SERVICE } from './names.ts';
 
 export interface TaskServiceDeps {
   events: EventSink;

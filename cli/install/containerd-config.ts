@@ -24,7 +24,9 @@ import type { TomlTable, TomlValue } from 'smol-toml';
 import { STREAM_PROCESSOR_ID, streamProcessorToml } from '../../shim/containerd-config.ts';
 import { InstallError } from './errors.ts';
 
-export const RUNTIME_TYPE = 'io.containerd.wasmbpf.v1';
+import { RUNTIME_TYPE } from '../../shim/names.ts';
+
+export { RUNTIME_TYPE };
 const RUNC_RUNTIME_TYPE = 'io.containerd.runc.v2';
 export const CRI_HANDLER = 'wasmbpf';
 

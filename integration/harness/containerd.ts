@@ -16,11 +16,11 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmdirSync, mkd
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { streamProcessorToml } from '../../shim/containerd-config.ts';
+import { RUNTIME_TYPE, streamProcessorToml } from '../../shim/containerd-config.ts';
 import { shimPids } from '../shim-observe.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const WASMBPF_RUNTIME = 'io.containerd.wasmbpf.v1';
+export const WASMBPF_RUNTIME = RUNTIME_TYPE;
 
 export interface ContainerdOptions {
   /** Namespace ctr() uses. Default: a unique one per process. */
