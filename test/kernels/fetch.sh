@@ -36,7 +36,8 @@ deb() { ls "$cache/${1}_"*"_$2.deb" | sort -V | tail -n 1; }
 : >"$dir/kernels"
 for spec in 'x86_64-6.1 x86_64 ^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' \
             'x86_64-6.12 x86_64 ^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' \
-            'arm64-6.1 aarch64 ^linux-image-6\.1\.0-[0-9]+-arm64-unsigned$'; do
+            'arm64-6.1 aarch64 ^linux-image-6\.1\.0-[0-9]+-arm64-unsigned$' \
+            'arm64-6.12 aarch64 ^linux-image-6\.12\.[0-9]+\+deb12-arm64-unsigned$'; do
   set -- $spec
   pkg=$(newest "$3")
   [ -n "$pkg" ] || { echo "fetch: no package matches $3 in apt's index (apt-get update?)" >&2; exit 1; }
