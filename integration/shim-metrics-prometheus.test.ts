@@ -5,78 +5,18 @@
 // (delivered + lost = emitted, lost > 0). Prometheus finds the server through the file_sd list
 // the server writes; the list, the port and the kernel's BPF stats go when the server exits.
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
 import { shimPids, waitFor } from './shim-observe.ts';
 import { emitRecords, uniqueMarker, wbstatsImage } from './shim-fixtures/wbstats-image.ts';
+import { fetchText, freePort, sample, startPrometheus } from './prometheus-fixture.ts';
 
 const IMAGE = 'localhost/wasmbpf-test/wbstats:metrics';
 const FAST_N = 500;
 const SLOW_N = 20_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function fetchText(url: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(url);
-    return res.ok ? await res.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** One series' value from an exposition text. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
-
-interface PromResult { metric: Record<string, string>; value: [number, string] }
-
-async function startPrometheus(t: { after(fn: () => Promise<void> | void): void }, discoveryDir: string): Promise<{ query(q: string): Promise<PromResult[]> }> {
-  const dir = mkdtempSync('/tmp/wbprom-');
-  const port = await freePort();
-  writeFileSync(join(dir, 'prometheus.yml'), [
-    'global:', '  scrape_interval: 1s', '  scrape_timeout: 900ms',
-    'scrape_configs:', '  - job_name: wasmbpf', '    file_sd_configs:', `      - files: ["${discoveryDir}/*.json"]`, '        refresh_interval: 1s', '',
-  ].join('\n'));
-  const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  proc.stderr.on('data', (c: Buffer) => (log += c.toString()));
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  t.after(async () => {
-    proc.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`prometheus ready (${log})`, () => fetchText(`${base}/-/ready`), 30_000);
-  return {
-    async query(q) {
-      const body = JSON.parse((await fetchText(`${base}/api/v1/query?query=${encodeURIComponent(q)}`)) ?? '{}') as { status?: string; data?: { result: PromResult[] } };
-      assert.equal(body.status, 'success', `query ${q}`);
-      return body.data!.result;
-    },
-  };
-}
 
 test('Prometheus scrapes per-container records, losses, program runs and map memory from a shim server; all of it goes with the server', async (t) => {
   const discoveryDir = mkdtempSync('/tmp/wbmsd-');

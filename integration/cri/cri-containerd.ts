@@ -49,7 +49,8 @@ export class CriContainerd {
     return this.containerd.log();
   }
 
-  static async start(): Promise<CriContainerd> {
+  /** shimConfig: the shim's node file (Containerd.start's option), e.g. a [metrics] table. */
+  static async start(options: { shimConfig?: string } = {}): Promise<CriContainerd> {
     const dir = mkdtempSync('/tmp/wbcri-');
     const pauseRef = `localhost/wasmbpf-test/pause:${process.pid}`;
     const bridge = bridgeName('wbcri');
@@ -63,6 +64,7 @@ export class CriContainerd {
       writeFileSync(join(dir, 'cni', '10-wasmbpf-test.conflist'), cniConflist(dir, bridge));
       containerd = await Containerd.start({
         namespace: K8S_NAMESPACE,
+        ...(options.shimConfig ? { shimConfig: options.shimConfig } : {}),
         cri: {
           cniConfDir: join(dir, 'cni'),
           cniBinDir: CNI_BIN_DIR,
