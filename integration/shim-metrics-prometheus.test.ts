@@ -107,8 +107,13 @@ test('Prometheus scrapes per-container records, losses, program runs and map mem
   // its port with it.
   const [server] = shimPids(ctd.socket);
   for (const id of [fast, slow]) {
+    const cpuRunning = sample(await scrape(), 'wasmbpf_task_cpu_seconds_total', { container: id, mode: 'user' });
     await ctd.ctrOk(['task', 'kill', '-s', 'SIGINT', id]);
     await waitFor(`${id} stopped`, async () => (await ctd.ctrOk(['task', 'ls'])).split('\n').some((l) => l.startsWith(id) && l.includes('STOPPED')) || undefined);
+    // Stopped, not deleted: its last figures stay, and its CPU counter does not go back to zero.
+    const stopped = await scrape();
+    assert.ok((sample(stopped, 'wasmbpf_task_cpu_seconds_total', { container: id, mode: 'user' }) ?? -1) >= (cpuRunning ?? 0), `${id}'s cpu after its stop`);
+    assert.ok((sample(stopped, 'wasmbpf_buffer_records_delivered_total', { container: id, kind: 'perf' }) ?? 0) > 0, `${id}'s records after its stop`);
     await ctd.ctrOk(['task', 'delete', id]);
     await ctd.ctrOk(['containers', 'delete', id]);
   }

@@ -12,6 +12,7 @@ import { taskLabels } from './task-labels.ts';
 import type { TaskFigures } from './prometheus-registry.ts';
 import type { Logger } from './log.ts';
 import type { WasmTask } from './wasm-task.ts';
+import type { ModuleUsage } from '../runtime/contract.ts';
 
 export class MetricsEndpointError extends Error {
   readonly code = 'WASMBPF_METRICS_ENDPOINT';
@@ -47,12 +48,20 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
   });
 }
 
-async function figures(tasks: Iterable<WasmTask>, namespace: string): Promise<TaskFigures[]> {
-  return Promise.all([...tasks].map(async (task) => ({
-    labels: taskLabels(task.id, task.annotations, namespace),
-    usage: await task.usage(),
-    stats: task.stats(),
-  })));
+/**
+ * Every task's figures now. A task's CPU and memory read zero once its module has ended, so the
+ * last ones seen while it ran are kept until it is deleted: its cpu counter must not go back to
+ * zero (Prometheus would take that for a reset) while its other series keep their last values.
+ */
+async function figures(tasks: Iterable<WasmTask>, namespace: string, lastUsage: Map<WasmTask, ModuleUsage>): Promise<TaskFigures[]> {
+  const list = [...tasks];
+  for (const task of lastUsage.keys()) if (!list.includes(task)) lastUsage.delete(task);
+  return Promise.all(list.map(async (task) => {
+    let usage = await task.usage();
+    if (task.state === 'running') lastUsage.set(task, usage);
+    else usage = lastUsage.get(task) ?? usage;
+    return { labels: taskLabels(task.id, task.annotations, namespace), usage, stats: task.stats() };
+  }));
 }
 
 export async function startMetricsEndpoint(opts: MetricsEndpointOptions): Promise<MetricsEndpoint> {
@@ -60,12 +69,13 @@ export async function startMetricsEndpoint(opts: MetricsEndpointOptions): Promis
   const prom = await import('prom-client');
   const { TaskMetricsRegistry } = await import('./prometheus-registry.ts');
   const registry = new TaskMetricsRegistry(prom);
+  const lastUsage = new Map<WasmTask, ModuleUsage>();
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('wasmbpf shim: only GET /metrics is served here\n');
       return;
     }
-    void figures(opts.tasks(), opts.containerdNamespace).then(async (tasks) => {
+    void figures(opts.tasks(), opts.containerdNamespace, lastUsage).then(async (tasks) => {
       registry.update(tasks);
       res.writeHead(200, { 'content-type': registry.contentType }).end(await registry.metrics());
     }).catch((error: unknown) => {
