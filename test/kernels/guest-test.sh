@@ -1,11 +1,11 @@
 # Runs in the guest as root (busybox sh), from guest-init.sh. For each tool of $TOOLS (from
-# /tmp/io/env): `wasmbpf run /tmp/work/images/TOOL.tar ARGS` as a user would (bare-wasm:
-# execsnoop's bare module), then checks what upstream's tools promise: it starts (prints its
-# header), it reports real events (the script makes them happen), Ctrl-C (SIGINT) ends it with
-# status 0, and none of its eBPF programs or maps is left in the kernel (bpftool's id lists
-# before and after). One line per tool goes to
-# /tmp/io/results: TOOL pass|FAIL|n/a WHY (n/a: the kernel lacks what the tool needs, and the tool
-# says so); each tool's output is kept in /tmp/io/TOOL.log.
+# /tmp/io/env): `wasmbpf run /tmp/work/images/TOOL.tar ARGS` as a user would (the matrix's own
+# rows: bare-wasm, no-btf, pktcount-tc, see build-images.sh), then checks what upstream's tools
+# promise: it starts (prints its header), it reports real events (the script makes them
+# happen), Ctrl-C (SIGINT) ends it with status 0, and none of its eBPF programs or maps is left
+# in the kernel (bpftool's id lists before and after). One line per tool goes to
+# /tmp/io/results: TOOL pass|FAIL|n/a WHY (n/a: the kernel lacks what the tool needs, and the
+# tool says so); each tool's output is kept in /tmp/io/TOOL.log.
 . /tmp/io/env
 arch=$(uname -m)
 export WASMBPF_HOME=/tmp/wbhome
