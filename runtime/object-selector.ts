@@ -51,7 +51,10 @@ export class ObjectSelector {
         const offered = this.candidates.map((c) => c.arch);
         throw new BpfError('WASMBPF_ARCH_MISMATCH',
           `the eBPF object was built for ${embeddedArch} but this host is ${this.hostArch}` +
-          (offered.length ? ` (the image offers: ${[...new Set(offered)].join(', ')}, none matching the module's programs and maps)` : ''), ENOEXEC);
+          (offered.length
+            ? ` (the image offers: ${[...new Set(offered)].join(', ')}, none matching the module's programs and maps)`
+            // A bare module carries the build machine's object only: an image carries one per architecture.
+            : `; run the image \`wasmbpf build\` makes of this tool, which carries an eBPF object for each architecture`), ENOEXEC);
       }
       return guest;
     } catch (err) {

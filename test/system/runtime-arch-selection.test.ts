@@ -29,7 +29,7 @@ test('the fixture objects carry the architecture marker', () => {
 test('an embedded arm64 object is refused on x86_64 with both architectures named', async () => {
   const { code, out } = await runProbe(fx.probeArm64Wasm, ['exit', '0'], { hostArch: 'x86_64' });
   assert.equal(code, 10, out); // the guest's "load failed" exit
-  assert.match(out, /built for arm64 but this host is x86_64/);
+  assert.match(out, /built for arm64 but this host is x86_64; run the image `wasmbpf build` makes of this tool, which carries an eBPF object for each architecture/);
 });
 
 test('an image object for the host with the same programs and maps replaces the embedded one', async () => {
