@@ -23,6 +23,17 @@ import type { ShimFlags } from './flags.ts';
 
 const SIGKILL_STATUS = 128 + 9;
 
+/** Whether a process with this pid runs (0: none recorded; a zombie has ended). */
+function processAlive(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
   const bundle = flags.bundle || process.cwd();
   if (fs.existsSync(path.join(bundle, DELEGATE_MARKER))) {
@@ -35,9 +46,12 @@ export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
     rootfs = rootfsPath(bundle, spec);
     removeTaskCgroup(spec.linux?.cgroupsPath); // the dead server's, now empty
     // the dead server's socket file (`start` wrote its address into the bundle), unless the
-    // server is alive (this was a normal Delete, or the group's other tasks still run there)
+    // server is alive (this was a normal Delete, or the group's other tasks still run there).
+    // Alive is its process (the task's recorded pid), not only an answer on the socket: a
+    // server too busy to accept at that moment must not lose its socket to a cleanup.
     const socket = fs.readFileSync(path.join(bundle, 'address'), 'utf8').replace(/^unix:\/\//, '');
-    if (socket.startsWith('/') && !(await isServing(socket))) fs.rmSync(socket, { force: true });
+    const serverPid = recordedPid(bundle);
+    if (socket.startsWith('/') && !processAlive(serverPid) && !(await isServing(socket))) fs.rmSync(socket, { force: true });
   } catch {
     // config.json gone: the default place is all we can clean
   }
