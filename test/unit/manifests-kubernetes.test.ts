@@ -108,7 +108,7 @@ test('RuntimeClass wasmbpf names the handler `wasmbpf install` configures; the e
   const rc = find('RuntimeClass', 'wasmbpf') as K8sObject & { handler: string; overhead?: { podFixed?: Record<string, string> } };
   assert.equal(rc.handler, CRI_HANDLER);
   // The pod's shim server is charged to the pod: its fixed cost is declared, so the kubelet's pod limit covers it.
-  assert.deepEqual(rc.overhead?.podFixed, { memory: '80Mi', cpu: '10m' });
+  assert.deepEqual(rc.overhead?.podFixed, { memory: '112Mi', cpu: '10m' });
   const pod = find('Pod', 'execsnoop') as K8sObject & { spec: { runtimeClassName: string; containers: { image: string }[] } };
   assert.equal(pod.spec.runtimeClassName, 'wasmbpf');
   assert.equal(pod.spec.containers[0]?.image, 'registry.example.com/wasmbpf/execsnoop:0.1');
