@@ -23,7 +23,7 @@ import { formatTable, formatTime, median, round, type BenchReport } from './repo
 import { prepareWasmbpfCli } from './wasmbpf-cli.ts';
 import { closeModuleStart, moduleStartInServer } from './module-start.ts';
 
-const GROUPS = ['lookup', 'update', 'ring', 'perf', 'startup', 'warm-start', 'containers'];
+const GROUPS = ['lookup', 'update', 'ring', 'perf', 'startup', 'warm-start', 'stats', 'containers'];
 const root = path.resolve(import.meta.dirname, '..');
 const DOCS_CHART = path.join(root, 'docs', 'bench-chart.svg');
 /** Records the eBPF side emits per trigger syscall (bench/src/events.bpf.h says why not 1). */
@@ -51,8 +51,15 @@ type Sides = { native: Sample[]; wasmbpf: Sample[] };
 
 interface Workload {
   name: string;
+  /** The --only group it belongs to (default: its name). */
+  group?: string;
   /** Flags for `wasmbpf run` on the wasmbpf side. */
   runFlags?: string[];
+  /**
+   * Both sides are `wasmbpf run`, with these flags each: the figure is the cost of the flags
+   * (issue 16's stats on against off), not wasmbpf against native.
+   */
+  wasmbpfBothSides?: { native: string[]; wasmbpf: string[] };
   run(side: Program, p: BenchPrograms, which: 'native' | 'wasmbpf'): Promise<Sample>;
   /** One line of progress for a run. */
   progress(native: Sample, wasmbpf: Sample): string;
@@ -113,6 +120,15 @@ function workloads(mapOps: number, records: number): Workload[] {
     { name: 'warm-start', run: (side, p, which) => (which === 'native' ? runStartup(side) : moduleStartInServer(p.wasm)),
       progress: (n, w) => `native process ${formatTime(n.ns)}, module in a warm server ${formatTime(w.ns)}`,
       figures: (s) => [figure('module-start-in-server', 'ms', 1.5, 'a module started inside a running server (warm worker, module compiled before), startModule() to its tracepoint attached, vs the native binary\'s whole process start to "ready"', s, (x) => x.ns / 1e6)] },
+    // What collecting the stats costs (issue 16): `wasmbpf run --stats` (the report; the host's
+    // counters are always on) and `--kernel-stats` (the kernel's BPF run-time stats, which slow
+    // every bpf() call on the machine) against a plain `wasmbpf run` of the same guest.
+    { name: 'stats-lookup', group: 'stats', wasmbpfBothSides: { native: [], wasmbpf: ['--stats'] }, run: (side) => runMapOps(side, 'lookup', mapOps), progress: timePerOp,
+      figures: (s) => [figure('map-lookup-stats-on', 'ns/op', 1.03, `the map-lookup workload under wasmbpf run --stats against plain wasmbpf run`, s, perOp)] },
+    { name: 'stats-ring', group: 'stats', wasmbpfBothSides: { native: [], wasmbpf: ['--stats'] }, run: (side, p) => runEvents(side, 'ring', p.trigger, records, RECORDS_PER_TRIGGER), progress: events,
+      figures: (s) => [figure('ring-cpu-stats-on', 'ns/record', 1.03, `the ring-cpu-per-record workload under wasmbpf run --stats against plain wasmbpf run`, s, cpuPerRecord)] },
+    { name: 'stats-kernel-lookup', group: 'stats', wasmbpfBothSides: { native: [], wasmbpf: ['--kernel-stats'] }, run: (side) => runMapOps(side, 'lookup', mapOps), progress: timePerOp,
+      figures: (s) => [figure('map-lookup-kernel-stats-on', 'ns/op', null, `the map-lookup workload under wasmbpf run --kernel-stats (the kernel counts every program run: BPF_ENABLE_STATS) against plain wasmbpf run`, s, perOp)] },
   ];
 }
 
@@ -211,7 +227,7 @@ async function main(argv: string[]): Promise<number> {
     if (unknown.length) throw new BenchError('WASMBPF_BENCH_USAGE', `unknown workload '${unknown.join(', ')}'`);
     groups = GROUPS.filter((g) => names.includes(g));
   }
-  const selected = workloads(mapOps, records).filter((w) => groups.includes(w.name));
+  const selected = workloads(mapOps, records).filter((w) => groups.includes(w.group ?? w.name));
   const out = path.resolve(values.out ?? path.join(import.meta.dirname, 'results', 'latest.json'));
   // The committed chart shows a full run only; a quick or partial one goes beside its JSON.
   const full = !quick && groups.length === GROUPS.length;
@@ -236,12 +252,13 @@ async function main(argv: string[]): Promise<number> {
     if (programs) {
       const native: Program = { command: programs.native, args: [] };
       for (const w of selected) {
-        const wasm = cli.program(programs.wasm, w.runFlags);
+        const wasm = cli.program(programs.wasm, w.wasmbpfBothSides?.wasmbpf ?? w.runFlags);
+        const baseline = w.wasmbpfBothSides ? cli.program(programs.wasm, w.wasmbpfBothSides.native) : native;
         const samples: Sides = { native: [], wasmbpf: [] };
         for (let i = 0; i < runs; i++) {
           // Alternate which side goes first so a drift in machine load does not favour one.
           const order = i % 2 === 0 ? (['native', 'wasmbpf'] as const) : (['wasmbpf', 'native'] as const);
-          for (const side of order) samples[side].push(await withRetry(`${w.name} ${side}`, () => w.run(side === 'native' ? native : wasm, programs, side)));
+          for (const side of order) samples[side].push(await withRetry(`${w.name} ${side}`, () => w.run(side === 'native' ? baseline : wasm, programs, side)));
           const [a, b] = [samples.native.at(-1)!, samples.wasmbpf.at(-1)!];
           if (a.check !== undefined && b.check !== undefined && a.check !== b.check) {
             throw new BenchError('WASMBPF_BENCH_MISMATCH', `${w.name}: native and wasmbpf did different work (check ${a.check} vs ${b.check})`);
