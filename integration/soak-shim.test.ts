@@ -19,11 +19,19 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Status, TtrpcClient, TtrpcError } from '../ttrpc/index.ts';
 import { Task } from '../shim/protos.ts';
-import { groupOf, socketPath } from '../shim/start.ts';
 import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
 import { nativeImage } from './shim-fixtures/fixtures.ts';
 import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from './shim-fixtures/wbsoak-image.ts';
 import { fdCount, shimPids, waitFor } from './shim-observe.ts';
+
+/**
+ * The socket a server listens on, from its own command line (`-socket PATH`): the server may run
+ * the built JavaScript while this test imports the sources, and the socket's hash names the build.
+ */
+function serverSocket(pid: number): string {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  return argv[argv.indexOf('-socket') + 1]!;
+}
 
 const CYCLES = Math.max(30, Number(process.env.WASMBPF_SOAK_CYCLES ?? 100));
 const SAMPLE_EVERY = 10;
@@ -167,7 +175,7 @@ test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one s
 
   assert.deepEqual(shimPids(ctd.socket), [server], 'the same one server served every cycle');
   // The server itself has forgotten every deleted task (asked on its own socket, as containerd would).
-  const client = await TtrpcClient.connect(socketPath({ address: ctd.socket, namespace: ctd.namespace }, groupOf(POD, { 'io.kubernetes.cri.sandbox-id': POD }, 'auto')), { timeoutMs: 5000 });
+  const client = await TtrpcClient.connect(serverSocket(server), { timeoutMs: 5000 });
   try {
     for (const id of ['soak-warm', 'soak-1', `soak-${CYCLES}`]) {
       await assert.rejects(client.call('containerd.task.v2.Task', 'State', Task.StateRequest.encode({ id }), { timeoutMs: 5000 }),
