@@ -5,7 +5,7 @@ export const WASM_MAGIC: readonly number[] = [0x00, 0x61, 0x73, 0x6d];
 
 /** Whether bytes begin with the Wasm magic (and hold at least the 8-byte header). */
 export function isWasmModule(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && WASM_MAGIC.every((b, i) => bytes[i] === b);
+  return bytes.length >= 8 && startsWithWasmMagic(bytes);
 }
 
 /** Whether the first four bytes read from a file are the Wasm magic. */

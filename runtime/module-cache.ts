@@ -75,7 +75,3 @@ export function compileModule(wasm: Uint8Array, memoryLimit: number): Promise<We
   return module;
 }
 
-/** How many compiled modules are kept (for tests and the shim's debug log). */
-export function compiledModuleCount(): number {
-  return entries.size;
-}
