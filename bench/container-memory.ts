@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WASMBPF_RUNTIME } from '../integration/harness/containerd.ts';
+import { WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { WASM_IMAGE } from './container-images.ts';
 import { shimProcesses, type ContainerSession } from './container-session.ts';
 import { BenchError } from './errors.ts';

@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Containerd, removeNamespaceCgroups, unmountUnder } from '../integration/harness/containerd.ts';
+import { Containerd, removeNamespaceCgroups, unmountUnder } from '../test/helpers/containerd.ts';
 
 const RUNC_ROOT = '/run/containerd/runc';
 

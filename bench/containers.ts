@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WASMBPF_RUNTIME } from '../integration/harness/containerd.ts';
+import { WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { buildContainerPrograms } from './container-build.ts';
 import { nativeImage, wasmImage, NATIVE_IMAGE, WASM_IMAGE } from './container-images.ts';
 import { nativeMemory, shimMemory } from './container-memory.ts';

@@ -14,12 +14,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CriClient } from './cri/cri-client.ts';
-import { CriContainerd } from './cri/cri-containerd.ts';
-import { bpfIds, criLogLines, newBpfObjects, podNetns, processesUnder, until } from './cri/cri-observe.ts';
-import type { BpfIds } from './cri/cri-observe.ts';
-import { buildExample, EXAMPLE } from './cri/example-image.ts';
-import { shimPids } from './shim-observe.ts';
+import { CriClient } from '../test/helpers/cri-client.ts';
+import { CriContainerd } from '../test/helpers/cri-containerd.ts';
+import { bpfIds, criLogLines, newBpfObjects, podNetns, processesUnder, until } from '../test/helpers/cri-observe.ts';
+import type { BpfIds } from '../test/helpers/cri-observe.ts';
+import { buildExample, EXAMPLE } from '../test/helpers/cri-example-image.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
 import { parse } from 'yaml';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

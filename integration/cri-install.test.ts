@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { install, uninstall } from '../cli/install/installer.ts';
 import { installationAt } from '../cli/install/launchers.ts';
-import { unmountUnder } from './harness/containerd.ts';
+import { unmountUnder } from '../test/helpers/containerd.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CriClient } from './cri/cri-client.ts';
-import { CriContainerd } from './cri/cri-containerd.ts';
-import { until } from './cri/cri-observe.ts';
-import { shimPids } from './shim-observe.ts';
-import { emitRecords, uniqueMarker, wbstatsImage } from './shim-fixtures/wbstats-image.ts';
-import { freePort, startPrometheus } from './prometheus-fixture.ts';
+import { CriClient } from '../test/helpers/cri-client.ts';
+import { CriContainerd } from '../test/helpers/cri-containerd.ts';
+import { until } from '../test/helpers/cri-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { emitRecords, uniqueMarker, wbstatsImage } from '../test/helpers/wbstats-image.ts';
+import { freePort, startPrometheus } from '../test/helpers/prometheus.ts';
 
 const IMAGE = `localhost/wasmbpf-test/wbstats:cri-${process.pid}`;
 

@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { unmountUnder } from './harness/containerd.ts';
-import { CriClient } from './cri/cri-client.ts';
-import { bridgeName, cleanupHost, cniConflist, existingCgroupParents, K8S_NAMESPACE } from './cri/cri-containerd.ts';
-import { criLogLines, until } from './cri/cri-observe.ts';
-import { buildExample, EXAMPLE } from './cri/example-image.ts';
-import { buildPauseImage } from './cri/pause-image.ts';
+import { unmountUnder } from '../test/helpers/containerd.ts';
+import { CriClient } from '../test/helpers/cri-client.ts';
+import { bridgeName, cleanupHost, cniConflist, existingCgroupParents, K8S_NAMESPACE } from '../test/helpers/cri-containerd.ts';
+import { criLogLines, until } from '../test/helpers/cri-observe.ts';
+import { buildExample, EXAMPLE } from '../test/helpers/cri-example-image.ts';
+import { buildPauseImage } from '../test/helpers/cri-pause-image.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = join(REPO, 'cli/install/node-installer.sh');

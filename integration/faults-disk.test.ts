@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
-import { buildLimitFixtures } from '../test/fixtures/limits/build.ts';
-import { serveImage } from './faults-fixture.ts';
-import { assertStoreClean, wasmbpf } from './registry-fixture.ts';
+import { buildLimitFixtures } from '../test/helpers/limits-guest.ts';
+import { serveImage } from '../test/helpers/image-server.ts';
+import { assertStoreClean, wasmbpf } from '../test/helpers/registry.ts';
 
 function setup(t: { after(fn: () => unknown): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'wasmbpf-h4a-disk-'));

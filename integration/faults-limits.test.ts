@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { rootfsImage } from './harness/ctr-image.ts';
-import { FIXTURE_DIR } from './shim-fixtures/fixtures.ts';
-import { shimPids, waitFor } from './shim-observe.ts';
-import { buildLimitFixtures } from '../test/fixtures/limits/build.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { rootfsImage } from '../test/helpers/ctr-image.ts';
+import { FIXTURE_DIR } from '../test/helpers/shim-images.ts';
+import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { buildLimitFixtures } from '../test/helpers/limits-guest.ts';
 
 const fx = buildLimitFixtures();
 after(() => rmSync(fx.dir, { recursive: true, force: true }));

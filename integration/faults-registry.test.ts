@@ -11,9 +11,9 @@ import { test, type TestContext } from 'node:test';
 import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
 import { ImageStore } from '../image/store.ts';
-import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
-import { serveImage } from './faults-fixture.ts';
-import { assertStoreClean, wasmbpf } from './registry-fixture.ts';
+import { writeToolFiles } from '../test/helpers/image-tool-files.ts';
+import { serveImage } from '../test/helpers/image-server.ts';
+import { assertStoreClean, wasmbpf } from '../test/helpers/registry.ts';
 
 // The library reads the limit from the environment (the CLI tests pass their own).
 process.env.WASMBPF_REGISTRY_TIMEOUT = '1';

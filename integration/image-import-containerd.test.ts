@@ -15,9 +15,9 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { packTool } from '../image/build.ts';
 import { resolveRunnable } from '../image/resolve.ts';
-import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
+import { writeToolFiles } from '../test/helpers/image-tool-files.ts';
 import { streamProcessorToml } from '../shim/containerd-config.ts';
-import { wasmbpf } from './registry-fixture.ts';
+import { wasmbpf } from '../test/helpers/registry.ts';
 
 const run = promisify(execFile);
 

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
 import { pushImage } from '../image/push.ts';
-import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
-import { PASSWORD, USER, assertStoreClean, startRegistry, wasmbpf } from './registry-fixture.ts';
+import { writeToolFiles } from '../test/helpers/image-tool-files.ts';
+import { PASSWORD, USER, assertStoreClean, startRegistry, wasmbpf } from '../test/helpers/registry.ts';
 
 async function setup(t: { after: (fn: () => unknown) => void }) {
   const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-auth-'));

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { packTool } from '../image/build.ts';
 import { pullImage } from '../image/pull.ts';
 import { pushImage } from '../image/push.ts';
-import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
-import { assertStoreClean, startRegistry, wasmbpf } from './registry-fixture.ts';
+import { writeToolFiles } from '../test/helpers/image-tool-files.ts';
+import { assertStoreClean, startRegistry, wasmbpf } from '../test/helpers/registry.ts';
 
 const address = Object.values(networkInterfaces())
   .flat()

@@ -16,8 +16,8 @@ import { RegistryClient } from '../image/registry/client.ts';
 import { resolveRunnable } from '../image/resolve.ts';
 import { ImageStore } from '../image/store.ts';
 import { MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_LAYER_TAR, MEDIA_TYPE_OCI_MANIFEST, sha256 } from '../oci-spec/index.ts';
-import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
-import { startRegistry, wasmbpf } from './registry-fixture.ts';
+import { writeToolFiles } from '../test/helpers/image-tool-files.ts';
+import { startRegistry, wasmbpf } from '../test/helpers/registry.ts';
 
 const run = promisify(execFile);
 const EXAMPLE = new URL('../examples/execsnoop/', import.meta.url).pathname;

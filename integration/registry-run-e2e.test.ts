@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ImageStore } from '../image/store.ts';
-import { startRegistry, wasmbpf } from './registry-fixture.ts';
+import { startRegistry, wasmbpf } from '../test/helpers/registry.ts';
 
 const run = promisify(execFile);
 const EXAMPLE = new URL('../examples/execsnoop/', import.meta.url).pathname;

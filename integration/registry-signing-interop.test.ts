@@ -1,5 +1,5 @@
 // Interoperability of wasmbpf's signing with a second, independent implementation of cosign's
-// key and signature formats (integration/cosign-peer/cosign_peer.py: libsodium, OpenSSL, its own
+// key and signature formats (test/fixtures/cosign-peer/cosign_peer.py: libsodium, OpenSSL, its own
 // HTTP), against the real docker-registry, in both directions: keys, signatures and the
 // `sha256-<hex>.sig` attachment each side writes are read and verified by the other. (Debian
 // 12's skopeo 1.9 would be the natural peer, but it is built with sigstore disabled:
@@ -12,11 +12,11 @@ import { promisify } from 'node:util';
 import { RegistryClient } from '../image/registry/client.ts';
 import { readSignatureManifest } from '../image/signature/attachment.ts';
 import { sha256 } from '../oci-spec/index.ts';
-import { assertStoreClean, startRegistry, wasmbpf } from './registry-fixture.ts';
-import { exitingWasm, generateKey, PASSWORD, pushTool, sign, workdir } from './signing-fixtures.ts';
+import { assertStoreClean, startRegistry, wasmbpf } from '../test/helpers/registry.ts';
+import { exitingWasm, generateKey, PASSWORD, pushTool, sign, workdir } from '../test/helpers/signing.ts';
 
 const execFileAsync = promisify(execFile);
-const PEER = new URL('./cosign-peer/cosign_peer.py', import.meta.url).pathname;
+const PEER = new URL('../test/fixtures/cosign-peer/cosign_peer.py', import.meta.url).pathname;
 
 /** Runs the peer with Debian's python3 (PyNaCl and cryptography are Debian packages). */
 async function peer(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -13,8 +13,8 @@ import { readSignatureManifest } from '../image/signature/attachment.ts';
 import { readVerificationKeys, type VerificationKey } from '../image/signature/key-files.ts';
 import { ImageStore } from '../image/store.ts';
 import { ANNOTATION_COSIGN_SIGNATURE, MEDIA_TYPE_OCI_MANIFEST, sha256, signatureTag, type Manifest } from '../oci-spec/index.ts';
-import { assertStoreClean, startRegistry, wasmbpf, type Registry } from './registry-fixture.ts';
-import { exitingWasm, generateKey, pushTool, sign, workdir } from './signing-fixtures.ts';
+import { assertStoreClean, startRegistry, wasmbpf, type Registry } from '../test/helpers/registry.ts';
+import { exitingWasm, generateKey, pushTool, sign, workdir } from '../test/helpers/signing.ts';
 
 function client(registry: Registry, repository: string): RegistryClient {
   return new RegistryClient(registry.host, repository);

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { rootfsImage } from './harness/ctr-image.ts';
-import { FIXTURE_DIR, probeWasm } from './shim-fixtures/fixtures.ts';
-import { shimPids, waitFor } from './shim-observe.ts';
-import { foreignImportWasm } from '../test/fixtures/foreign-import.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { rootfsImage } from '../test/helpers/ctr-image.ts';
+import { FIXTURE_DIR, probeWasm } from '../test/helpers/shim-images.ts';
+import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { foreignImportWasm } from '../test/helpers/foreign-import.ts';
 
 async function failsAtCreate(ctd: Containerd, image: string, id: string, pattern: RegExp): Promise<void> {
   const result = await ctd.ctr(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, image, id]);

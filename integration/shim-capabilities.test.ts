@@ -8,10 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { ctrRunnable, rootfsImage } from './harness/ctr-image.ts';
-import { FIXTURE_DIR, execsnoopImage } from './shim-fixtures/fixtures.ts';
-import { bpfObjects, shimPids, waitFor } from './shim-observe.ts';
+import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { ctrRunnable, rootfsImage } from '../test/helpers/ctr-image.ts';
+import { FIXTURE_DIR, execsnoopImage } from '../test/helpers/shim-images.ts';
+import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:caps';
 const AS_USER = 'localhost/wasmbpf-test/execsnoop-uid1000:caps';

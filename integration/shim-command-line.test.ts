@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { artifactImage, rootfsImage } from './harness/ctr-image.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { artifactImage, rootfsImage } from '../test/helpers/ctr-image.ts';
 import { EMPTY_LAYER_DIFF_ID } from '../shim/containerd-config.ts';
-import { FIXTURE_DIR, probeImage, probeWasm } from './shim-fixtures/fixtures.ts';
-import { shimPids, waitFor } from './shim-observe.ts';
+import { FIXTURE_DIR, probeImage, probeWasm } from '../test/helpers/shim-images.ts';
+import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 const ARTIFACT = 'localhost/wasmbpf-test/probe-artifact:v1';
 const ROOTFS = 'localhost/wasmbpf-test/probe-rootfs:v1';

@@ -8,11 +8,11 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { groupOf, socketPath } from '../shim/start.ts';
 import { test } from 'node:test';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { artifactImage } from './harness/ctr-image.ts';
-import { FIXTURE_DIR, execsnoopImage, nativeImage, probeImage, probeWasm } from './shim-fixtures/fixtures.ts';
-import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from './shim-fixtures/wbsoak-image.ts';
-import { bpfObjects, shimPids, waitFor } from './shim-observe.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { artifactImage } from '../test/helpers/ctr-image.ts';
+import { FIXTURE_DIR, execsnoopImage, nativeImage, probeImage, probeWasm } from '../test/helpers/shim-images.ts';
+import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from '../test/helpers/wbsoak-image.ts';
+import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 const WASM = 'application/vnd.wasm.content.layer.v1+wasm';
 const OBJECT = 'application/vnd.wasmbpf.ebpf.object.v1+elf';

@@ -9,10 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { shimPids, waitFor } from './shim-observe.ts';
-import { emitRecords, uniqueMarker, wbstatsImage } from './shim-fixtures/wbstats-image.ts';
-import { fetchText, freePort, sample, startPrometheus } from './prometheus-fixture.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { emitRecords, uniqueMarker, wbstatsImage } from '../test/helpers/wbstats-image.ts';
+import { fetchText, freePort, sample, startPrometheus } from '../test/helpers/prometheus.ts';
 
 const IMAGE = 'localhost/wasmbpf-test/wbstats:metrics';
 const FAST_N = 500;

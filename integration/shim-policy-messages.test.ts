@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { execsnoopImage } from './shim-fixtures/fixtures.ts';
-import { shimPids, waitFor } from './shim-observe.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { execsnoopImage } from '../test/helpers/shim-images.ts';
+import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:policy';
 

@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { execsnoopImage, probeImage } from './shim-fixtures/fixtures.ts';
-import { bpfObjects, shimPids, waitFor } from './shim-observe.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { execsnoopImage, probeImage } from '../test/helpers/shim-images.ts';
+import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 const PROBE = 'localhost/wasmbpf-test/probe:shared';
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:shared';

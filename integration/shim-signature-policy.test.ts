@@ -13,10 +13,10 @@ import { test } from 'node:test';
 import { ContainerdApi } from '../shim/containerd-api.ts';
 import { ImageRefusedError } from '../shim/errors.ts';
 import { resolveModule } from '../shim/module-source.ts';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { shimPids, waitFor } from './shim-observe.ts';
-import { startRegistry } from './registry-fixture.ts';
-import { exitingWasm, generateKey, pushTool, sign, workdir } from './signing-fixtures.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { startRegistry } from '../test/helpers/registry.ts';
+import { exitingWasm, generateKey, pushTool, sign, workdir } from '../test/helpers/signing.ts';
 
 test('[verify] require: the shim refuses an unsigned image and a re-tagged one, accepts the signed one, and leaves images it does not name alone', async (t) => {
   const registry = await startRegistry(t);

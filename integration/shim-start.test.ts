@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { TtrpcClient } from '../ttrpc/index.ts';
 import { Task } from '../shim/protos.ts';
-import { REPO_ROOT } from './harness/containerd.ts';
-import { waitFor } from './shim-observe.ts';
+import { REPO_ROOT } from '../test/helpers/containerd.ts';
+import { waitFor } from '../test/helpers/shim-observe.ts';
 
 const SHIM = join(REPO_ROOT, 'bin', 'containerd-shim-wasmbpf-v1');
 

@@ -3,9 +3,9 @@
 // fd counts back at their baseline.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { execsnoopImage, probeImage } from './shim-fixtures/fixtures.ts';
-import { bpfObjects, fdCount, shimPids, waitFor } from './shim-observe.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { execsnoopImage, probeImage } from '../test/helpers/shim-images.ts';
+import { bpfObjects, fdCount, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 const PROBE = 'localhost/wasmbpf-test/probe:v1';
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:shim';

@@ -8,10 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { ctrRunnable } from './harness/ctr-image.ts';
-import { FIXTURE_DIR } from './shim-fixtures/fixtures.ts';
-import { shimPids, waitFor } from './shim-observe.ts';
+import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { ctrRunnable } from '../test/helpers/ctr-image.ts';
+import { FIXTURE_DIR } from '../test/helpers/shim-images.ts';
+import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 const PKTCOUNT = 'localhost/wasmbpf-test/pktcount:tc';
 const loaded = (name: string) => (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as { name?: string }[]).filter((p) => p.name === name).length;

@@ -1,5 +1,5 @@
 // The soak of issue 8: 100 create/start/kill/delete cycles on a real containerd, each running an
-// eBPF module (integration/shim-fixtures/wbsoak: it loads, attaches a tracepoint program and
+// eBPF module (test/fixtures/wbsoak: it loads, attaches a tracepoint program and
 // polls a ring buffer until stopped). One shim server serves every cycle: a pod sandbox (handed
 // to runc) keeps it alive, and each Wasm container joins the pod by its sandbox id, so the test
 // can watch the same process across cycles. Afterwards: no program, map or link of the module
@@ -19,10 +19,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Status, TtrpcClient, TtrpcError } from '../ttrpc/index.ts';
 import { Task } from '../shim/protos.ts';
-import { Containerd, WASMBPF_RUNTIME } from './harness/containerd.ts';
-import { nativeImage } from './shim-fixtures/fixtures.ts';
-import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from './shim-fixtures/wbsoak-image.ts';
-import { fdCount, shimPids, waitFor } from './shim-observe.ts';
+import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
+import { nativeImage } from '../test/helpers/shim-images.ts';
+import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from '../test/helpers/wbsoak-image.ts';
+import { fdCount, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 
 /**
  * The socket a server listens on, from its own command line (`-socket PATH`): the server may run

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { emitRecords, uniqueMarker, wbstatsWasm } from '../../integration/shim-fixtures/wbstats-image.ts';
+import { emitRecords, uniqueMarker, wbstatsWasm } from '../helpers/wbstats-image.ts';
 
 const bin = path.resolve(import.meta.dirname, '../../bin/wasmbpf');
 

@@ -2,7 +2,7 @@
 // code and lifetime; with -d (rodata set before load) only long-lived exits are reported.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { compileExample, ensureTracefs, runCommand, ToolRun } from './examples-harness.ts';
+import { compileExample, ensureTracefs, runCommand, ToolRun } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
 
 let tool: CompiledTool;

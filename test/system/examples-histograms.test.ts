@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { compileExample, ensureTracefs, runCommand, ToolRun } from './examples-harness.ts';
+import { compileExample, ensureTracefs, runCommand, ToolRun } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
 
 let runqlat: CompiledTool;

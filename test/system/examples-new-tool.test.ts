@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ensureTracefs, ROOT, runCommand, ToolRun } from './examples-harness.ts';
+import { ensureTracefs, ROOT, runCommand, ToolRun } from '../helpers/examples.ts';
 
 const WASMBPF = path.join(ROOT, 'bin/wasmbpf');
 

@@ -2,7 +2,7 @@
 // shows up with the pid and error; the -n filter (rodata) keeps other commands out.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { compileExample, ensureTracefs, runCommand, ToolRun, uniqueToken } from './examples-harness.ts';
+import { compileExample, ensureTracefs, runCommand, ToolRun, uniqueToken } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
 
 let tool: CompiledTool;

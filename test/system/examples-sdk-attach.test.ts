@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 import { scaffoldTool } from '../../sdk/toolchain/scaffold.ts';
-import { ensureTracefs, runCommand, ToolRun, uniqueToken } from './examples-harness.ts';
+import { ensureTracefs, runCommand, ToolRun, uniqueToken } from '../helpers/examples.ts';
 
 const CGROUP2 = '/sys/fs/cgroup/unified'; // this machine's cgroup v2 hierarchy (hybrid layout)
 let parent: string;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 import { scaffoldTool } from '../../sdk/toolchain/scaffold.ts';
-import { ensureTracefs, runCommand, ToolRun } from './examples-harness.ts';
+import { ensureTracefs, runCommand, ToolRun } from '../helpers/examples.ts';
 
 let parent: string;
 let tool: CompiledTool;

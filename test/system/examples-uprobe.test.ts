@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { compileExample, ROOT, runCommand, ToolRun } from './examples-harness.ts';
+import { compileExample, ROOT, runCommand, ToolRun } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
 
 let tool: CompiledTool;

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildLimitFixtures, type LimitFixtures } from '../fixtures/limits/build.ts';
+import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 
 let fx: LimitFixtures;
 before(() => {

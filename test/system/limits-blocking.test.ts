@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { buildLimitFixtures, type LimitFixtures } from '../fixtures/limits/build.ts';
+import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 import { runModule } from '../helpers/module-run.ts';
 import { REPEAT_WINDOW_MS } from '../../cli/interrupts.ts';
 

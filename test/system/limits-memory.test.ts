@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { buildLimitFixtures, type LimitFixtures } from '../fixtures/limits/build.ts';
+import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 import { runModule, runToEnd } from '../helpers/module-run.ts';
 import { capModuleMemory, parseSize, WASM_PAGE } from '../../runtime/wasm/memory-limit.ts';
 

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import type { ModuleSpec } from '../../runtime/index.ts';
 import { runToEnd } from '../helpers/module-run.ts';
 import { readObjectArch } from '../../oci-spec/ebpf-object.ts';
-import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 
 let fx: RuntimeFixtures;
 before(() => {

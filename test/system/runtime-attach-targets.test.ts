@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runModule } from '../helpers/module-run.ts';
-import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
 
 let fx: RuntimeFixtures;

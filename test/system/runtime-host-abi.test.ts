@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startModule, type ModuleSpec } from '../../runtime/index.ts';
-import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { bpfObjectsNamed, leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
 import { runModule, type ModuleRun } from '../helpers/module-run.ts';
 import { WASI_ERRNO as E } from '../../runtime/wasm/wasi-errno.ts';

@@ -13,8 +13,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
-import { CALLBACK, HOSTILE_PAGES, hostileGuestWasm, renamedProbe, type HostileGuestExports } from '../fixtures/runtime/hostile-guest.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
+import { CALLBACK, HOSTILE_PAGES, hostileGuestWasm, renamedProbe, type HostileGuestExports } from '../helpers/hostile-guest.ts';
 import { leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
 import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
 

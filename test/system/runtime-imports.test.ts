@@ -10,7 +10,7 @@ import { WASI } from 'node:wasi';
 import { after, test } from 'node:test';
 import { compileModule } from '../../runtime/module-cache.ts';
 import { HOST_IMPORTS, UnknownImportError, WASI_FUNCTIONS } from '../../runtime/wasm/provided-imports.ts';
-import { foreignImportWasm } from '../fixtures/foreign-import.ts';
+import { foreignImportWasm } from '../helpers/foreign-import.ts';
 import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');

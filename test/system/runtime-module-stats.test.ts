@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startModule } from '../../runtime/index.ts';
 import { runTimeStatsHolders } from '../../runtime/bpf/bpf-stats.ts';
-import { emitRecords, uniqueMarker, wbstatsWasm } from '../../integration/shim-fixtures/wbstats-image.ts';
+import { emitRecords, uniqueMarker, wbstatsWasm } from '../helpers/wbstats-image.ts';
 import type { ModuleStats, RunningModule } from '../../runtime/contract.ts';
 
 async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { EbpfPolicy } from '../../runtime/index.ts';
 import { runToEnd } from '../helpers/module-run.ts';
-import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
 
 let fx: RuntimeFixtures;

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
-import { buildLimitFixtures, type LimitFixtures } from '../fixtures/limits/build.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
+import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
 import { runModule } from '../helpers/module-run.ts';
 

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compileModule, WorkerPool, type ModulePhase } from '../../runtime/index.ts';
-import { buildRuntimeFixtures, type RuntimeFixtures } from '../fixtures/runtime/build.ts';
-import { buildLimitFixtures, type LimitFixtures } from '../fixtures/limits/build.ts';
+import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
+import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
 import { runModule } from '../helpers/module-run.ts';
 

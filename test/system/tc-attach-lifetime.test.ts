@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { before, test } from 'node:test';
-import { compileExample, ToolRun } from './examples-harness.ts';
+import { compileExample, ToolRun } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
 
 let pktcount: CompiledTool;

@@ -14,7 +14,7 @@ import {
   generateWasmLayouts,
   sharedStructNames,
 } from '../../sdk/btf/index.ts';
-import { CLANG, FIXTURES, clangMissing, compileBpfObject, compileWasm, nativeDump, wasmDump } from '../fixtures/btf/build.ts';
+import { CLANG, FIXTURES, clangMissing, compileBpfObject, compileWasm, nativeDump, wasmDump } from '../helpers/btf-fixtures.ts';
 
 const skip = clangMissing();
 const sharedHeader = readFileSync(join(FIXTURES, 'layouts.h'), 'utf8');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BtfFormatError, buildLayouts, parseBtf, readObjectBtf, type BtfType } from '../../sdk/btf/index.ts';
-import { clangMissing, compileBpfObject } from '../fixtures/btf/build.ts';
+import { clangMissing, compileBpfObject } from '../helpers/btf-fixtures.ts';
 
 const skip = clangMissing();
 

@@ -10,7 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { BtfDecodeError, decodeRecord, generateWasmLayouts, sharedStructNames, type DecodedRecord, type RecordLayout } from '../../sdk/btf/index.ts';
 import { readBits } from '../../sdk/btf/decode.ts';
-import { FIXTURES, clangMissing, compileBpfObject, nativeDump } from '../fixtures/btf/build.ts';
+import { FIXTURES, clangMissing, compileBpfObject, nativeDump } from '../helpers/btf-fixtures.ts';
 
 const skip = clangMissing();
 const ROOT = resolve(import.meta.dirname, '../..');

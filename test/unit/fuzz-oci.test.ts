@@ -26,7 +26,7 @@ import { BlobNotFoundError } from '../../image/errors.ts';
 import { ImageLayout } from '../../image/layout-tarball.ts';
 import { loadImage } from '../../image/load.ts';
 import { runnableFromImage } from '../../image/resolve.ts';
-import { tinyBpfObject, tinyWasm } from './image-test-fixtures.ts';
+import { tinyBpfObject, tinyWasm } from '../helpers/image-tool-files.ts';
 
 const SEED = process.env.WASMBPF_FUZZ_SEED ? Number(process.env.WASMBPF_FUZZ_SEED) : Date.now() ^ (process.pid << 8);
 const PATH = process.env.WASMBPF_FUZZ_PATH;

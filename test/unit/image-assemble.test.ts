@@ -14,7 +14,7 @@ import {
   verifyBlob,
 } from '../../oci-spec/index.ts';
 import { assembleImage, createdFromEnv } from '../../image/assemble.ts';
-import { tinyBpfObject, tinyWasm } from './image-test-fixtures.ts';
+import { tinyBpfObject, tinyWasm } from '../helpers/image-tool-files.ts';
 
 const input = () => ({
   name: 'execsnoop',

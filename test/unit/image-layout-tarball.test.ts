@@ -11,7 +11,7 @@ import { parseIndex, sha256 } from '../../oci-spec/index.ts';
 import { packTool } from '../../image/build.ts';
 import { ImageLayout, writeLayoutTarball } from '../../image/layout-tarball.ts';
 import { ImageStore } from '../../image/store.ts';
-import { writeToolFiles } from './image-test-fixtures.ts';
+import { writeToolFiles } from '../helpers/image-tool-files.ts';
 
 async function entries(path: string) {
   const out: { name: string; type: string; mtime: number; uid: number; gid: number; mode: number; body: Buffer }[] = [];

@@ -20,7 +20,7 @@ import {
 import { packTool } from '../../image/build.ts';
 import { inspectTarget } from '../../image/inspect.ts';
 import { resolveRunnable } from '../../image/resolve.ts';
-import { tinyWasm, writeToolFiles } from './image-test-fixtures.ts';
+import { tinyWasm, writeToolFiles } from '../helpers/image-tool-files.ts';
 
 async function workdir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-resolve-'));

@@ -1,5 +1,5 @@
 // A private containerd with the CRI plugin on, for the CRI tests: the shared integration harness
-// (integration/harness/containerd.ts: own root, state, sockets, this checkout's bin/ first on
+// (test/helpers/containerd.ts: own root, state, sockets, this checkout's bin/ first on
 // containerd's PATH, the stream processor for artifact images) started in namespace `k8s.io`
 // with what the CRI plugin needs on top:
 //   - a CNI bridge network (Debian's containernetworking-plugins) whose config, IPAM leases and
@@ -13,9 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Containerd } from '../harness/containerd.ts';
+import { Containerd } from './containerd.ts';
 import { CriClient } from './cri-client.ts';
-import { buildPauseImage } from './pause-image.ts';
+import { buildPauseImage } from './cri-pause-image.ts';
 
 export const CNI_BIN_DIR = '/usr/lib/cni';
 export const K8S_NAMESPACE = 'k8s.io';

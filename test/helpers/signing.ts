@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packTool } from '../image/build.ts';
-import { pushImage } from '../image/push.ts';
-import { writeToolFiles } from '../test/unit/image-test-fixtures.ts';
-import { wasmbpf } from './registry-fixture.ts';
+import { packTool } from '../../image/build.ts';
+import { pushImage } from '../../image/push.ts';
+import { writeToolFiles } from './image-tool-files.ts';
+import { wasmbpf } from './registry.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 

@@ -13,8 +13,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ImageStore } from '../image/store.ts';
-import { sha256 } from '../oci-spec/index.ts';
+import { ImageStore } from '../../image/store.ts';
+import { sha256 } from '../../oci-spec/index.ts';
 
 const run = promisify(execFile);
 
@@ -153,7 +153,7 @@ async function startTokenServer(t: TestContext, dir: string, seen: Registry['tok
 
 /** Runs bin/wasmbpf with `env` added; resolves to exit code, stdout and stderr (never rejects). */
 export async function wasmbpf(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bin = new URL('../bin/wasmbpf', import.meta.url).pathname;
+  const bin = new URL('../../bin/wasmbpf', import.meta.url).pathname;
   try {
     const { stdout, stderr } = await run(bin, args, { env: { ...process.env, WASMBPF_DEV: '1', ...env } });
     return { code: 0, stdout, stderr };

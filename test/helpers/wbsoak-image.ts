@@ -1,15 +1,15 @@
-// The soak test's image: integration/shim-fixtures/wbsoak (a tracepoint program and a ring
+// The soak test's image: test/fixtures/wbsoak (a tracepoint program and a ring
 // buffer named wbsoak_*, polled until stopped) built by `wasmbpf build` from a copy of the
 // folder (the build writes DIR/build, which must not land in the source tree).
 import { cpSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from '../harness/containerd.ts';
-import { ctrRunnable } from '../harness/ctr-image.ts';
-import { FIXTURE_DIR } from './fixtures.ts';
+import { REPO_ROOT } from './containerd.ts';
+import { ctrRunnable } from './ctr-image.ts';
+import { FIXTURE_DIR } from './shim-images.ts';
 
-const source = join(dirname(fileURLToPath(import.meta.url)), 'wbsoak');
+const source = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/wbsoak');
 
 /** The names bpftool shows for the module's objects (program names are cut at 15 bytes). */
 export const WBSOAK_PROGRAM = 'wbsoak_exec';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 
-const PROTO = fileURLToPath(new URL('./runtime-v1.proto', import.meta.url));
+const PROTO = fileURLToPath(new URL('../fixtures/cri/runtime-v1.proto', import.meta.url));
 
 type Message = Record<string, unknown>;
 

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RUNTIME_TYPE, streamProcessorToml } from '../../shim/containerd-config.ts';
-import { shimPids } from '../shim-observe.ts';
+import { shimPids } from './shim-observe.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WASMBPF_RUNTIME = RUNTIME_TYPE;

@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from '../harness/containerd.ts';
-import { ctrRunnable, rootfsImage } from '../harness/ctr-image.ts';
+import { REPO_ROOT } from './containerd.ts';
+import { ctrRunnable, rootfsImage } from './ctr-image.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/shim');
 export const FIXTURE_DIR = mkdtempSync('/tmp/wbshimfx-');
 process.on('exit', () => rmSync(FIXTURE_DIR, { recursive: true, force: true }));
 

@@ -1,15 +1,15 @@
-// The observability tests' image: integration/shim-fixtures/wbstats (getpgid(MARKER) records
+// The observability tests' image: test/fixtures/wbstats (getpgid(MARKER) records
 // through a ring and a perf buffer; "slow" drops perf records) built by `wasmbpf build` from a
 // copy of the folder (the build writes DIR/build, which must not land in the source tree).
 import { cpSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from '../harness/containerd.ts';
-import { ctrRunnable } from '../harness/ctr-image.ts';
-import { FIXTURE_DIR } from './fixtures.ts';
+import { REPO_ROOT } from './containerd.ts';
+import { ctrRunnable } from './ctr-image.ts';
+import { FIXTURE_DIR } from './shim-images.ts';
 
-const source = join(dirname(fileURLToPath(import.meta.url)), 'wbstats');
+const source = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/wbstats');
 
 let built: { image: string; wasm: string } | undefined;
 function build(name: string): { image: string; wasm: string } {

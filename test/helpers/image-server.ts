@@ -3,8 +3,8 @@
 // half its body. Enough of the distribution API for pull; not a registry to push to.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ImageStore } from '../image/store.ts';
-import { parseManifest, type Descriptor } from '../oci-spec/index.ts';
+import { ImageStore } from '../../image/store.ts';
+import { parseManifest, type Descriptor } from '../../oci-spec/index.ts';
 
 export interface ServedImage {
   /** host:port */
