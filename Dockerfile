@@ -29,6 +29,7 @@ COPY runtime ./runtime
 COPY image ./image
 COPY oci-spec ./oci-spec
 COPY sdk ./sdk
+COPY errors ./errors
 RUN npm run build && npm prune --omit=dev
 
 FROM ${DEBIAN_IMAGE} AS libbpf

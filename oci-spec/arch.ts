@@ -1,6 +1,7 @@
 // CPU architecture names. eBPF objects are architecture specific (pt_regs layout, syscall
 // wrappers); Wasm modules are not. Three vocabularies meet here: Node's process.arch, the Linux
 // kernel's (__TARGET_ARCH_*, what tool authors know) and OCI/Go's (platform.architecture).
+import { WasmbpfError } from '../errors/index.ts';
 
 /** Kernel-style names wasmbpf uses everywhere user-visible (annotations, errors, build files). */
 export const ARCHES = ['x86_64', 'arm64', 's390x', 'riscv64', 'ppc64le'] as const;
@@ -70,10 +71,9 @@ export function hostArchOf(nodeArch: string): Arch {
   return arch;
 }
 
-export class UnsupportedArchError extends Error {
+export class UnsupportedArchError extends WasmbpfError {
   readonly code = 'WASMBPF_UNSUPPORTED_ARCH';
   constructor(readonly nodeArch: string) {
     super(`wasmbpf does not know the CPU architecture '${nodeArch}' (it knows ${ARCHES.join(', ')})`);
-    this.name = 'UnsupportedArchError';
   }
 }

@@ -3,11 +3,12 @@
 // SDK in a section of its own, `.wasmbpf.arch`, holding the kernel-style name ("x86_64").
 // libbpf skips sections it does not know, so the marker costs nothing at load time.
 import { normalizeArch, type Arch } from './arch.ts';
+import { WasmbpfError } from '../errors/index.ts';
 
 export const ARCH_SECTION = '.wasmbpf.arch';
 const EM_BPF = 247;
 
-export class ElfFormatError extends Error {
+export class ElfFormatError extends WasmbpfError {
   readonly code = 'WASMBPF_ELF_FORMAT';
 }
 

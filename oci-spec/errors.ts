@@ -1,14 +1,15 @@
 // Errors of the OCI data layer. Each has a stable `code` for callers and tests to match on;
 // messages name the document and the field (e.g. "manifest: layers[1].digest: ...").
 import type { Arch } from './arch.ts';
+import { WasmbpfError } from '../errors/index.ts';
 
 /** A document (index, manifest, config, descriptor) that is not valid JSON or breaks the schema. */
-export class OciFormatError extends Error {
+export class OciFormatError extends WasmbpfError {
   readonly code = 'WASMBPF_OCI_INVALID';
 }
 
 /** A media type wasmbpf does not know how to run (or a layer type that does not belong in this image kind). */
-export class UnsupportedMediaTypeError extends Error {
+export class UnsupportedMediaTypeError extends WasmbpfError {
   readonly code = 'WASMBPF_OCI_MEDIA_TYPE';
   constructor(
     message: string,
@@ -20,7 +21,7 @@ export class UnsupportedMediaTypeError extends Error {
 }
 
 /** Content whose sha256 is not the one its descriptor (or reference) promised. */
-export class DigestMismatchError extends Error {
+export class DigestMismatchError extends WasmbpfError {
   readonly code = 'WASMBPF_DIGEST_MISMATCH';
   constructor(
     message: string,
@@ -33,7 +34,7 @@ export class DigestMismatchError extends Error {
 }
 
 /** Content whose length is not the size its descriptor promised (truncated or padded). */
-export class SizeMismatchError extends Error {
+export class SizeMismatchError extends WasmbpfError {
   readonly code = 'WASMBPF_SIZE_MISMATCH';
   constructor(
     message: string,
@@ -46,7 +47,7 @@ export class SizeMismatchError extends Error {
 }
 
 /** The image carries eBPF objects, but none built for the host's CPU architecture. */
-export class NoObjectForArchError extends Error {
+export class NoObjectForArchError extends WasmbpfError {
   readonly code = 'WASMBPF_NO_OBJECT_FOR_ARCH';
   constructor(
     readonly hostArch: Arch,
@@ -61,7 +62,7 @@ export class NoObjectForArchError extends Error {
 }
 
 /** An eBPF object whose .wasmbpf.arch marker disagrees with the architecture its layer claims. */
-export class ObjectArchMismatchError extends Error {
+export class ObjectArchMismatchError extends WasmbpfError {
   readonly code = 'WASMBPF_OBJECT_ARCH_MISMATCH';
   constructor(
     message: string,
@@ -74,6 +75,6 @@ export class ObjectArchMismatchError extends Error {
 }
 
 /** An index with no manifest wasmbpf can run on this host. */
-export class NoManifestForPlatformError extends Error {
+export class NoManifestForPlatformError extends WasmbpfError {
   readonly code = 'WASMBPF_NO_MANIFEST_FOR_PLATFORM';
 }

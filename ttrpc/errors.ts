@@ -1,6 +1,7 @@
 // Errors of the ttrpc layer. A TtrpcError carries a gRPC status code (what crosses the wire in
 // google.rpc.Status) besides the stable string `code` every wasmbpf error has. Handlers throw
 // TtrpcError to choose the status; anything else becomes Unknown with its message.
+import { WasmbpfError } from '../errors/index.ts';
 
 /** google.rpc.Code, the status codes ttrpc and gRPC share. */
 export const Status = {
@@ -31,41 +32,28 @@ export function statusName(code: number): string {
 }
 
 /** A call ended with a non-OK status, on either side of the connection. */
-export class TtrpcError extends Error {
+export class TtrpcError extends WasmbpfError {
   readonly code = 'WASMBPF_TTRPC_STATUS';
   readonly status: number;
 
   constructor(status: number, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'TtrpcError';
     this.status = status;
   }
 }
 
 /** The peer broke the wire format (bad frame, undecodable message). The connection is closed. */
-export class TtrpcProtocolError extends Error {
+export class TtrpcProtocolError extends WasmbpfError {
   readonly code = 'WASMBPF_TTRPC_PROTOCOL';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TtrpcProtocolError';
-  }
 }
 
 /** The connection closed (or could not open) before the call got its response. */
-export class TtrpcConnectionError extends Error {
+export class TtrpcConnectionError extends WasmbpfError {
   readonly code = 'WASMBPF_TTRPC_CONNECTION';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TtrpcConnectionError';
-  }
 }
 
 /** No response within the call's timeout. */
-export class TtrpcTimeoutError extends Error {
+export class TtrpcTimeoutError extends WasmbpfError {
   readonly code = 'WASMBPF_TTRPC_TIMEOUT';
   readonly status = Status.DeadlineExceeded;
-  constructor(message: string) {
-    super(message);
-    this.name = 'TtrpcTimeoutError';
-  }
 }

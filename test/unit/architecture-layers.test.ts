@@ -1,23 +1,25 @@
 // The layers' import rules (docs/ARCHITECTURE.md), checked on every `npm test`: imports point
-// down only, ttrpc/ and oci-spec/ stand alone, and no module imports itself in a cycle.
+// down only, ttrpc/ and oci-spec/ stand alone (they may use only errors/, which imports
+// nothing), and no module imports itself in a cycle.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const LAYERS = ['cli', 'shim', 'image', 'runtime', 'sdk', 'ttrpc', 'oci-spec'] as const;
+const LAYERS = ['cli', 'shim', 'image', 'runtime', 'sdk', 'ttrpc', 'oci-spec', 'errors'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /** Which layers each layer may import (values); type-only imports may also reach `typeOnly`. */
 const ALLOWED: Record<Layer, { values: Layer[]; typeOnly?: Layer[] }> = {
-  cli: { values: ['shim', 'image', 'runtime', 'sdk', 'oci-spec'] },
-  shim: { values: ['ttrpc', 'runtime', 'image', 'oci-spec'] },
-  image: { values: ['oci-spec', 'sdk'], typeOnly: ['runtime'] },
-  runtime: { values: ['oci-spec'] },
-  sdk: { values: ['oci-spec'] },
-  ttrpc: { values: [] },
-  'oci-spec': { values: [] },
+  cli: { values: ['shim', 'image', 'runtime', 'sdk', 'oci-spec', 'errors'] },
+  shim: { values: ['ttrpc', 'runtime', 'image', 'oci-spec', 'errors'] },
+  image: { values: ['oci-spec', 'sdk', 'errors'], typeOnly: ['runtime'] },
+  runtime: { values: ['oci-spec', 'errors'] },
+  sdk: { values: ['oci-spec', 'errors'] },
+  ttrpc: { values: ['errors'] },
+  'oci-spec': { values: ['errors'] },
+  errors: { values: [] },
 };
 
 function sources(dir: string): string[] {
