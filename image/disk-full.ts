@@ -2,8 +2,9 @@
 // where, instead of a bare "ENOSPC: no space left on device, write". The writer has already
 // removed its temp file (atomic-file.ts), so nothing partial is kept; the message says that too.
 import { dirname } from 'node:path';
+import { WasmbpfError } from '../errors/index.ts';
 
-export class NoSpaceError extends Error {
+export class NoSpaceError extends WasmbpfError {
   readonly code = 'WASMBPF_NO_SPACE';
   constructor(readonly path: string, readonly errno: 'ENOSPC' | 'EDQUOT', options?: ErrorOptions) {
     super(`no space left to write ${path} (${errno === 'EDQUOT' ? 'disk quota exceeded' : 'the disk is full'}, ${errno}); ` +

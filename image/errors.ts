@@ -1,12 +1,13 @@
 // Errors of the image layer (store, references, tarballs, builds). Registry errors live in
 // registry/errors.ts. Each has a stable `code`; messages name the image, file or blob.
+import { WasmbpfError } from '../errors/index.ts';
 
-export class InvalidReferenceError extends Error {
+export class InvalidReferenceError extends WasmbpfError {
   readonly code = 'WASMBPF_IMAGE_REFERENCE';
 }
 
 /** A reference that is not in the local store (and was not to be pulled). */
-export class ImageNotFoundError extends Error {
+export class ImageNotFoundError extends WasmbpfError {
   readonly code = 'WASMBPF_IMAGE_NOT_FOUND';
 }
 
@@ -24,31 +25,31 @@ export function notInLocalStore(err: unknown, name: string, storeRoot: string): 
 }
 
 /** A blob a document points at is not present (in the store or a tarball). */
-export class BlobNotFoundError extends Error {
+export class BlobNotFoundError extends WasmbpfError {
   readonly code = 'WASMBPF_BLOB_MISSING';
 }
 
 /** An OCI image layout (directory or tarball) that is malformed. */
-export class ImageLayoutError extends Error {
+export class ImageLayoutError extends WasmbpfError {
   readonly code = 'WASMBPF_IMAGE_LAYOUT';
 }
 
 /** A tool folder that cannot be built into an image. */
-export class BuildError extends Error {
+export class BuildError extends WasmbpfError {
   readonly code = 'WASMBPF_BUILD';
 }
 
 /** A target of `run`/`inspect` that is neither an image reference nor a readable module/tarball. */
-export class TargetError extends Error {
+export class TargetError extends WasmbpfError {
   readonly code = 'WASMBPF_TARGET';
 }
 
 /** Another wasmbpf process holds the store's lock for longer than we are willing to wait. */
-export class StoreLockError extends Error {
+export class StoreLockError extends WasmbpfError {
   readonly code = 'WASMBPF_STORE_LOCKED';
 }
 
 /** A pull or push stopped by the user (Ctrl-C); whatever was in flight was discarded. */
-export class TransferInterruptedError extends Error {
+export class TransferInterruptedError extends WasmbpfError {
   readonly code = 'WASMBPF_INTERRUPTED';
 }

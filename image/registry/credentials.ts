@@ -7,13 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { WasmbpfError } from '../../errors/index.ts';
 
 export interface Credentials {
   username: string;
   password: string;
 }
 
-export class CredentialsError extends Error {
+export class CredentialsError extends WasmbpfError {
   readonly code = 'WASMBPF_REGISTRY_CREDENTIALS';
 }
 

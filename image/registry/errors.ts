@@ -1,8 +1,9 @@
 // Errors from talking to a registry. The code says what kind of failure it was (auth, not
 // found, server error, unreachable, protocol), the message names the registry, repository and
 // object, and carries the registry's own error code and message when it sent one.
+import { WasmbpfError } from '../../errors/index.ts';
 
-export class RegistryAuthError extends Error {
+export class RegistryAuthError extends WasmbpfError {
   readonly code = 'WASMBPF_REGISTRY_AUTH';
   constructor(
     message: string,
@@ -13,12 +14,12 @@ export class RegistryAuthError extends Error {
   }
 }
 
-export class RegistryNotFoundError extends Error {
+export class RegistryNotFoundError extends WasmbpfError {
   readonly code = 'WASMBPF_REGISTRY_NOT_FOUND';
 }
 
 /** Any other non-success status (5xx, 400, 405, ...). */
-export class RegistryHttpError extends Error {
+export class RegistryHttpError extends WasmbpfError {
   readonly code = 'WASMBPF_REGISTRY_HTTP';
   constructor(
     message: string,
@@ -30,19 +31,24 @@ export class RegistryHttpError extends Error {
 }
 
 /** The registry could not be reached (refused, DNS, TLS, reset). */
-export class RegistryUnreachableError extends Error {
+export class RegistryUnreachableError extends WasmbpfError {
   readonly code = 'WASMBPF_REGISTRY_UNREACHABLE';
 }
 
 /** The registry answered something the distribution API does not allow (no Location, bad token response, ...). */
-export class RegistryProtocolError extends Error {
+export class RegistryProtocolError extends WasmbpfError {
   readonly code = 'WASMBPF_REGISTRY_PROTOCOL';
 }
 
 /** The registry went silent: no response, or no body bytes, within the timeout. */
-export class RegistryTimeoutError extends Error {
+export class RegistryTimeoutError extends WasmbpfError {
   readonly code = 'WASMBPF_REGISTRY_TIMEOUT';
   constructor(message: string, readonly timeoutMs: number) {
     super(message);
   }
+}
+
+/** WASMBPF_REGISTRY_TIMEOUT holds something that is not a duration. */
+export class RegistryTimeoutSettingError extends WasmbpfError {
+  readonly code = 'WASMBPF_BAD_TIMEOUT';
 }

@@ -4,7 +4,7 @@
 // suffix). A large layer on a slow link is fine as long as bytes keep coming; a registry that
 // accepts the connection and never answers, or stops in the middle of a body, fails with an
 // error naming the registry and the limit instead of hanging the pull (or the shim) for ever.
-import { RegistryTimeoutError } from './errors.ts';
+import { RegistryTimeoutError, RegistryTimeoutSettingError } from './errors.ts';
 
 export const REGISTRY_TIMEOUT_ENV = 'WASMBPF_REGISTRY_TIMEOUT';
 export const DEFAULT_REGISTRY_TIMEOUT_MS = 30_000;
@@ -22,7 +22,7 @@ export function registryTimeoutMs(env: NodeJS.ProcessEnv = process.env): number 
   const text = env[REGISTRY_TIMEOUT_ENV];
   if (text === undefined || text === '') return DEFAULT_REGISTRY_TIMEOUT_MS;
   const ms = parseDuration(text);
-  if (ms === undefined) throw Object.assign(new Error(`${REGISTRY_TIMEOUT_ENV}=${text} is not a duration (write e.g. 30, 30s or 500ms)`), { code: 'WASMBPF_BAD_TIMEOUT' });
+  if (ms === undefined) throw new RegistryTimeoutSettingError(`${REGISTRY_TIMEOUT_ENV}=${text} is not a duration (write e.g. 30, 30s or 500ms)`);
   return ms;
 }
 

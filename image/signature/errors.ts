@@ -1,9 +1,10 @@
 // Errors of signing and verifying images. A refused image names the image, the digest that was
 // checked and why, and the code says which of the reasons it was, so scripts and the shim's
 // caller can tell "nobody signed this" from "somebody signed something else".
+import { WasmbpfError, type SignatureRefusalCode } from '../../errors/index.ts';
 
 /** A key file that cannot be read, decrypted or used (wrong password, not a cosign key, not P-256). */
-export class SigningKeyError extends Error {
+export class SigningKeyError extends WasmbpfError {
   readonly code = 'WASMBPF_SIGNING_KEY';
 }
 
@@ -21,7 +22,7 @@ export type SignatureRefusal =
   /** The signatures could not be fetched (registry unreachable, auth, server error): fail closed. */
   | 'unavailable';
 
-const CODES: Record<SignatureRefusal, string> = {
+const CODES: Record<SignatureRefusal, SignatureRefusalCode> = {
   'no-signature': 'WASMBPF_SIGNATURE_MISSING',
   'wrong-key': 'WASMBPF_SIGNATURE_WRONG_KEY',
   'other-digest': 'WASMBPF_SIGNATURE_OTHER_DIGEST',
@@ -31,8 +32,8 @@ const CODES: Record<SignatureRefusal, string> = {
 };
 
 /** An image refused by signature verification. */
-export class ImageSignatureError extends Error {
-  readonly code: string;
+export class ImageSignatureError extends WasmbpfError {
+  readonly code: SignatureRefusalCode;
   constructor(
     /** The image as named by the user or containerd. */
     readonly image: string,
@@ -48,6 +49,6 @@ export class ImageSignatureError extends Error {
 }
 
 /** `wasmbpf sign` could not store the signature. */
-export class SigningError extends Error {
+export class SigningError extends WasmbpfError {
   readonly code = 'WASMBPF_SIGNING';
 }

@@ -8,13 +8,10 @@ import path from 'node:path';
 import { toolTemplateDir } from './assets.ts';
 import { validateBuildFile } from './build-file.ts';
 import { BuildFileError } from './errors.ts';
+import { WasmbpfError } from '../../errors/index.ts';
 
-export class ScaffoldError extends Error {
+export class ScaffoldError extends WasmbpfError {
   readonly code = 'WASMBPF_SCAFFOLD';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ScaffoldError';
-  }
 }
 
 export interface ScaffoldedTool {
