@@ -3,6 +3,7 @@
 // annotations, capped by the node's own policy; a request outside them fails with EPERM and a
 // message naming the rule. An absent list allows everything of that kind.
 import { bpfCapabilityRefusal, programCapabilityRefusal, rawSocketCapabilityRefusal, type TaskCapabilities } from './capability-ceiling.ts';
+import { WasmbpfError } from '../errors/index.ts';
 
 export interface EbpfPolicy {
   /** Program types by libbpf section prefix: tracepoint, raw_tracepoint, tp_btf, kprobe, uprobe, usdt, perf_event, xdp, tc, socket, cgroup_skb, ... */
@@ -64,7 +65,7 @@ const MAP_TYPE_NAMES: Record<number, string> = {
   28: 'inode_storage', 29: 'task_storage', 30: 'bloom_filter', 31: 'user_ringbuf', 32: 'cgrp_storage',
 };
 
-export class PolicyError extends Error {
+export class PolicyError extends WasmbpfError {
   readonly code = 'WASMBPF_POLICY';
   readonly errno = 1; // EPERM
 }
@@ -91,7 +92,7 @@ function list(value: string | undefined): string[] | undefined {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-export class PolicyConfigError extends Error {
+export class PolicyConfigError extends WasmbpfError {
   readonly code = 'WASMBPF_POLICY_CONFIG';
 }
 

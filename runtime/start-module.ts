@@ -18,6 +18,7 @@ import { StopSignal } from './wasm/stop-signal.ts';
 import { ModuleWorker, type WorkerPool } from './worker-pool.ts';
 import { WorkerStat, type ControllerMessage, type WorkerExit, type WorkerMessage } from './worker-protocol.ts';
 import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal as StopName } from './contract.ts';
+import { WasmbpfError, type OciErrorCode, type RuntimeErrorCode } from '../errors/index.ts';
 
 const SIGNAL_NUMBERS: Record<StopName, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 /** How long a kill waits for the guest to reach a host call (where it unwinds) before terminating the thread. */
@@ -26,8 +27,8 @@ const OOM_EXIT_CODE = 137;
 /** /proc's clock ticks (USER_HZ), 100 on every Linux architecture Node runs on. */
 const NS_PER_TICK = 10_000_000;
 
-export class RuntimeError extends Error {
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+export class RuntimeError extends WasmbpfError {
+  constructor(readonly code: RuntimeErrorCode | OciErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
 }

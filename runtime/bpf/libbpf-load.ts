@@ -3,11 +3,12 @@
 // dlopen stack trace. WASMBPF_LIBBPF names another file to load (a libbpf built elsewhere, or
 // a path that does not exist, which is how the tests make libbpf missing).
 import koffi, { type LibraryHandle } from 'koffi';
+import { WasmbpfError } from '../../errors/index.ts';
 
 export const LIBBPF_ENV = 'WASMBPF_LIBBPF';
 export const LIBBPF_SONAME = 'libbpf.so.1';
 
-export class LibbpfUnavailableError extends Error {
+export class LibbpfUnavailableError extends WasmbpfError {
   readonly code = 'WASMBPF_LIBBPF_MISSING';
   constructor(readonly library: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);

@@ -6,6 +6,7 @@
 // so the cached buffer, views and native base address are re-made when that has happened. The
 // hot paths (address(), copyIn()) check the cached buffer's byteLength instead of reading
 // memory.buffer, an API getter that costs more than the rest of the check.
+import { WasmbpfError } from '../../errors/index.ts';
 
 let addressOfBuffer: (b: ArrayBuffer) => bigint = () => {
   throw new Error('raw guest addresses need setAddressResolver()');
@@ -16,7 +17,7 @@ export function setAddressResolver(fn: (b: ArrayBuffer) => bigint): void {
   addressOfBuffer = fn;
 }
 
-export class GuestFault extends Error {
+export class GuestFault extends WasmbpfError {
   readonly code = 'WASMBPF_GUEST_FAULT';
 }
 

@@ -6,6 +6,7 @@
 //
 // Sizes are written like Kubernetes quantities: a byte count, or a number with Ki/Mi/Gi (powers
 // of 1024, also KiB/MiB/GiB) or k/M/G (powers of 1000).
+import { WasmbpfError } from '../../errors/index.ts';
 
 export const WASM_PAGE = 65536;
 /** Wasm32's own ceiling: 65536 pages of 64 KiB. */
@@ -19,7 +20,7 @@ export const WASM32_MAX_BYTES = 4 * 1024 ** 3;
 export const DEFAULT_MEMORY_LIMIT = 256 * 1024 ** 2;
 export const MEMORY_LIMIT_ANNOTATION = 'wasmbpf.io/memory-limit';
 
-export class MemoryLimitError extends Error {
+export class MemoryLimitError extends WasmbpfError {
   constructor(readonly code: 'WASMBPF_MEMORY_LIMIT' | 'WASMBPF_BAD_SIZE' | 'WASMBPF_BAD_MODULE', message: string) {
     super(message);
   }

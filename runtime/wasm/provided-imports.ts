@@ -4,6 +4,7 @@
 // at instantiation with V8's `Import #0 "x": module is not an object or function`.
 // wasm-bpf-host.ts's imports() and this list must agree; test/system/runtime-imports.test.ts
 // compares them.
+import { WasmbpfError } from '../../errors/index.ts';
 /** Host modules of wasm-bpf-host.ts, with their functions. */
 export const HOST_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   wasm_bpf: [
@@ -39,7 +40,7 @@ export function providedImports(): ReadonlyMap<string, ReadonlySet<string>> {
   return provided;
 }
 
-export class UnknownImportError extends Error {
+export class UnknownImportError extends WasmbpfError {
   readonly code = 'WASMBPF_UNKNOWN_IMPORT';
 }
 

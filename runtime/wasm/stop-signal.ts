@@ -1,6 +1,7 @@
 // How the controlling thread asks a running guest to stop, in shared memory the worker reads
 // between native calls: the blocking host calls (buffer poll, WASI sleep) wait on it, so a stop
 // wakes them at once, and they answer EINTR like a native tool's interrupted syscall.
+import { WasmbpfError } from '../../errors/index.ts';
 
 /**
  * The rule for blocking host calls: none waits longer than this between two looks at the stop
@@ -27,7 +28,7 @@ const KILLING = 2;
  * `deaf`: not a kill but a stop the guest showed it will not honour (it blocked again after
  * it was told EINTR); it ends with the stop's status, like a kill after the grace period.
  */
-export class GuestKilled extends Error {
+export class GuestKilled extends WasmbpfError {
   readonly code = 'WASMBPF_KILLED';
   constructor(readonly deaf = false) {
     super(deaf ? 'the module blocked in a host call again after it was told to stop (EINTR): ended now, without waiting out the grace period' : 'killed');
