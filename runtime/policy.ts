@@ -2,6 +2,7 @@
 // attach targets it may use and which map types it may create. Lists come from pod/image
 // annotations, capped by the node's own policy; a request outside them fails with EPERM and a
 // message naming the rule. An absent list allows everything of that kind.
+import { LINUX_ERRNO } from './errno.ts';
 import { bpfCapabilityRefusal, programCapabilityRefusal, rawSocketCapabilityRefusal, type TaskCapabilities } from './capability-ceiling.ts';
 import { WasmbpfError } from '../errors/index.ts';
 
@@ -67,7 +68,7 @@ const MAP_TYPE_NAMES: Record<number, string> = {
 
 export class PolicyError extends WasmbpfError {
   readonly code = 'WASMBPF_POLICY';
-  readonly errno = 1; // EPERM
+  readonly errno = LINUX_ERRNO.EPERM;
 }
 
 export function mapTypeName(type: number): string {

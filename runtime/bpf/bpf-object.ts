@@ -2,6 +2,7 @@
 // link, frees every buffer and closes the object. libbpf calls that may print run through the
 // log runner so their messages reach the module's stderr and our errors carry them.
 import fs from 'node:fs';
+import { LINUX_ERRNO } from '../errno.ts';
 import { BpfError } from './errors.ts';
 import { isNull, koffi, lastErrno, lib, libcFns, libExtra, ObjectOpenOpts, TcHook, TcOpts, UprobeOpts, type Pointer } from './libbpf.ts';
 import { btfFallback, btfHint, KERNEL_BTF, type BtfFallback } from './kernel-btf.ts';
@@ -42,7 +43,7 @@ interface Attachment {
 const SOL_SOCKET = 1;
 const SO_ATTACH_BPF = 50;
 const SO_DETACH_BPF = 27;
-const EEXIST = 17;
+const { EALREADY, EBADF, EEXIST, EINVAL, ENODEV, ENOENT } = LINUX_ERRNO;
 
 export class BpfObject {
   private obj: Pointer;
@@ -71,7 +72,7 @@ export class BpfObject {
    * kernel release, if it carries one, is what libbpf relocates against (kernel-btf.ts).
    */
   static open(bytes: Uint8Array, runLogged: LogRunner, ledger: ResourceLedger, name = 'object', kernelBtf = KERNEL_BTF): BpfObject {
-    if (bytes.length === 0) throw new BpfError('WASMBPF_BPF_OPEN', `cannot open eBPF ${name}: empty buffer`, 22);
+    if (bytes.length === 0) throw new BpfError('WASMBPF_BPF_OPEN', `cannot open eBPF ${name}: empty buffer`, EINVAL);
     const btf = btfFallback(bytes, kernelBtf);
     const { result, log } = runLogged(() => {
       const p = btf
@@ -81,7 +82,7 @@ export class BpfObject {
     });
     if (isNull(result.p)) {
       btf?.remove();
-      throw new BpfError('WASMBPF_BPF_OPEN', `cannot open eBPF ${name}`, result.errno || 22, log);
+      throw new BpfError('WASMBPF_BPF_OPEN', `cannot open eBPF ${name}`, result.errno || EINVAL, log);
     }
     const o = new BpfObject(result.p, runLogged, ledger);
     o.btf = btf;
@@ -162,12 +163,12 @@ export class BpfObject {
       if (r < 0) throw new BpfError('WASMBPF_BPF_GLOBALS', `cannot set the initial value of ${suffix} (${bytes.length} bytes)`, -r);
       return;
     }
-    throw new BpfError('WASMBPF_BPF_GLOBALS', `the object has no ${suffix} section`, 2);
+    throw new BpfError('WASMBPF_BPF_GLOBALS', `the object has no ${suffix} section`, ENOENT);
   }
 
   load(): void {
     this.assertOpen();
-    if (this.loaded) throw new BpfError('WASMBPF_BPF_LOAD', 'eBPF object is already loaded', 114 /* EALREADY */);
+    if (this.loaded) throw new BpfError('WASMBPF_BPF_LOAD', 'eBPF object is already loaded', EALREADY);
     const { result, log } = this.runLogged(() => lib.object_load(this.obj) as number);
     this.btf?.remove(); // libbpf has read it
     if (result < 0) throw new BpfError('WASMBPF_BPF_LOAD', `cannot load eBPF object (see the libbpf/verifier log)${this.btfHint}`, -result, log);
@@ -198,7 +199,7 @@ export class BpfObject {
     if (name.startsWith('.')) {
       for (const info of this.mapsByFd.values()) if (info.name.endsWith(name)) return info.fd;
     }
-    return -2; // ENOENT
+    return -ENOENT;
   }
 
   setAutoload(progName: string, on: boolean): void {
@@ -210,7 +211,7 @@ export class BpfObject {
 
   private program(name: string): Pointer {
     const prog = lib.object_find_program(this.obj, name);
-    if (isNull(prog)) throw new BpfError('WASMBPF_BPF_NO_PROGRAM', `no program named '${name}' in the eBPF object (it has: ${this.programNames().join(', ') || 'none'})`, 2);
+    if (isNull(prog)) throw new BpfError('WASMBPF_BPF_NO_PROGRAM', `no program named '${name}' in the eBPF object (it has: ${this.programNames().join(', ') || 'none'})`, ENOENT);
     return prog;
   }
 
@@ -241,7 +242,7 @@ export class BpfObject {
       try {
         return { attachment: this.attachOne(prog, progName, opts), errno: 0, error: undefined as unknown };
       } catch (error) {
-        return { attachment: undefined, errno: error instanceof BpfError ? error.errno : 22, error };
+        return { attachment: undefined, errno: error instanceof BpfError ? error.errno : EINVAL, error };
       }
     });
     if (!result.attachment) {
@@ -252,7 +253,7 @@ export class BpfObject {
   }
 
   private linkAttachment(link: Pointer, describe: string): Attachment {
-    if (isNull(link)) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach ${describe}`, lastErrno() || 22);
+    if (isNull(link)) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach ${describe}`, lastErrno() || EINVAL);
     const slot = this.ledger.add(Kind.LINK, addressOf(link));
     return {
       describe,
@@ -280,7 +281,7 @@ export class BpfObject {
         try {
           fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
         } catch (err) {
-          throw new BpfError('WASMBPF_BPF_ATTACH', `cannot open cgroup '${target}'`, (err as NodeJS.ErrnoException).errno ? -(err as NodeJS.ErrnoException).errno! : 2);
+          throw new BpfError('WASMBPF_BPF_ATTACH', `cannot open cgroup '${target}'`, (err as NodeJS.ErrnoException).errno ? -(err as NodeJS.ErrnoException).errno! : ENOENT);
         }
         try {
           return this.linkAttachment(lib.program_attach_cgroup(prog, fd), `program '${name}' to cgroup ${target}`);
@@ -290,7 +291,7 @@ export class BpfObject {
       }
       case AttachKind.UPROBE:
       case AttachKind.URETPROBE: {
-        if (!target) throw new BpfError('WASMBPF_BPF_ATTACH', `uprobe program '${name}' needs a binary path`, 22);
+        if (!target) throw new BpfError('WASMBPF_BPF_ATTACH', `uprobe program '${name}' needs a binary path`, EINVAL);
         const opts = { sz: koffi.sizeof(UprobeOpts), ref_ctr_offset: 0, bpf_cookie: 0, retprobe: o.kind === AttachKind.URETPROBE, func_name: o.func || null };
         const link = lib.program_attach_uprobe(prog, o.pid ?? -1, target, Number(o.offset ?? 0n), opts);
         return this.linkAttachment(link, `uprobe program '${name}' to ${target}:${o.func ?? ''}+${o.offset ?? 0n}`);
@@ -300,7 +301,7 @@ export class BpfObject {
         return this.linkAttachment(lib.program_attach_kprobe(prog, o.kind === AttachKind.KRETPROBE, target), `kprobe program '${name}' to ${target}`);
       case AttachKind.TRACEPOINT: {
         const [category, event] = target.split(':');
-        if (!category || !event) throw new BpfError('WASMBPF_BPF_ATTACH', `tracepoint target '${target}' is not "category:name"`, 22);
+        if (!category || !event) throw new BpfError('WASMBPF_BPF_ATTACH', `tracepoint target '${target}' is not "category:name"`, EINVAL);
         return this.linkAttachment(lib.program_attach_tracepoint(prog, category, event), `program '${name}' to tracepoint ${target}`);
       }
       case AttachKind.SOCKET: {
@@ -314,13 +315,13 @@ export class BpfObject {
         return { describe: `socket filter '${name}'`, detach: () => void libcFns.setsockopt(sock, SOL_SOCKET, SO_DETACH_BPF, value, 4) };
       }
       default:
-        throw new BpfError('WASMBPF_BPF_ATTACH', `unknown attach kind ${o.kind}`, 22);
+        throw new BpfError('WASMBPF_BPF_ATTACH', `unknown attach kind ${o.kind}`, EINVAL);
     }
   }
 
   private ifindex(name: string): number {
     const ifindex = name ? (libcFns.if_nametoindex(name) as number) : 0;
-    if (!ifindex) throw new BpfError('WASMBPF_BPF_ATTACH', `no network interface named '${name}'`, 19 /* ENODEV */);
+    if (!ifindex) throw new BpfError('WASMBPF_BPF_ATTACH', `no network interface named '${name}'`, ENODEV);
     return ifindex;
   }
 
@@ -368,7 +369,7 @@ export class BpfObject {
     let buf = this.buffers.get(mapFd);
     if (!buf) {
       const info = this.mapsByFd.get(mapFd);
-      if (!info) throw new BpfError('WASMBPF_BPF_BADF', `fd ${mapFd} is not a map of this eBPF object`, 9);
+      if (!info) throw new BpfError('WASMBPF_BPF_BADF', `fd ${mapFd} is not a map of this eBPF object`, EBADF);
       const { result } = this.runLogged(() => {
         try {
           return EventBuffer.forMapType(mapFd, info.type, this.ledger);
@@ -390,7 +391,7 @@ export class BpfObject {
    * (found by test/system/runtime-hostile-guest.test.ts). After such a close, polls fail EBADF.
    */
   poll(mapFd: number, timeoutMs: number, sink: Parameters<EventBuffer['poll']>[1]): number {
-    if (this.closeDeferred) throw new BpfError('WASMBPF_BPF_CLOSED', 'eBPF object is closed', 9);
+    if (this.closeDeferred) throw new BpfError('WASMBPF_BPF_CLOSED', 'eBPF object is closed', EBADF);
     const buffer = this.buffer(mapFd);
     this.polling++;
     try {
@@ -429,11 +430,11 @@ export class BpfObject {
   }
 
   private assertOpen(): void {
-    if (isNull(this.obj)) throw new BpfError('WASMBPF_BPF_CLOSED', 'eBPF object is closed', 9);
+    if (isNull(this.obj)) throw new BpfError('WASMBPF_BPF_CLOSED', 'eBPF object is closed', EBADF);
   }
 
   private assertLoaded(): void {
     this.assertOpen();
-    if (!this.loaded) throw new BpfError('WASMBPF_BPF_NOT_LOADED', 'eBPF object is not loaded yet', 22);
+    if (!this.loaded) throw new BpfError('WASMBPF_BPF_NOT_LOADED', 'eBPF object is not loaded yet', EINVAL);
   }
 }

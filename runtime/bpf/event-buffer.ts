@@ -1,6 +1,7 @@
 // A ring buffer or perf buffer over one map, delivering every record to a sink in order.
 // The records are read in JavaScript from the buffers' mmap'd pages (ring-reader.ts,
 // perf-reader.ts): no native call per record, only one to wait when the buffer is empty.
+import { LINUX_ERRNO } from '../errno.ts';
 import { BpfError } from './errors.ts';
 import { isNull, koffi, lastErrno, lib, PerfLostFn, PerfSampleFn, type Pointer } from './libbpf.ts';
 import { MapType } from './map-types.ts';
@@ -11,7 +12,7 @@ import { RingReader, type RecordSink } from './ring-reader.ts';
 export type { RecordSink } from './ring-reader.ts';
 
 const PERF_BUFFER_PAGES = 64;
-const EBADF = 9, EBUSY = 16;
+const { EBADF, EBUSY, EINVAL } = LINUX_ERRNO;
 
 export class EventBuffer {
   private readonly reader: RingReader | PerfReader;
@@ -49,7 +50,7 @@ export class EventBuffer {
   static forMapType(mapFd: number, type: number, ledger: ResourceLedger): EventBuffer {
     if (type === MapType.RINGBUF) return new EventBuffer(mapFd, 'ringbuf', ledger);
     if (type === MapType.PERF_EVENT_ARRAY) return new EventBuffer(mapFd, 'perf', ledger);
-    throw new BpfError('WASMBPF_BPF_BUFFER', `map fd ${mapFd} is neither a ring buffer nor a perf event array`, 22);
+    throw new BpfError('WASMBPF_BPF_BUFFER', `map fd ${mapFd} is neither a ring buffer nor a perf event array`, EINVAL);
   }
 
   /**

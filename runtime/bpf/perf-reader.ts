@@ -11,6 +11,7 @@
 // u16 size) then the body; PERF_RECORD_SAMPLE carries u32 size + raw bytes (sample_type
 // PERF_SAMPLE_RAW), PERF_RECORD_LOST u64 id + u64 lost. A record may wrap past the area's end:
 // it is copied into a scratch buffer in two parts, as libbpf does.
+import { LINUX_ERRNO } from '../errno.ts';
 import { BpfError } from './errors.ts';
 import { koffi, lastErrno, lib, libcFns, libcMem, type Pointer } from './libbpf.ts';
 import { Kind, type ResourceLedger } from './resource-ledger.ts';
@@ -18,7 +19,7 @@ import type { RecordSink } from './ring-reader.ts';
 
 const PERF_RECORD_LOST = 2, PERF_RECORD_SAMPLE = 9;
 const HEAD_INDEX = 1024 / 8, TAIL_INDEX = 1032 / 8;
-const EINTR = 4;
+const { EBADF, EINTR, ENOENT } = LINUX_ERRNO;
 const TWO32 = 4294967296;
 
 interface CpuBuffer {
@@ -66,7 +67,7 @@ export class PerfReader {
       const base: Pointer[] = [null];
       const size: number[] = [0];
       const r = lib.perf_buffer_buffer(pb, i, base, size) as number;
-      if (r === -2) continue; // ENOENT: no buffer for this slot (an offline CPU)
+      if (r === -ENOENT) continue; // no buffer for this slot (an offline CPU)
       if (r < 0) throw new BpfError('WASMBPF_BPF_BUFFER', `cannot read perf buffer ${i} of map fd ${mapFd}`, -r);
       const dataSize = Number(size[0]);
       const view = koffi.view(base[0], page + dataSize);
@@ -175,7 +176,7 @@ export class PerfReader {
 
   /** Waits up to timeoutMs for a buffer to have data (0: no wait); 0 on data or timeout, a negative errno on failure. */
   wait(timeoutMs: number): number {
-    if (this.closed) return -9;
+    if (this.closed) return -EBADF;
     const r = libcMem.epoll_wait(this.epollFd, this.events, this.buffers.length || 1, timeoutMs) as number;
     if (r < 0) return -(lastErrno() || EINTR);
     this.pending = r;

@@ -17,6 +17,7 @@
 // 32-bit Atomics.store (low word first: a producer that reads between the two sees an older, smaller
 // position, i.e. less free space, never more), which avoids a BigInt per record. Atomics give the
 // acquire/release ordering libbpf's smp_load_acquire/smp_store_release give (it matters on arm64).
+import { LINUX_ERRNO } from '../errno.ts';
 import { BpfError } from './errors.ts';
 import { koffi, lastErrno, libcFns, libcMem, mapInfoByFd, type Pointer } from './libbpf.ts';
 import { Kind, type ResourceLedger } from './resource-ledger.ts';
@@ -26,7 +27,7 @@ export type RecordSink = (src: Uint8Array, src32: Uint32Array, at: number, size:
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 const POLLIN = 1;
-const EINTR = 4;
+const { EBADF, EINTR, EINVAL, ENOMEM } = LINUX_ERRNO;
 /** Records between two stores of consumer_pos (space given back to the producer). */
 const RELEASE_EVERY = 64;
 const DISCARD = 0x40000000;
@@ -64,7 +65,7 @@ export class RingReader {
     const page = libcFns.getpagesize() as number;
     this.size = info.maxEntries;
     if (this.size <= 0 || (this.size & (this.size - 1)) !== 0) {
-      throw new BpfError('WASMBPF_BPF_BUFFER', `map fd ${mapFd} is not a ring buffer (max_entries ${this.size})`, 22);
+      throw new BpfError('WASMBPF_BPF_BUFFER', `map fd ${mapFd} is not a ring buffer (max_entries ${this.size})`, EINVAL);
     }
     this.mask = this.size - 1;
     this.consumerMap = this.map(page, PROT_READ | PROT_WRITE, 0);
@@ -91,7 +92,7 @@ export class RingReader {
     const ptr = libcMem.mmap(null, len, prot, MAP_SHARED, this.mapFd, offset);
     const addr = koffi.address(ptr);
     if (addr === 0n || addr === 0xffffffffffffffffn) {
-      throw new BpfError('WASMBPF_BPF_BUFFER', `cannot mmap ring buffer map fd ${this.mapFd}`, lastErrno() || 12);
+      throw new BpfError('WASMBPF_BPF_BUFFER', `cannot mmap ring buffer map fd ${this.mapFd}`, lastErrno() || ENOMEM);
     }
     return { ptr, len, slot: this.ledger.add(Kind.MMAP, addr, BigInt(len)) };
   }
@@ -154,7 +155,7 @@ export class RingReader {
 
   /** Waits up to timeoutMs for data (0: no wait); 0 on data or timeout, a negative errno on failure. */
   wait(timeoutMs: number): number {
-    if (this.closed) return -9;
+    if (this.closed) return -EBADF;
     const r = libcMem.poll(this.pollfd, 1, timeoutMs) as number;
     if (r < 0) return -(lastErrno() || EINTR);
     return 0;

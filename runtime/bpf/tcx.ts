@@ -4,11 +4,11 @@
 // killed shim or `wasmbpf run` (docs/shim.md, "When the server dies"). libbpf 1.1 (Debian 12)
 // has no bpf_program__attach_tcx, but its bpf_link_create passes any attach type through, with
 // the ifindex as the target.
+import { LINUX_ERRNO } from '../errno.ts';
 import { lib } from './libbpf.ts';
 
 const BPF_TCX_INGRESS = 46;
 const BPF_TCX_EGRESS = 47;
-const EINVAL = 22;
 
 /** WASMBPF_TC_ATTACH=netlink keeps the older way (for tests of it, or a kernel whose tcx misbehaves). */
 export function tcxWanted(): boolean {
@@ -21,6 +21,6 @@ export function tcxWanted(): boolean {
  */
 export function attachTcx(progFd: number, ifindex: number, ingress: boolean): number | undefined {
   const fd = lib.link_create(progFd, ifindex, ingress ? BPF_TCX_INGRESS : BPF_TCX_EGRESS, null) as number;
-  if (fd === -EINVAL) return undefined;
+  if (fd === -LINUX_ERRNO.EINVAL) return undefined;
   return fd;
 }

@@ -10,14 +10,11 @@
 //   kill can interrupt. Anything else goes to uvwasi.
 // Files are visible only under the preopens the caller gives.
 import { WASI } from 'node:wasi';
+import { WASI_ERRNO } from '../errno.ts';
 import { GuestMemory } from './guest-memory.ts';
 import { POLLIN, POLLOUT, waitForFds, type HostWaitFd } from './host-wait.ts';
 import type { StopSignal } from './stop-signal.ts';
 
-const ERRNO_SUCCESS = 0;
-const ERRNO_FAULT = 21;
-const ERRNO_INTR = 27;
-const ERRNO_INVAL = 28;
 const FILETYPE_CHARACTER_DEVICE = 2;
 const EVENTTYPE_CLOCK = 0;
 const EVENTTYPE_FD_READ = 1;
@@ -82,7 +79,7 @@ export class GuestWasi {
       fd_read: (fd, iovs, iovsLen, nreadPtr) => {
         if (fd === 0) {
           const waited = waitForFds([{ fd: this.opts.stdin, events: POLLIN }], Infinity, stop);
-          if (waited === 'interrupted') return ERRNO_INTR;
+          if (waited === 'interrupted') return WASI_ERRNO.EINTR;
         }
         return checked.fd_read!(fd, iovs, iovsLen, nreadPtr);
       },
@@ -106,21 +103,21 @@ export class GuestWasi {
       const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
       view.setUint8(0, FILETYPE_CHARACTER_DEVICE);
       view.setBigUint64(8, TTY_RIGHTS, true);
-      return ERRNO_SUCCESS;
+      return WASI_ERRNO.ESUCCESS;
     } catch {
-      return ERRNO_FAULT;
+      return WASI_ERRNO.EFAULT;
     }
   }
 
   private pollOneoff(fallback: ImportFn, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number {
-    if (nsubs === 0) return ERRNO_INVAL;
+    if (nsubs === 0) return WASI_ERRNO.EINVAL;
     let subs: Uint8Array;
     try {
       subs = this.memory!.bytes(inPtr >>> 0, nsubs * SUBSCRIPTION_SIZE);
       this.memory!.bytes(outPtr >>> 0, nsubs * EVENT_SIZE);
       this.memory!.bytes(neventsPtr >>> 0, 4);
     } catch {
-      return ERRNO_FAULT;
+      return WASI_ERRNO.EFAULT;
     }
     const view = new DataView(subs.buffer, subs.byteOffset, subs.byteLength);
     const clocks: { userdata: bigint; deadlineMs: number }[] = [];
@@ -152,10 +149,10 @@ export class GuestWasi {
     if (stdio.length > 0) {
       // Wait for the fds here, interruptibly; once one is ready uvwasi answers without blocking.
       const waited = waitForFds(stdio, first, this.opts.stop);
-      if (waited === 'interrupted') return ERRNO_INTR;
+      if (waited === 'interrupted') return WASI_ERRNO.EINTR;
       if (waited === 'ready') return fallback(inPtr, outPtr, nsubs, neventsPtr);
     } else if (!this.opts.stop.sleep(first - nowMs)) {
-      return ERRNO_INTR;
+      return WASI_ERRNO.EINTR;
     }
     const after = performance.now();
     const events = new DataView(this.memory!.bytes(outPtr >>> 0, nsubs * EVENT_SIZE).slice().buffer);
@@ -170,6 +167,6 @@ export class GuestWasi {
     }
     this.memory!.bytes(outPtr >>> 0, n * EVENT_SIZE).set(new Uint8Array(events.buffer, 0, n * EVENT_SIZE));
     this.memory!.view().setUint32(neventsPtr >>> 0, n, true);
-    return ERRNO_SUCCESS;
+    return WASI_ERRNO.ESUCCESS;
   }
 }

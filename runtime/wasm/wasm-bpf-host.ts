@@ -18,12 +18,12 @@ import { deliveredSlot, hostCallSlot, lostSlot, newStatsBuffer, StatsRecorder } 
 import { GuestFdTable, type GuestFdEntry } from './guest-fd-table.ts';
 import { GuestFault, GuestMemory, setAddressResolver, toOffset } from './guest-memory.ts';
 import { BLOCK_SLICE_MS, MAX_POLL_BLOCK_MS, type StopSignal } from './stop-signal.ts';
-import { guestErrno } from './wasi-errno.ts';
+import { guestErrno, LINUX_ERRNO } from '../errno.ts';
 
 // The guest memory's native address comes from koffi; guest-memory.ts stays free of the FFI.
 setAddressResolver((buffer) => koffi.address(buffer));
 
-const EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EFAULT = 14, EINVAL = 22, EOPNOTSUPP = 95;
+const { EPERM, ENOENT, EINTR, EBADF, EFAULT, EINVAL, ENODEV, EOPNOTSUPP } = LINUX_ERRNO;
 const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
 /** Map types whose values are fds (prog_array, perf_event_array, cgroup_array, array/hash_of_maps, sockmap, xskmap, sockhash, reuseport_sockarray). */
@@ -529,7 +529,7 @@ export class WasmBpfHost {
     let ifindex = 0;
     if (ifname) {
       ifindex = libcFns.if_nametoindex(ifname) as number;
-      if (!ifindex) throw new BpfError('WASMBPF_SOCKET', `no network interface named '${ifname}'`, 19);
+      if (!ifindex) throw new BpfError('WASMBPF_SOCKET', `no network interface named '${ifname}'`, ENODEV);
     }
     const fd = libcFns.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, ETH_P_ALL_BE) as number;
     if (fd < 0) throw new BpfError('WASMBPF_SOCKET', 'cannot open a raw socket', lastErrno() || EPERM);

@@ -10,7 +10,7 @@ import { startModule, type ModuleSpec } from '../../runtime/index.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { bpfObjectsNamed, leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
 import { runModule, type ModuleRun } from '../helpers/module-run.ts';
-import { WASI_ERRNO as E } from '../../runtime/wasm/wasi-errno.ts';
+import { WASI_ERRNO as E } from '../../runtime/errno.ts';
 import { MAX_POLL_BLOCK_MS } from '../../runtime/wasm/stop-signal.ts';
 
 let fx: RuntimeFixtures;

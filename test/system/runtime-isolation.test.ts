@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { WasmBpfHost } from '../../runtime/wasm/wasm-bpf-host.ts';
-import { WASI_ERRNO as E } from '../../runtime/wasm/wasi-errno.ts';
+import { WASI_ERRNO as E } from '../../runtime/errno.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
 import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
