@@ -24,6 +24,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/node ./scripts/node
 COPY cli ./cli
 COPY shim ./shim
+COPY container ./container
 COPY ttrpc ./ttrpc
 COPY runtime ./runtime
 COPY image ./image

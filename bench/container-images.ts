@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { packTool } from '../image/build.ts';
-import { archFromNode, ociArchitecture } from '../oci-spec/index.ts';
+import { hostArch, ociArchitecture } from '../oci-spec/index.ts';
 import type { ContainerPrograms } from './container-build.ts';
 import { BenchError } from './errors.ts';
 
@@ -24,12 +24,6 @@ export interface BenchImage {
   bytes: number;
   /** The parts of `bytes`, for the report. */
   parts: Record<string, number>;
-}
-
-function hostArch() {
-  const arch = archFromNode(process.arch);
-  if (!arch) throw new BenchError('WASMBPF_BENCH_ARCH', `no wasmbpf architecture for '${process.arch}'`);
-  return arch;
 }
 
 export async function wasmImage(p: ContainerPrograms, dir: string): Promise<BenchImage> {

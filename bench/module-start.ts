@@ -33,7 +33,8 @@ async function once(rt: Runtime, wasm: Uint8Array, out: number): Promise<number>
   await sleep(300); // the spare has loaded its code (it is ready within ~50 ms on this machine)
   let attachedAt: number | undefined;
   const t0 = performance.timeOrigin + performance.now();
-  const running = rt.startModule({ wasm, args: ['bench', 'startup'], stdout: out, stderr: out, onPhase: (phase, at) => {
+  const startModule = await rt.loadModuleRunner();
+  const running = startModule({ wasm, args: ['bench', 'startup'], stdout: out, stderr: out, onPhase: (phase, at) => {
     if (phase === 'attached') attachedAt ??= at;
   } }, pool);
   const status = await running.exited;

@@ -5,10 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SOURCE_DIRS } from '../cli/install/launchers.ts';
 import type { Program } from './measure.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const SOURCE_DIRS = ['cli', 'shim', 'runtime', 'image', 'oci-spec', 'ttrpc', 'sdk'];
 
 export type JsPath = 'dist' | 'tsx';
 

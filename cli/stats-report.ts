@@ -2,7 +2,7 @@
 // printed on stderr (stdout is the tool's own): a summary when it exits, and with an interval one
 // every so often while it runs. The figures are the runtime's (RunningModule.stats()); CPU is
 // the whole process's, which for `wasmbpf run` is the one module and its host.
-import type { ModuleStats, RunningModule } from '../runtime/contract.ts';
+import type { ModuleStats, RunningModule } from '../runtime/index.ts';
 import { UsageError } from './command.ts';
 
 const MAP_TYPE_NAMES: Record<number, string> = {

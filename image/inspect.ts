@@ -12,6 +12,7 @@ import {
   MEDIA_TYPE_WASMBPF_OBJECT,
   classifyLayers,
   commandLine,
+  hostArch,
   objectArches,
   sha256,
   type Annotations,
@@ -24,7 +25,6 @@ import { familiarName, formatReference, parseReference } from './reference.ts';
 import { RegistryClient } from './registry/client.ts';
 import { findCredentials, type Credentials } from './registry/credentials.ts';
 import { RegistrySource } from './registry/source.ts';
-import { hostArchitecture } from './resolve.ts';
 import { ImageStore } from './store.ts';
 import { classifyTarget } from './target.ts';
 
@@ -103,7 +103,7 @@ export async function inspectTarget(
   target: string,
   options: { home?: string; hostArch?: Arch; insecure?: boolean; credentials?: Partial<Credentials> } = {},
 ): Promise<ImageInfo | ModuleInfo> {
-  const hostArch = options.hostArch ?? hostArchitecture();
+  const machine = options.hostArch ?? hostArch();
   const kind = await classifyTarget(target);
   if (kind.kind === 'module') {
     const bytes = await readFile(kind.path);
@@ -118,13 +118,13 @@ export async function inspectTarget(
   if (kind.kind === 'layout') {
     const layout = await ImageLayout.open(kind.path);
     const image = layout.select();
-    return describeImage(await loadImage(layout, image.name, image.descriptor, hostArch), layout.label);
+    return describeImage(await loadImage(layout, image.name, image.descriptor, machine), layout.label);
   }
   const ref = parseReference(kind.reference);
   const name = formatReference(ref);
   const store = ImageStore.open(options.home);
   const local = await store.resolve(name);
-  if (local) return describeImage(await loadImage(store, name, local, hostArch), store.label);
+  if (local) return describeImage(await loadImage(store, name, local, machine), store.label);
   const credentials = await findCredentials(ref.registry, options.credentials);
   const client = new RegistryClient(ref.registry, ref.repository, { ...(options.insecure ? { insecure: true } : {}), ...(credentials ? { credentials } : {}) });
   const remote = new RegistrySource(client);
@@ -134,5 +134,5 @@ export async function inspectTarget(
   } catch (err) {
     throw notInLocalStore(err, familiarName(name), store.root);
   }
-  return describeImage(await loadImage(remote, name, root, hostArch), `registry ${remote.label}`);
+  return describeImage(await loadImage(remote, name, root, machine), `registry ${remote.label}`);
 }

@@ -16,7 +16,7 @@ import {
   DigestMismatchError,
   type Arch,
   type Descriptor,
-  hostArchOf,
+  hostArch,
 } from '../oci-spec/index.ts';
 import { silentProgress, shortDigest, type Progress } from './progress.ts';
 import { formatReference, parseReference } from './reference.ts';
@@ -91,8 +91,7 @@ async function pull(reference: string, options: TransferOptions): Promise<PullRe
   let manifestBytes = top.bytes;
   let manifestDescriptor: Descriptor;
   if (document.kind === 'index') {
-    const hostArch = options.hostArch ?? hostArchOf(process.arch);
-    manifestDescriptor = selectManifest(document.index, hostArch, `index of ${name}`);
+    manifestDescriptor = selectManifest(document.index, options.hostArch ?? hostArch(), `index of ${name}`);
     const fetched = await client.getManifest(manifestDescriptor.digest);
     verifyBlob(manifestDescriptor, fetched.bytes, `manifest ${manifestDescriptor.digest} of ${name}`);
     manifestBytes = fetched.bytes;

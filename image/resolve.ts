@@ -7,8 +7,8 @@
 // the host's and refuses the rest.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { hostArchOf, commandLine, selectForHost, verifyObjectArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
-import type { BpfObjectCandidate } from '../runtime/contract.ts';
+import { hostArch, commandLine, selectForHost, verifyObjectArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
+import type { BpfObjectCandidate } from '../runtime/index.ts';
 import { ImageNotFoundError, TargetError, notInLocalStore } from './errors.ts';
 import { ImageLayout } from './layout-tarball.ts';
 import { loadImage, type LoadedImage } from './load.ts';
@@ -44,24 +44,16 @@ export interface ResolveOptions {
   verifyKeys?: readonly VerificationKey[];
 }
 
-export function hostArchitecture(): Arch {
-  try {
-    return hostArchOf(process.arch);
-  } catch (error) {
-    throw new TargetError((error as Error).message, { cause: error });
-  }
-}
-
 /** Opens an image target (reference or layout) as a LoadedImage; bare modules are not images. */
 export async function openImage(target: string, options: ResolveOptions = {}): Promise<LoadedImage> {
-  const hostArch = options.hostArch ?? hostArchitecture();
+  const machine = options.hostArch ?? hostArch();
   const kind = await classifyTarget(target);
   if (kind.kind === 'module') throw new TargetError(`${target} is a bare Wasm module, not an image`);
   if (kind.kind === 'layout' && options.verifyKeys) throw unverifiable(target);
   if (kind.kind === 'layout') {
     const layout = await ImageLayout.open(kind.path);
     const image = layout.select();
-    return loadImage(layout, image.name, image.descriptor, hostArch);
+    return loadImage(layout, image.name, image.descriptor, machine);
   }
   const name = formatReference(parseReference(kind.reference));
   const store = ImageStore.open(options.home);
@@ -70,13 +62,13 @@ export async function openImage(target: string, options: ResolveOptions = {}): P
     if (options.pull === false) throw new ImageNotFoundError(`${familiarName(name)} is not in the local store (${store.root})`);
     const { pullImage } = await import('./pull.ts');
     try {
-      root = (await pullImage(name, { ...options, hostArch })).descriptor;
+      root = (await pullImage(name, { ...options, hostArch: machine })).descriptor;
     } catch (err) {
       if (options.verifyKeys) throw err; // the store was not looked at: a verified run always pulls
       throw notInLocalStore(err, familiarName(name), store.root);
     }
   }
-  return loadImage(store, name, root, hostArch);
+  return loadImage(store, name, root, machine);
 }
 
 export async function resolveRunnable(target: string, options: ResolveOptions = {}): Promise<Runnable> {
@@ -86,9 +78,9 @@ export async function resolveRunnable(target: string, options: ResolveOptions = 
     const wasm = await readFile(kind.path);
     return { name: basename(kind.path).replace(/\.wasm$/, ''), wasm, args: [basename(kind.path)], env: [], bpfObjects: [] };
   }
-  const hostArch = options.hostArch ?? hostArchitecture();
-  const image = await openImage(target, { ...options, hostArch });
-  return runnableFromImage(image, hostArch);
+  const machine = options.hostArch ?? hostArch();
+  const image = await openImage(target, { ...options, hostArch: machine });
+  return runnableFromImage(image, machine);
 }
 
 /** The Runnable of a loaded image; throws NoObjectForArchError before reading any layer. */

@@ -1,6 +1,6 @@
 // The node's signature policy ([verify] in the shim's node config) on a real containerd and a
 // real registry: images pulled into containerd with `ctr images pull`, containers created with
-// `ctr containers create`, and the shim's module resolution (shim/module-source.ts, the path
+// `ctr containers create`, and the shim's module resolution (container/module-source.ts, the path
 // every Create takes) asked for their modules with containerd's own API. A policy requiring
 // signatures refuses the unsigned image, and an image re-tagged in containerd onto a digest the
 // registry's signature does not cover, naming image, digest and reason, before anything of the
@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ContainerdApi } from '../shim/containerd-api.ts';
-import { ImageRefusedError } from '../shim/errors.ts';
-import { resolveModule } from '../shim/module-source.ts';
+import { ImageRefusedError } from '../container/errors.ts';
+import { resolveModule } from '../container/module-source.ts';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 import { startRegistry } from '../test/helpers/registry.ts';

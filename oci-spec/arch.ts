@@ -49,7 +49,7 @@ export function normalizeArch(name: string): Arch | undefined {
   return ALIASES[name.trim().toLowerCase()];
 }
 
-export function archFromNode(nodeArch: string): Arch | undefined {
+function archFromNode(nodeArch: string): Arch | undefined {
   return FROM_NODE[nodeArch];
 }
 
@@ -62,10 +62,10 @@ export function targetArchDefine(arch: Arch): string {
 }
 
 /**
- * The wasmbpf name of the machine this runs on, from Node's process.arch: the one place that
- * turns it into an Arch, so no caller can silently assume x86_64 where Node runs elsewhere.
+ * The wasmbpf name of the machine this runs on (Node's process.arch by default): the one place
+ * that turns it into an Arch, so no caller can silently assume x86_64 where Node runs elsewhere.
  */
-export function hostArchOf(nodeArch: string): Arch {
+export function hostArch(nodeArch: string = process.arch): Arch {
   const arch = archFromNode(nodeArch);
   if (!arch) throw new UnsupportedArchError(nodeArch);
   return arch;

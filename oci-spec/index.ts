@@ -18,5 +18,6 @@ export * from './errors.ts';
 export * from './media-types.ts';
 export * from './select.ts';
 export type * from './types.ts';
+export type * from './runtime-spec.ts';
 export * from './validate.ts';
 export * from './wasm-magic.ts';

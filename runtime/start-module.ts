@@ -6,7 +6,7 @@
 // The module is compiled here (module-cache.ts: once per digest and memory cap) while its worker
 // boots, or is taken warm from a WorkerPool; the compiled module is then posted to the worker.
 import fs from 'node:fs';
-import { hostArchOf, type Arch } from '../oci-spec/arch.ts';
+import { hostArch } from '../oci-spec/arch.ts';
 import { closeLogSink, installLibbpfLogRouter, openLogSink } from './bpf/libbpf-log.ts';
 import { ResourceLedger } from './bpf/resource-ledger.ts';
 import { compileModule } from './module-cache.ts';
@@ -18,7 +18,6 @@ import { StopSignal } from './wasm/stop-signal.ts';
 import { ModuleWorker, type WorkerPool } from './worker-pool.ts';
 import { WorkerStat, type ControllerMessage, type WorkerExit, type WorkerMessage } from './worker-protocol.ts';
 import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal as StopName } from './contract.ts';
-import { WasmbpfError, type OciErrorCode, type RuntimeErrorCode } from '../errors/index.ts';
 
 const SIGNAL_NUMBERS: Record<StopName, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 /** How long a kill waits for the guest to reach a host call (where it unwinds) before terminating the thread. */
@@ -26,20 +25,6 @@ const KILL_FALLBACK_MS = 1000;
 const OOM_EXIT_CODE = 137;
 /** /proc's clock ticks (USER_HZ), 100 on every Linux architecture Node runs on. */
 const NS_PER_TICK = 10_000_000;
-
-export class RuntimeError extends WasmbpfError {
-  constructor(readonly code: RuntimeErrorCode | OciErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-export function hostArch(): Arch {
-  try {
-    return hostArchOf(process.arch);
-  } catch (error) {
-    throw new RuntimeError('WASMBPF_UNSUPPORTED_ARCH', (error as Error).message, { cause: error });
-  }
-}
 
 const now = () => performance.timeOrigin + performance.now();
 

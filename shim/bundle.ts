@@ -7,21 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ShimError, invalidArgument } from './errors.ts';
+import type { RuntimeSpec } from '../oci-spec/runtime-spec.ts';
 import type { Mount } from './protos.ts';
 
 const run = promisify(execFile);
-
-/** The parts of the OCI runtime spec the shim reads. */
-export interface RuntimeSpec {
-  process?: {
-    args?: string[]; env?: string[]; cwd?: string; terminal?: boolean;
-    user?: { uid?: number; gid?: number; additionalGids?: number[] };
-    capabilities?: { bounding?: string[]; effective?: string[]; inheritable?: string[]; permitted?: string[]; ambient?: string[] };
-  };
-  root?: { path?: string };
-  annotations?: Record<string, string>;
-  linux?: { resources?: unknown; cgroupsPath?: string };
-}
 
 export const ANNOTATION_SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
 export const ANNOTATION_CONTAINER_TYPE = 'io.kubernetes.cri.container-type';

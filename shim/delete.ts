@@ -59,7 +59,7 @@ export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
   const tcJournal = path.join(bundle, TC_JOURNAL_DIR);
   if (fs.existsSync(tcJournal)) {
     try {
-      (await import('../runtime/bpf/tc-journal-cleanup.ts')).removeJournaledTcFilters(tcJournal);
+      await (await import('../runtime/index.ts')).removeJournaledTcFilters(tcJournal);
     } catch {
       // libbpf cannot be loaded: the filters stay, as they would without a journal
     }

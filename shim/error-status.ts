@@ -3,7 +3,8 @@
 // those, so the mapping matters: e.g. Kill of an exited task must be NotFound for containerd to
 // treat it as done. Errors of the layers below (ttrpc, image, runtime) keep their message.
 import { Status, TtrpcError } from '../ttrpc/index.ts';
-import { ShimError, type ShimErrorKind } from './errors.ts';
+import { ContainerError } from '../container/errors.ts';
+import type { ShimErrorKind } from './errors.ts';
 
 export const STATUS_OF_KIND: Record<ShimErrorKind, number> = {
   'invalid-argument': Status.InvalidArgument,
@@ -18,7 +19,7 @@ export const STATUS_OF_KIND: Record<ShimErrorKind, number> = {
 
 export function toTtrpcError(error: unknown): TtrpcError {
   if (error instanceof TtrpcError) return error; // e.g. relayed as is from the runc shim
-  if (error instanceof ShimError) return new TtrpcError(STATUS_OF_KIND[error.kind], error.message, { cause: error });
+  if (error instanceof ContainerError) return new TtrpcError(STATUS_OF_KIND[error.kind], error.message, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
   if (typeof code === 'string' && code.startsWith('WASMBPF_')) {

@@ -14,7 +14,7 @@
 // Read by `start` (node-config.ts's rules: unknown keys refused), which passes it to the server
 // it spawns as flags.
 import { invalidArgument } from './errors.ts';
-import { readNodeConfig } from './node-config.ts';
+import { readNodeConfig } from '../container/node-config.ts';
 
 export const DEFAULT_DISCOVERY_DIR = '/run/wasmbpf/metrics';
 

@@ -12,7 +12,7 @@ import { taskLabels } from './task-labels.ts';
 import type { TaskFigures } from './prometheus-registry.ts';
 import type { Logger } from './log.ts';
 import type { WasmTask } from './wasm-task.ts';
-import type { ModuleUsage } from '../runtime/contract.ts';
+import type { ModuleUsage } from '../runtime/index.ts';
 
 export class MetricsEndpointError extends Error {
   readonly code = 'WASMBPF_METRICS_ENDPOINT';

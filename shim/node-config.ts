@@ -15,15 +15,15 @@
 // settings), and `start` is a process start on the path of every `ctr run`: so the TOML parser
 // is loaded only when there is a file, and protobufjs's reader only when containerd sent runtime
 // options (CRI), each on first use (~5 and ~10 ms). The [policy] and [limits] tables are read at
-// Create (node-policy.ts).
+// Create (container/node-policy.ts), and the file itself by container/node-config.ts.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { readNodeConfig } from '../container/node-config.ts';
 import { invalidArgument } from './errors.ts';
 import type { Any } from './protos.ts';
 
 const require = createRequire(import.meta.url);
 const protobufReader = () => (require('protobufjs/minimal.js') as typeof import('protobufjs/minimal.js')).Reader;
-const parseToml = (text: string) => (require('smol-toml') as typeof import('smol-toml')).parse(text);
 
 /** The node's file; WASMBPF_SHIM_CONFIG in containerd's environment names another (tests, a second containerd). */
 export const DEFAULT_NODE_CONFIG = process.env.WASMBPF_SHIM_CONFIG || '/etc/wasmbpf/shim.toml';
@@ -83,15 +83,6 @@ export function decodeAny(bytes: Uint8Array): Any | undefined {
     throw invalidArgument(`the runtime options on stdin do not decode: ${(error as Error).message}`, error);
   }
   return any.type_url ? any : undefined;
-}
-
-/** The file's tables. A file that exists but cannot be read or parsed is an error, never "no settings". */
-export function readNodeConfig(file: string): Record<string, unknown> {
-  try {
-    return parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (error) {
-    throw invalidArgument(`the node's wasmbpf config ${file} cannot be read: ${(error as Error).message}`, error);
-  }
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

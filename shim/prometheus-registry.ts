@@ -5,7 +5,7 @@
 // whose metrics are on), and imports only its types.
 import type * as PromClient from 'prom-client';
 import { TASK_LABEL_NAMES, type TaskLabels } from './task-labels.ts';
-import type { ModuleStats, ModuleUsage } from '../runtime/contract.ts';
+import type { ModuleStats, ModuleUsage } from '../runtime/index.ts';
 
 /** What the registry reads from one task at a scrape. */
 export interface TaskFigures {

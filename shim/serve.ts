@@ -6,6 +6,8 @@
 // so the next container finds it warm.
 import fs from 'node:fs';
 import path from 'node:path';
+import { hostArch } from '../oci-spec/arch.ts';
+import { compileModule, loadModuleRunner, WorkerPool } from '../runtime/index.ts';
 import { TtrpcServer } from '../ttrpc/index.ts';
 import { ContainerdApi } from './containerd-api.ts';
 import { EventPublisher } from './events.ts';
@@ -45,9 +47,9 @@ export async function serve(flags: ShimFlags): Promise<void> {
 }
 
 async function listen(flags: ShimFlags): Promise<void> {
-  // Imported here, not at the top: a node without libbpf fails here with the runtime's message
-  // (naming libbpf and how to install it), which `start` passes on to containerd.
-  const { startModule, compileModule, hostArch, WorkerPool } = await import('../runtime/index.ts');
+  // libbpf is loaded here, not when this file is: a node without it fails here with the
+  // runtime's message (naming libbpf and how to install it), which `start` passes on to containerd.
+  const startModule = await loadModuleRunner();
   const logs = new BundleLogs(openBundleLog(process.cwd()));
   // The first task's bundle is only where this server was started: containerd removes it with
   // that task, and nothing here may depend on it afterwards (a node's server outlives it).

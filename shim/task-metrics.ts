@@ -11,7 +11,7 @@
 // here, with the field numbers of github.com/containerd/cgroups.
 import fs from 'node:fs';
 import protobuf from 'protobufjs';
-import type { ModuleUsage } from '../runtime/contract.ts';
+import type { ModuleUsage } from '../runtime/index.ts';
 import type { Any } from './protos.ts';
 
 const u64 = (id: number) => ({ type: 'uint64', id });

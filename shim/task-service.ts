@@ -10,12 +10,10 @@ import { toTtrpcError } from './error-status.ts';
 import { ShimError, notFound, notSupported, invalidArgument } from './errors.ts';
 import { Events, Task, timestamp, type CreateTaskRequest } from './protos.ts';
 import { ANNOTATION_CONTAINER_TYPE, PID_FILE, mountRootfs, readSpec, rootfsPath, unmount } from './bundle.ts';
-import { resolveModule } from './module-source.ts';
 import { TaskStdio } from './stdio.ts';
 import { taskMetrics } from './task-metrics.ts';
-import { readNodeLimits, readNodePolicy, taskMemoryLimit, taskPolicy } from './node-policy.ts';
+import { resolveModule, taskLimits } from '../container/index.ts';
 import { nodeConfigPath } from './node-config.ts';
-import { withSpecCapabilities } from './process-identity.ts';
 import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
@@ -41,7 +39,7 @@ export interface TaskServiceDeps {
    * cgroup, since one process cannot be in several (docs/shim.md, "Grouping").
    */
   sharedServer?: boolean;
-  /** The node config used when Create carries no runtime options naming one (node-policy.ts). */
+  /** The node config used when Create carries no runtime options naming one (container/node-policy.ts). */
   nodeConfig?: string;
   /** Called after a Shutdown that found no task left: the server then exits. */
   onIdle: () => void;
@@ -162,9 +160,8 @@ export class TaskService {
         return await delegate(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
       }
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
-      const policy = withSpecCapabilities(taskPolicy(spec.annotations, module.annotations, readNodePolicy(nodeConfig)), spec.process, nodeConfig);
       const resources = spec.linux?.resources as LinuxResources | undefined;
-      const memoryLimit = taskMemoryLimit(spec.annotations, module.annotations, readNodeLimits(nodeConfig), resources?.memory?.limit);
+      const { policy, memoryLimit } = taskLimits(spec, module.annotations, nodeConfig, resources?.memory?.limit);
       try {
         await this.#deps.compileModule(module.wasm, memoryLimit);
       } catch (error) {

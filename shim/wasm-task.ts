@@ -5,16 +5,15 @@
 // Locking: every field is touched only from the event loop (no await between a state check and
 // the move it guards), so the state machine is the only guard needed.
 import path from 'node:path';
-import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/contract.ts';
 import type { Arch } from '../oci-spec/arch.ts';
-import type { EbpfPolicy } from '../runtime/index.ts';
+import type { EbpfPolicy, ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/index.ts';
+import type { ResolvedModule } from '../container/index.ts';
 import { Events, TaskStatus, timestamp, type Timestamp } from './protos.ts';
 import { ShimError, invalidArgument, notFound } from './errors.ts';
 import { TC_JOURNAL_DIR } from './bundle.ts';
 import { TaskStateMachine, type TaskState } from './task-state.ts';
 import type { EventSink } from './events.ts';
 import type { Logger } from './log.ts';
-import type { ResolvedModule } from './module-source.ts';
 import type { TaskStdio, StdioPaths } from './stdio.ts';
 
 export type StartModule = (spec: ModuleSpec) => RunningModule;

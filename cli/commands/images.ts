@@ -1,5 +1,6 @@
 // `wasmbpf images`: the images in the local store.
 import { parseArgs } from 'node:util';
+import { hostArch } from '../../oci-spec/arch.ts';
 import type { Command } from '../command.ts';
 
 const HELP = `Usage: wasmbpf images [--json]
@@ -20,15 +21,14 @@ const command: Command = {
     const { ImageStore } = await import('../../image/store.ts');
     const { loadImage } = await import('../../image/load.ts');
     const { describeImage } = await import('../../image/inspect.ts');
-    const { hostArchitecture } = await import('../../image/resolve.ts');
     const { familiarName } = await import('../../image/reference.ts');
     const { formatTable, humanSize, shortHex } = await import('../../image/format.ts');
     const store = ImageStore.open();
-    const hostArch = hostArchitecture();
+    const machine = hostArch();
     const rows = [];
     for (const image of await store.list()) {
       try {
-        rows.push(describeImage(await loadImage(store, image.name, image.descriptor, hostArch), store.label));
+        rows.push(describeImage(await loadImage(store, image.name, image.descriptor, machine), store.label));
       } catch (err) {
         // One damaged entry must not hide the others; say what is wrong with it.
         process.stderr.write(`wasmbpf images: ${familiarName(image.name)}: ${(err as Error).message}\n`);

@@ -8,9 +8,10 @@ import { normalizeArch } from '../../oci-spec/arch.ts';
 import { startsWithWasmMagic } from '../../oci-spec/wasm-magic.ts';
 // The runtime itself (startModule) is imported in run(): without libbpf its import fails, and
 // there the failure is an error that names libbpf, not a stack trace.
-import { capPolicy, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig } from '../../runtime/policy.ts';
-import { DEFAULT_MEMORY_LIMIT, MemoryLimitError, narrowest, parseSize } from '../../runtime/wasm/memory-limit.ts';
-import type { BpfObjectCandidate, EbpfPolicy, ModulePhase, ModuleSpec } from '../../runtime/index.ts';
+import {
+  capPolicy, DEFAULT_MEMORY_LIMIT, MemoryLimitError, narrowest, parseSize, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig,
+  type BpfObjectCandidate, type EbpfPolicy, type ModulePhase, type ModuleSpec,
+} from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { interruptHandler } from '../interrupts.ts';
 import { parseStatsInterval, startStatsReport } from '../stats-report.ts';
@@ -216,10 +217,10 @@ const command: Command = {
     const trace = phaseTracer(values.debug ?? false);
     trace.mark('imports (node started, the CLI and this command loaded)', loadedAt);
     // The module's worker boots (~50 ms: an isolate, koffi, the libbpf declarations) while this
-    // thread loads the runtime and reads the image. worker-pool.ts loads no FFI itself.
-    const { ModuleWorker } = await import('../../runtime/worker-pool.ts');
+    // thread loads the runtime and reads the image (importing the runtime loads no FFI).
+    const { ModuleWorker, loadModuleRunner } = await import('../../runtime/index.ts');
     const worker = new ModuleWorker();
-    const { startModule } = await import('../../runtime/index.ts');
+    const startModule = await loadModuleRunner();
     trace.mark('runtime loaded (koffi, libbpf)');
     let resolved: Resolved;
     try {

@@ -112,7 +112,7 @@ export function launchersFor(inst: Installation, opts: { withCli: boolean }): La
 }
 
 /** The TypeScript source folders of a checkout; an installed copy (the node installer's) has none. */
-const SOURCE_DIRS = ['cli', 'shim', 'ttrpc', 'runtime', 'oci-spec', 'image', 'sdk', 'errors'];
+export const SOURCE_DIRS = ['cli', 'shim', 'container', 'ttrpc', 'runtime', 'oci-spec', 'image', 'sdk', 'errors'];
 
 /**
  * In a checkout, the first source file changed since `npm run build` (which touches

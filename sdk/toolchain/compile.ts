@@ -15,7 +15,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { archFromNode, targetArchDefine, type Arch } from '../../oci-spec/arch.ts';
+import { hostArch, targetArchDefine, type Arch } from '../../oci-spec/arch.ts';
 import { readBuildFile, type BuildFile } from './build-file.ts';
 import { addArchMarker } from './arch-marker.ts';
 import { minCoreBtfSections } from './btfgen.ts';
@@ -54,7 +54,7 @@ export interface CompileOptions {
 }
 
 /** Debian's multiarch include folder of the build machine (asm/types.h for the UAPI headers). */
-const MULTIARCH: Partial<Record<Arch, string>> = {
+const MULTIARCH: Record<Arch, string> = {
   x86_64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', s390x: 's390x-linux-gnu',
   riscv64: 'riscv64-linux-gnu', ppc64le: 'powerpc64le-linux-gnu',
 };
@@ -62,13 +62,7 @@ const MULTIARCH: Partial<Record<Arch, string>> = {
 /** Architectures whose pt_regs need a definition the build machine's vmlinux.h lacks. */
 const PT_REGS_COMPAT: Partial<Record<Arch, string>> = { arm64: 'bpf-compat/arm64-pt-regs.h' };
 
-function buildArch(): Arch {
-  const arch = archFromNode(process.arch);
-  if (!arch) throw new CompileError(`cannot build on this machine: unknown architecture '${process.arch}'`);
-  return arch;
-}
-
-async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, arch: Arch, hostArch: Arch): Promise<string> {
+async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, arch: Arch, buildMachine: Arch): Promise<string> {
   const output = path.join(outDir, `${tool.name}.${arch}.bpf.o`);
   const raw = path.join(outDir, `${tool.name}.${arch}.tmp.bpf.o`);
   const linked = path.join(outDir, `${tool.name}.${arch}.linked.bpf.o`);
@@ -81,10 +75,10 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
     // where `wasmbpf build` ran. (A copy of the folder elsewhere can still differ: clang-19
     // orders a few BTF forward declarations differently depending on the paths involved.)
     '-fdebug-compilation-dir=.', `-ffile-prefix-map=${dir}=.`, `-ffile-prefix-map=${outDir}=./build`,
-    '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', `/usr/include/${MULTIARCH[hostArch] ?? 'x86_64-linux-gnu'}`,
+    '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', `/usr/include/${MULTIARCH[buildMachine]}`,
   ];
   const compat = PT_REGS_COMPAT[arch];
-  if (compat && arch !== hostArch) args.push('-include', path.join(sdkInclude(), compat));
+  if (compat && arch !== buildMachine) args.push('-include', path.join(sdkInclude(), compat));
   args.push('-c', path.join(dir, tool.bpf), '-o', raw);
   await mkdir(btfDir, { recursive: true });
   try {
@@ -139,14 +133,14 @@ export async function compileTool(dir: string, opts: CompileOptions = {}): Promi
   }
   const outDir = path.resolve(opts.outDir ?? path.join(toolDir, 'build'));
   await mkdir(outDir, { recursive: true });
-  const hostArch = buildArch();
-  const arches: Arch[] = [hostArch];
+  const buildMachine = hostArch();
+  const arches: Arch[] = [buildMachine];
   for (const a of opts.arches ?? tool.arches) if (!arches.includes(a)) arches.push(a);
 
   await ensureVmlinuxH(outDir);
   const objects: CompiledTool['objects'] = [];
   for (const arch of arches) {
-    const objectPath = await compileBpfObject(tool, toolDir, outDir, arch, hostArch);
+    const objectPath = await compileBpfObject(tool, toolDir, outDir, arch, buildMachine);
     objects.push({ arch, name: `${tool.name}.bpf.o`, path: objectPath });
   }
   const hostObject = objects[0]!.path;

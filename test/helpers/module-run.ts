@@ -2,7 +2,8 @@
 // file, so tests can wait for a line ("ready") while it runs and read everything afterwards.
 import fs from 'node:fs';
 import path from 'node:path';
-import { startModule, type ModuleSpec, type RunningModule, type WorkerPool } from '../../runtime/index.ts';
+import { startModule } from '../../runtime/start-module.ts';
+import type { ModuleSpec, RunningModule, WorkerPool } from '../../runtime/index.ts';
 
 export interface ModuleRun {
   module: RunningModule;

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startModule } from '../../runtime/index.ts';
+import { startModule } from '../../runtime/start-module.ts';
 import { runTimeStatsHolders } from '../../runtime/bpf/bpf-stats.ts';
 import { emitRecords, uniqueMarker, wbstatsWasm } from '../helpers/wbstats-image.ts';
 import type { ModuleStats, RunningModule } from '../../runtime/contract.ts';

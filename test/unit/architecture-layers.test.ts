@@ -1,19 +1,22 @@
 // The layers' import rules (docs/ARCHITECTURE.md), checked on every `npm test`: imports point
 // down only, ttrpc/ and oci-spec/ stand alone (they may use only errors/, which imports
-// nothing), and no module imports itself in a cycle.
+// nothing), other layers reach runtime/ only through its surface (runtime/index.ts), and no
+// module imports itself in a cycle.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { SOURCE_DIRS } from '../../cli/install/launchers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const LAYERS = ['cli', 'shim', 'image', 'runtime', 'sdk', 'ttrpc', 'oci-spec', 'errors'] as const;
+const LAYERS = ['cli', 'shim', 'container', 'image', 'runtime', 'sdk', 'ttrpc', 'oci-spec', 'errors'] as const;
 type Layer = (typeof LAYERS)[number];
 
 /** Which layers each layer may import (values); type-only imports may also reach `typeOnly`. */
 const ALLOWED: Record<Layer, { values: Layer[]; typeOnly?: Layer[] }> = {
-  cli: { values: ['shim', 'image', 'runtime', 'sdk', 'oci-spec', 'errors'] },
-  shim: { values: ['ttrpc', 'runtime', 'image', 'oci-spec', 'errors'] },
+  cli: { values: ['shim', 'container', 'image', 'runtime', 'sdk', 'oci-spec', 'errors'] },
+  shim: { values: ['ttrpc', 'container', 'runtime', 'image', 'oci-spec', 'errors'] },
+  container: { values: ['runtime', 'image', 'oci-spec', 'errors'] },
   image: { values: ['oci-spec', 'sdk', 'errors'], typeOnly: ['runtime'] },
   runtime: { values: ['oci-spec', 'errors'] },
   sdk: { values: ['oci-spec', 'errors'] },
@@ -64,6 +67,33 @@ test('imports point down the layers only', () => {
     }
   }
   assert.deepEqual(violations, [], 'upward or sideways imports');
+});
+
+/** The one file of runtime/ other layers may import: importing it loads no libbpf (runtime/index.ts). */
+const RUNTIME_SURFACE = path.join(root, 'runtime', 'index.ts');
+
+test('other layers import the runtime through its surface only', () => {
+  const deep: string[] = [];
+  for (const layer of LAYERS) {
+    if (layer === 'runtime') continue;
+    for (const file of sources(path.join(root, layer))) {
+      for (const e of edges(file)) {
+        if (layerOf(e.target) === 'runtime' && e.target !== RUNTIME_SURFACE) deep.push(`${path.relative(root, file)} -> ${path.relative(root, e.target)}`);
+      }
+    }
+  }
+  assert.deepEqual(deep, [], 'imports of runtime/ internals');
+});
+
+test('the layers are what the build compiles and the launchers watch', () => {
+  const build = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  assert.deepEqual([...build.include].sort(), [...LAYERS].sort(), 'tsconfig.build.json include');
+  assert.deepEqual([...SOURCE_DIRS].sort(), [...LAYERS].sort(), 'cli/install/launchers.ts SOURCE_DIRS');
+  for (const launcher of ['wasmbpf', 'containerd-shim-wasmbpf-v1']) {
+    const text = fs.readFileSync(path.join(root, 'bin', launcher), 'utf8');
+    const watched = [...text.matchAll(/"\$root\/([a-z-]+)"/g)].map((m) => m[1]!);
+    assert.deepEqual([...new Set(watched)].sort(), [...LAYERS].sort(), `bin/${launcher}: the sources it compares with dist/.stamp`);
+  }
 });
 
 test('no import cycles between modules', () => {

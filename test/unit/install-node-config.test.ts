@@ -1,7 +1,7 @@
 // `wasmbpf install`'s [verify] block in the shim's node file: created with unsigned images
 // allowed, the switch (keys + require-signatures) rewrites only the block, an admin's own
 // [verify] is left alone, and uninstall gives the file back byte for byte (or deletes the file
-// and keys it created). The shim's reader (shim/verify-policy.ts) reads what install writes.
+// and keys it created). The shim's reader (container/verify-policy.ts) reads what install writes.
 import { strict as assert } from 'node:assert';
 import crypto from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { InstallError } from '../../cli/install/errors.ts';
 import { install, uninstall } from '../../cli/install/installer.ts';
 import { installationAt } from '../../cli/install/launchers.ts';
 import { addVerifySection, removeVerifySection } from '../../cli/install/node-config.ts';
-import { readVerifyPolicy } from '../../shim/verify-policy.ts';
+import { readVerifyPolicy } from '../../container/verify-policy.ts';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'wasmbpf-nodeconfig-'));

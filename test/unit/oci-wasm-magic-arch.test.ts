@@ -1,7 +1,7 @@
 // The shared building blocks every layer uses to recognise a Wasm module and the host's CPU.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostArchOf, isWasmModule, startsWithWasmMagic, UnsupportedArchError } from '../../oci-spec/index.ts';
+import { hostArch, isWasmModule, startsWithWasmMagic, UnsupportedArchError } from '../../oci-spec/index.ts';
 
 test('a Wasm module is the magic plus a full header; anything else is not', () => {
   assert.equal(isWasmModule(Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])), true);
@@ -12,7 +12,7 @@ test('a Wasm module is the magic plus a full header; anything else is not', () =
 });
 
 test('the host architecture comes from Node\'s name, and an unknown one is an error, never x86_64', () => {
-  assert.equal(hostArchOf('x64'), 'x86_64');
-  assert.equal(hostArchOf('arm64'), 'arm64');
-  assert.throws(() => hostArchOf('mips'), (e: unknown) => e instanceof UnsupportedArchError && e.code === 'WASMBPF_UNSUPPORTED_ARCH' && /'mips'/.test(e.message));
+  assert.equal(hostArch('x64'), 'x86_64');
+  assert.equal(hostArch('arm64'), 'arm64');
+  assert.throws(() => hostArch('mips'), (e: unknown) => e instanceof UnsupportedArchError && e.code === 'WASMBPF_UNSUPPORTED_ARCH' && /'mips'/.test(e.message));
 });

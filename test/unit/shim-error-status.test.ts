@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toTtrpcError, STATUS_OF_KIND } from '../../shim/error-status.ts';
-import { IllegalTransitionError, ModuleSourceError, ShimError, notFound, notSupported, invalidArgument } from '../../shim/errors.ts';
+import { ModuleSourceError } from '../../container/errors.ts';
+import { IllegalTransitionError, ShimError, notFound, notSupported, invalidArgument } from '../../shim/errors.ts';
 import { Status, TtrpcError } from '../../ttrpc/index.ts';
 import { NoObjectForArchError } from '../../oci-spec/index.ts';
 

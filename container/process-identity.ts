@@ -16,9 +16,8 @@
 //                                #   benchmarks do not ask for CAP_BPF/CAP_PERFMON
 //   capabilities = "ceiling"     # for every task: what runc would refuse, the shim refuses
 //   capabilities = "ignore"      # for none
-import type { EbpfPolicy } from '../runtime/policy.ts';
-import type { TaskCapabilities } from '../runtime/capability-ceiling.ts';
-import type { RuntimeSpec } from './bundle.ts';
+import type { RuntimeSpec } from '../oci-spec/runtime-spec.ts';
+import type { EbpfPolicy, TaskCapabilities } from '../runtime/index.ts';
 import { invalidArgument } from './errors.ts';
 import { readNodeConfig } from './node-config.ts';
 

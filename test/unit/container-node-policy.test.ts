@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import protobuf from 'protobufjs';
 import { DEFAULT_NODE_POLICY } from '../../runtime/policy.ts';
-import { readNodePolicy, taskPolicy } from '../../shim/node-policy.ts';
+import { readNodePolicy, taskPolicy } from '../../container/node-policy.ts';
 import { nodeConfigPath } from '../../shim/node-config.ts';
-import { ShimError } from '../../shim/errors.ts';
+import { ContainerError } from '../../container/errors.ts';
 
 function tempFile(t: { after(fn: () => void): void }, name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shimpol-'));
@@ -39,7 +39,7 @@ test('the node policy file: lists read, bad files refuse the task', (t) => {
   const misspelt = tempFile(t, 'misspelt.toml', '[policy]\nallowed-programs = ["*"]\n');
   assert.throws(() => readNodePolicy(misspelt), /unknown key policy\.allowed-programs/);
   const typo = tempFile(t, 'typo.toml', '[policy\n');
-  assert.throws(() => readNodePolicy(typo), (e: unknown) => e instanceof ShimError && e.kind === 'invalid-argument' && e.message.includes(typo));
+  assert.throws(() => readNodePolicy(typo), (e: unknown) => e instanceof ContainerError && e.kind === 'invalid-argument' && e.message.includes(typo));
   const wrong = tempFile(t, 'wrong.toml', '[policy]\nallowed-map-types = "ringbuf"\n');
   assert.throws(() => readNodePolicy(wrong), /policy\.allowed-map-types must be a list of strings/);
 });

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findInRootfs, isWasm, resolveModule } from '../../shim/module-source.ts';
-import { ModuleSourceError } from '../../shim/errors.ts';
-import type { ContainerdApi } from '../../shim/containerd-api.ts';
+import { findInRootfs, isWasm, resolveModule } from '../../container/module-source.ts';
+import { ModuleSourceError } from '../../container/errors.ts';
+import type { ContainerImages } from '../../container/container-images.ts';
 
 function rootfs(t: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shimrootfs-'));
@@ -39,7 +39,7 @@ test('a link out of the rootfs is read inside it, never on the host', (t) => {
 
 test('Wasm in the rootfs is a Wasm task; a native program is not; a missing .wasm is a clear error', async (t) => {
   const root = rootfs(t);
-  const noImage = () => ({ containerImage: async () => '' }) as unknown as ContainerdApi;
+  const noImage = () => ({ containerImage: async () => '' }) as unknown as ContainerImages;
   const lookup = (args: string[]) => ({ id: 'c', spec: { process: { args, env: ['PATH=/usr/bin'] } }, rootfs: root, hostArch: 'x86_64' as const, api: noImage });
   const wasm = await resolveModule(lookup(['tool.wasm', '-x']));
   assert.deepEqual(wasm?.args, ['tool.wasm', '-x']);
@@ -50,7 +50,7 @@ test('Wasm in the rootfs is a Wasm task; a native program is not; a missing .was
 });
 
 test('the first word names an artifact image\'s module as is, by base name, with or without .wasm; flags and other names do not', async () => {
-  const { namesModule } = await import('../../shim/module-source.ts');
+  const { namesModule } = await import('../../container/module-source.ts');
   for (const word of ['execsnoop', 'execsnoop.wasm', '/execsnoop', '/usr/bin/execsnoop.wasm']) assert.ok(namesModule(word, 'execsnoop'), word);
   for (const word of ['-u', '', 'opensnoop', '/nothere.wasm', 'execsnoop.wasm.bak']) assert.ok(!namesModule(word, 'execsnoop'), word);
 });

@@ -19,12 +19,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isWasmModule, selectForHost, verifyObjectArch, type Arch } from '../oci-spec/index.ts';
 import { loadImage } from '../image/load.ts';
-import type { BpfObjectCandidate } from '../runtime/contract.ts';
-import type { ContainerdApi } from './containerd-api.ts';
+import type { BpfObjectCandidate } from '../runtime/index.ts';
+import type { RuntimeSpec } from '../oci-spec/runtime-spec.ts';
+import type { ContainerImages } from './container-images.ts';
 import { ModuleSourceError } from './errors.ts';
 import { enforceImageSignature } from './image-verification.ts';
-import type { RuntimeSpec } from './bundle.ts';
-
 
 export interface ResolvedModule {
   wasm: Uint8Array;
@@ -43,8 +42,8 @@ export interface ModuleLookup {
   rootfs: string;
   hostArch: Arch;
   /** Opens containerd's API lazily: only artifact images (and images the node wants signed) need it. */
-  api: () => ContainerdApi;
-  /** The node's config file for this Create (node-config.ts nodeConfigPath), for its [verify] table. */
+  api: () => ContainerImages;
+  /** The node's config file for this Create (shim/node-config.ts nodeConfigPath), for its [verify] table. */
   nodeConfig?: string;
 }
 

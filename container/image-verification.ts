@@ -13,22 +13,21 @@ import { findCredentials } from '../image/registry/credentials.ts';
 import { ImageSignatureError, SigningKeyError } from '../image/signature/errors.ts';
 import { readVerificationKeys } from '../image/signature/key-files.ts';
 import { verifyImageSignature, type VerifiedSignature } from '../image/signature/verify.ts';
-import type { ContainerdApi } from './containerd-api.ts';
+import type { ContainerImages } from './container-images.ts';
 import { ImageRefusedError, invalidArgument } from './errors.ts';
-import { nodeConfigPath } from './node-config.ts';
 import { readVerifyPolicy, requiresSignature } from './verify-policy.ts';
 
 export interface SignatureCheckInput {
   /** The container id. */
   id: string;
-  /** The node's config file for this Create (runtime options' ConfigPath); default: node-config.ts's. */
+  /** The node's config file for this Create (runtime options' ConfigPath, else the default file when it exists); none: no policy. */
   nodeConfig?: string;
-  api: () => ContainerdApi;
+  api: () => ContainerImages;
 }
 
 /** Throws ImageRefusedError when the policy needs a signature the image lacks; what verified it otherwise. */
 export async function enforceImageSignature(input: SignatureCheckInput): Promise<VerifiedSignature | undefined> {
-  const file = input.nodeConfig ?? nodeConfigPath(undefined);
+  const file = input.nodeConfig;
   const policy = readVerifyPolicy(file);
   if (!policy || (policy.allowUnsigned && policy.require.length === 0)) return undefined;
   const why = `node policy [verify] in ${file}`;

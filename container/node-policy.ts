@@ -18,13 +18,32 @@
 // can only narrow the node's; without [limits] the runtime's default (256 MiB) is the ceiling.
 // A node file that exists but cannot be read or parsed fails the Create: running a tool with no
 // cap because of a typo in the cap would be the wrong way to fail.
-// runtime/policy.ts directly, not runtime/index.ts: this file must load without libbpf (serve.ts
-// reports a missing libbpf only once it imports the runtime).
-import { capPolicy, DEFAULT_NODE_POLICY, policyFromAnnotations, policyFromConfig, PolicyConfigError, POLICY_ANNOTATIONS, type EbpfPolicy } from '../runtime/policy.ts';
-import { DEFAULT_MEMORY_LIMIT, formatSize, MEMORY_LIMIT_ANNOTATION, narrowest, parseSize, WASM_PAGE } from '../runtime/wasm/memory-limit.ts';
-import { WORKER_HEAP_LIMIT_BYTES } from '../runtime/worker-pool.ts';
+import {
+  capPolicy, DEFAULT_MEMORY_LIMIT, DEFAULT_NODE_POLICY, formatSize, MEMORY_LIMIT_ANNOTATION, narrowest, parseSize, policyFromAnnotations,
+  policyFromConfig, PolicyConfigError, POLICY_ANNOTATIONS, WASM_PAGE, WORKER_HEAP_LIMIT_BYTES, type EbpfPolicy,
+} from '../runtime/index.ts';
+import type { RuntimeSpec } from '../oci-spec/runtime-spec.ts';
 import { invalidArgument } from './errors.ts';
 import { readNodeConfig as readDoc } from './node-config.ts';
+import { withSpecCapabilities } from './process-identity.ts';
+
+/** What a Wasm task may do (its eBPF policy) and use (its Wasm memory). */
+export interface TaskLimits {
+  policy: EbpfPolicy;
+  /** Bytes of linear memory. */
+  memoryLimit: number;
+}
+
+/**
+ * The limits of a container's task: its spec's and its image's requests, capped by the node's
+ * file (none: the defaults), by the spec's capabilities as far as the node's [process] table
+ * says, and by the container's own memory limit (bytes, linux.resources.memory.limit).
+ */
+export function taskLimits(spec: RuntimeSpec, imageAnnotations: Record<string, string> | undefined, nodeConfig: string | undefined, containerMemoryLimit?: number): TaskLimits {
+  const policy = withSpecCapabilities(taskPolicy(spec.annotations, imageAnnotations, readNodePolicy(nodeConfig)), spec.process, nodeConfig);
+  const memoryLimit = taskMemoryLimit(spec.annotations, imageAnnotations, readNodeLimits(nodeConfig), containerMemoryLimit);
+  return { policy, memoryLimit };
+}
 
 export interface NodeLimits {
   /** Bytes: each module's linear memory cap, and the most an annotation may ask for. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readCapabilityMode, taskCapabilities, withSpecCapabilities } from '../../shim/process-identity.ts';
+import { readCapabilityMode, taskCapabilities, withSpecCapabilities } from '../../container/process-identity.ts';
 import { checkMapType, checkProgramType, PolicyError } from '../../runtime/policy.ts';
 
 const caps = (granted: string[]) => ({ capabilities: { granted, source: 'the test\'s set' } });
