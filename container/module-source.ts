@@ -17,7 +17,8 @@
 // -u 65534`, which would have dropped `-u` as the module's argv[0]) is refused, naming both.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isWasmModule, selectForHost, verifyObjectArch, type Arch } from '../oci-spec/index.ts';
+import { ANNOTATION_TITLE, isWasmModule, type Arch } from '../oci-spec/index.ts';
+import { readImageModule, selectImageModule } from '../image/image-module.ts';
 import { loadImage } from '../image/load.ts';
 import type { BpfObjectCandidate } from '../runtime/index.ts';
 import type { RuntimeSpec } from '../oci-spec/runtime-spec.ts';
@@ -57,7 +58,7 @@ export async function resolveModule(lookup: ModuleLookup): Promise<ResolvedModul
     const file = findInRootfs(lookup.rootfs, entry, lookup.spec.process?.cwd ?? '/', env);
     if (file) {
       const bytes = fs.readFileSync(file);
-      if (!isWasm(bytes)) return undefined; // a native executable: runc's job
+      if (!isWasmModule(bytes)) return undefined; // a native executable: runc's job
       return { wasm: bytes, args, env, bpfObjects: [], origin: `rootfs file ${entry}` };
     }
   }
@@ -76,8 +77,8 @@ async function resolveFromImage(lookup: ModuleLookup, args: string[], env: strin
   try {
     const target = await api.imageTarget(name);
     const image = await loadImage(api, name, target, lookup.hostArch);
-    const selection = selectForHost(image.manifest, lookup.hostArch, `manifest of ${name}`);
-    const imageArgs = [...(image.config.config?.Entrypoint ?? []), ...(image.config.config?.Cmd ?? [])];
+    const selected = selectImageModule(image, lookup.hostArch);
+    const { selection, argv: imageArgs } = selected;
     if (!selection.module) {
       if (selection.kind === 'rootfs') {
         // An ordinary image: the rootfs check above decided, unless the image is a Wasm one whose
@@ -87,18 +88,12 @@ async function resolveFromImage(lookup: ModuleLookup, args: string[], env: strin
       }
       throw new ModuleSourceError(`image ${name} has no Wasm module layer`);
     }
-    const moduleName = imageArgs[0] ?? selection.module.annotations?.['org.opencontainers.image.title'];
+    const moduleName = imageArgs[0] ?? selection.module.annotations?.[ANNOTATION_TITLE];
     if (args.length > 0 && moduleName !== undefined && !namesModule(args[0]!, moduleName)) {
       throw new ModuleSourceError(`process.args[0] ${JSON.stringify(args[0])} does not name the module of image ${name}, ${JSON.stringify(moduleName)}: ${ARGS_RULE}, e.g. \`ctr run ${name} ID ${moduleName} ARGS...\``);
     }
-    const wasm = await api.read(selection.module, `module layer of ${name}`);
-    if (!isWasm(wasm)) throw new ModuleSourceError(`the module layer of ${name} is not a Wasm module (bad magic)`);
-    const bpfObjects: BpfObjectCandidate[] = [];
-    for (const object of selection.hostObjects) {
-      const bytes = await api.read(object.descriptor, `eBPF object ${object.name} (${object.arch}) of ${name}`);
-      verifyObjectArch(object, bytes);
-      bpfObjects.push({ arch: object.arch, name: object.name, bytes });
-    }
+    const { wasm, bpfObjects } = await readImageModule(selected, 'host');
+    if (!isWasmModule(wasm)) throw new ModuleSourceError(`the module layer of ${name} is not a Wasm module (bad magic)`);
     return {
       wasm,
       args: args.length > 0 ? args : imageArgs,
@@ -125,7 +120,7 @@ export function namesModule(word: string, name: string): boolean {
 function refuseUnnamedRootfsModule(lookup: ModuleLookup, image: string, word: string | undefined, imageEntry: string | undefined): void {
   if (!word || !imageEntry || word === imageEntry) return;
   const file = findInRootfs(lookup.rootfs, imageEntry, lookup.spec.process?.cwd ?? '/', lookup.spec.process?.env ?? []);
-  if (!file || !isWasm(readHead(file))) return;
+  if (!file || !isWasmModule(readHead(file))) return;
   const what = word.endsWith('.wasm')
     ? `module ${word} (process.args[0]) is neither in the container's rootfs nor a Wasm layer of its image`
     : `process.args[0] ${JSON.stringify(word)} names no file in the container's rootfs`;
@@ -141,10 +136,6 @@ function readHead(file: string): Buffer {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-export function isWasm(bytes: Uint8Array): boolean {
-  return isWasmModule(bytes);
 }
 
 /**

@@ -7,13 +7,13 @@
 // the host's and refuses the rest.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { hostArch, commandLine, selectForHost, verifyObjectArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
+import { hostArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
 import type { BpfObjectCandidate } from '../runtime/index.ts';
 import { ImageNotFoundError, TargetError, notInLocalStore } from './errors.ts';
 import { ImageLayout } from './layout-tarball.ts';
+import { readImageModule, selectImageModule } from './image-module.ts';
 import { loadImage, type LoadedImage } from './load.ts';
 import { familiarName, formatReference, parseReference } from './reference.ts';
-import { readRootfsFile } from './rootfs.ts';
 import { ImageStore } from './store.ts';
 import { classifyTarget } from './target.ts';
 import type { VerificationKey } from './signature/key-files.ts';
@@ -85,22 +85,9 @@ export async function resolveRunnable(target: string, options: ResolveOptions = 
 
 /** The Runnable of a loaded image; throws NoObjectForArchError before reading any layer. */
 export async function runnableFromImage(image: LoadedImage, hostArch: Arch): Promise<Runnable> {
-  const selection = selectForHost(image.manifest, hostArch, `manifest of ${image.name}`);
-  const argv = commandLine(image.config);
-  let wasm: Uint8Array;
-  if (selection.module) {
-    wasm = await image.source.read(selection.module, `module layer of ${image.name}`);
-  } else {
-    const entry = argv[0];
-    if (!entry) throw new TargetError(`${image.name} is an ordinary image with no Entrypoint or Cmd naming its .wasm file`);
-    wasm = await readRootfsFile(image.source, selection.rootfs, entry, image.config.config?.WorkingDir ?? '/');
-  }
-  const bpfObjects: BpfObjectCandidate[] = [];
-  for (const object of selection.objects) {
-    const bytes = await image.source.read(object.descriptor, `eBPF object ${object.name} (${object.arch}) of ${image.name}`);
-    verifyObjectArch(object, bytes);
-    bpfObjects.push({ arch: object.arch, name: object.name, bytes });
-  }
+  const selected = selectImageModule(image, hostArch);
+  const { wasm, bpfObjects } = await readImageModule(selected, 'every');
+  const argv = selected.argv;
   const fallbackName = image.manifest.annotations?.[ANNOTATION_TITLE] ?? (argv[0] ? basename(argv[0]).replace(/\.wasm$/, '') : undefined) ?? imageBaseName(image.name);
   return {
     name: fallbackName,
