@@ -1,8 +1,9 @@
 // The benchmark's one error class: a stable code for what failed (build, a workload's run, the
 // environment), a message naming it, and the cause.
-export class BenchError extends Error {
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+import { WasmbpfError, type BenchErrorCode } from '../errors/index.ts';
+
+export class BenchError extends WasmbpfError {
+  constructor(readonly code: BenchErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'BenchError';
   }
 }

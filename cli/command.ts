@@ -1,5 +1,6 @@
 // The shape of one `wasmbpf` subcommand. Each lives in cli/commands/NAME.ts and is loaded only
 // when invoked, so `wasmbpf run` never pays for the registry client or the build toolchain.
+import { WasmbpfError } from '../errors/index.ts';
 
 export interface Command {
   /** One line for `wasmbpf --help`. */
@@ -16,6 +17,6 @@ export interface Command {
 }
 
 /** A usage error: printed with the command's help hint, exit code 2 (like most CLIs). */
-export class UsageError extends Error {
+export class UsageError extends WasmbpfError {
   readonly code = 'WASMBPF_USAGE';
 }

@@ -13,6 +13,7 @@ import {
   type BpfObjectCandidate, type EbpfPolicy, type ModulePhase, type ModuleSpec,
 } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
+import { WasmbpfError } from '../../errors/index.ts';
 import { interruptHandler } from '../interrupts.ts';
 import { parseStatsInterval, startStatsReport } from '../stats-report.ts';
 
@@ -58,6 +59,11 @@ Options:
   -h, --help               show this help
 `;
 
+/** The MODULE.wasm given to `run` cannot be read. */
+class ModuleUnreadableError extends WasmbpfError {
+  readonly code = 'WASMBPF_NO_MODULE';
+}
+
 interface Resolved {
   wasm: Uint8Array;
   args: string[];
@@ -72,7 +78,7 @@ async function resolveTarget(target: string, insecure: boolean, hostArch: Module
     try {
       wasm = fs.readFileSync(target);
     } catch (err) {
-      throw Object.assign(new Error(`cannot read module '${target}': ${(err as Error).message}`), { code: 'WASMBPF_NO_MODULE' });
+      throw new ModuleUnreadableError(`cannot read module '${target}': ${(err as Error).message}`, { cause: err });
     }
     return { wasm, args: [target], env: [], bpfObjects: [] };
   }

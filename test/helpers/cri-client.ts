@@ -7,12 +7,13 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { WasmbpfError } from '../../errors/index.ts';
 
 const PROTO = fileURLToPath(new URL('../fixtures/cri/runtime-v1.proto', import.meta.url));
 
 type Message = Record<string, unknown>;
 
-export class CriCallError extends Error {
+export class CriCallError extends WasmbpfError {
   readonly code = 'WASMBPF_TEST_CRI_CALL';
   /** The gRPC status code (grpc.status). */
   readonly grpcCode: number;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack } from 'tar-stream';
+import { WasmbpfError } from '../../errors/index.ts';
 
 const PAUSE_C = `#include <signal.h>
 #include <sys/wait.h>
@@ -23,7 +24,7 @@ int main(void) {
 }
 `;
 
-export class PauseImageError extends Error {
+export class PauseImageError extends WasmbpfError {
   readonly code = 'WASMBPF_TEST_PAUSE_IMAGE';
 }
 
