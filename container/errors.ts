@@ -1,38 +1,23 @@
-// The container layer's errors. Each carries the kind of containerd error it is (its errdefs:
-// invalid argument, failed precondition, ...), which the shim turns into a ttrpc status
-// (shim/error-status.ts); the shim's own errors are of the same family (shim/errors.ts).
+// The container layer's errors, in containerd's terms (its errdefs: invalid argument, failed
+// precondition, ...). Their codes are the shim's (WASMBPF_SHIM_*: this layer was part of the
+// shim), which turns each code into a ttrpc status (shim/error-status.ts); the shim's own errors
+// are of the same family (shim/errors.ts).
+import { WasmbpfError, type ShimErrorCode, type SignatureRefusalCode } from '../errors/index.ts';
 
-export type ErrorKind =
-  | 'invalid-argument'
-  | 'not-found'
-  | 'already-exists'
-  | 'failed-precondition'
-  | 'not-supported'
-  | 'unavailable'
-  | 'deadline'
-  | 'internal';
-
-export class ContainerError extends Error {
-  readonly code: string;
-  readonly kind: ErrorKind;
-
-  constructor(kind: ErrorKind, code: string, message: string, options?: { cause?: unknown }) {
+export class ContainerError extends WasmbpfError {
+  constructor(readonly code: ShimErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = 'ContainerError';
-    this.kind = kind;
-    this.code = code;
   }
 }
 
 /** The container's spec or the node's config asks for something that cannot be: a bad size, an unknown key. */
 export const invalidArgument = (message: string, cause?: unknown) =>
-  new ContainerError('invalid-argument', 'WASMBPF_SHIM_INVALID_ARGUMENT', message, { cause });
+  new ContainerError('WASMBPF_SHIM_INVALID_ARGUMENT', message, { cause });
 
 /** The module or its image cannot be found or read: a bad image, a missing module or eBPF layer. */
 export class ModuleSourceError extends ContainerError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('failed-precondition', 'WASMBPF_SHIM_MODULE_SOURCE', message, options);
-    this.name = 'ModuleSourceError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('WASMBPF_SHIM_MODULE_SOURCE', message, options);
   }
 }
 
@@ -41,9 +26,8 @@ export class ModuleSourceError extends ContainerError {
  * signature by the node's keys, a signature for something else, or none could be fetched. The
  * code is the verification's own (WASMBPF_SIGNATURE_*), so the reason survives into containerd.
  */
-export class ImageRefusedError extends ContainerError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super('failed-precondition', code, message, options);
-    this.name = 'ImageRefusedError';
+export class ImageRefusedError extends WasmbpfError {
+  constructor(readonly code: SignatureRefusalCode, message: string, options?: ErrorOptions) {
+    super(message, options);
   }
 }

@@ -8,4 +8,4 @@
 export { resolveModule, type ModuleLookup, type ResolvedModule } from './module-source.ts';
 export { taskLimits, type TaskLimits } from './node-policy.ts';
 export type { ContainerImages } from './container-images.ts';
-export { ContainerError, ImageRefusedError, ModuleSourceError, type ErrorKind } from './errors.ts';
+export { ContainerError, ImageRefusedError, ModuleSourceError } from './errors.ts';

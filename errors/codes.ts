@@ -111,7 +111,7 @@ export type RuntimeErrorCode =
   | 'WASMBPF_POLICY'
   | 'WASMBPF_POLICY_CONFIG';
 
-/** shim/: what went wrong in containerd's terms. */
+/** shim/ and container/ (once part of the shim, hence the prefix): what went wrong in containerd's terms. */
 export type ShimErrorCode =
   | 'WASMBPF_SHIM_NOT_FOUND'
   | 'WASMBPF_SHIM_NOT_SUPPORTED'

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ContainerdApi } from '../shim/containerd-api.ts';
 import { ImageRefusedError } from '../container/errors.ts';
+import { toTtrpcError } from '../shim/error-status.ts';
 import { resolveModule } from '../container/module-source.ts';
+import { Status } from '../ttrpc/index.ts';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
@@ -53,7 +55,7 @@ test('[verify] require: the shim refuses an unsigned image and a re-tagged one, 
   await assert.rejects(resolve(unsigned, 'verify-unsigned'), (e: unknown) => {
     assert.ok(e instanceof ImageRefusedError, String(e));
     assert.equal(e.code, 'WASMBPF_SIGNATURE_MISSING');
-    assert.equal(e.kind, 'failed-precondition');
+    assert.equal(toTtrpcError(e).status, Status.FailedPrecondition);
     assert.equal(e.message, `image ${unsigned} (${unsignedDigest}) is refused: no signature: ${registry.host}/tools/unsigned has no sha256-${unsignedDigest.slice(7)}.sig with a signed payload (node policy [verify] in ${nodeConfig})`);
     return true;
   });

@@ -64,7 +64,7 @@ export async function mountRootfs(mounts: Mount[], target: string): Promise<void
   } catch (error) {
     for (const point of done.reverse()) await unmount(point);
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new ShimError('internal', 'WASMBPF_SHIM_MOUNT', `mounting the rootfs on ${target} failed: ${stderr || (error as Error).message}`, { cause: error });
+    throw new ShimError('WASMBPF_SHIM_MOUNT', `mounting the rootfs on ${target} failed: ${stderr || (error as Error).message}`, { cause: error });
   }
 }
 

@@ -18,10 +18,14 @@ const CALL_TIMEOUT_MS = 30_000;
  */
 const BLOB_CACHE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * A call on containerd failed. containerd's NotFound (no such container, image or blob) is the
+ * shim's own WASMBPF_SHIM_NOT_FOUND, so containerd's caller sees NotFound again; any other
+ * failure means containerd could not serve the call (WASMBPF_SHIM_CONTAINERD_API: Unavailable).
+ */
 export class ContainerdApiError extends ShimError {
-  constructor(readonly grpcCode: number, method: string, message: string, options?: { cause?: unknown }) {
-    super(grpcCode === grpc.status.NOT_FOUND ? 'not-found' : 'unavailable', 'WASMBPF_SHIM_CONTAINERD_API', `containerd ${method}: ${message}`, options);
-    this.name = 'ContainerdApiError';
+  constructor(readonly grpcCode: number, method: string, message: string, options?: ErrorOptions) {
+    super(grpcCode === grpc.status.NOT_FOUND ? 'WASMBPF_SHIM_NOT_FOUND' : 'WASMBPF_SHIM_CONTAINERD_API', `containerd ${method}: ${message}`, options);
   }
 }
 
@@ -92,7 +96,7 @@ export class ContainerdApi implements ContentSource {
     try {
       for await (const chunk of stream as AsyncIterable<{ data: Buffer }>) {
         total += chunk.data.length;
-        if (total > descriptor.size) throw new ShimError('failed-precondition', 'WASMBPF_SHIM_CONTENT', `${what} ${descriptor.digest} is larger than its descriptor's ${descriptor.size} bytes`);
+        if (total > descriptor.size) throw new ShimError('WASMBPF_SHIM_CONTENT', `${what} ${descriptor.digest} is larger than its descriptor's ${descriptor.size} bytes`);
         chunks.push(chunk.data);
       }
     } catch (error) {

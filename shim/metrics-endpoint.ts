@@ -13,8 +13,9 @@ import type { TaskFigures } from './prometheus-registry.ts';
 import type { Logger } from './log.ts';
 import type { WasmTask } from './wasm-task.ts';
 import type { ModuleUsage } from '../runtime/index.ts';
+import { WasmbpfError } from '../errors/index.ts';
 
-export class MetricsEndpointError extends Error {
+export class MetricsEndpointError extends WasmbpfError {
   readonly code = 'WASMBPF_METRICS_ENDPOINT';
 }
 

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TtrpcClient, isLive } from '../ttrpc/index.ts';
 import { DELEGATE_MARKER, recordedPid } from './bundle.ts';
-import { ShimError } from './errors.ts';
+import { notFound, ShimError } from './errors.ts';
 import { TASK_SERVICE } from './names.ts';
 import type { ShimFlags } from './flags.ts';
 import type { Logger } from './log.ts';
@@ -28,7 +28,7 @@ function runShim(flags: ShimFlags, bundle: string, id: string, action: 'start' |
   return new Promise((resolve, reject) => {
     const child = execFile(RUNC_SHIM, args, { cwd: bundle, encoding: 'buffer', env: { ...process.env, TTRPC_ADDRESS: flags.ttrpcAddress }, timeout: 60_000 }, (error, stdout, stderr) => {
       if (error) {
-        reject(new ShimError('internal', 'WASMBPF_SHIM_RUNC', `${RUNC_SHIM} ${action} for ${id} failed: ${stderr.toString().trim() || stdout.toString().trim() || error.message}`, { cause: error }));
+        reject(new ShimError('WASMBPF_SHIM_RUNC', `${RUNC_SHIM} ${action} for ${id} failed: ${stderr.toString().trim() || stdout.toString().trim() || error.message}`, { cause: error }));
       } else {
         resolve({ stdout, stderr: stderr.toString() });
       }
@@ -64,7 +64,7 @@ export class RuncDelegates {
     this.#log.info('handing the container to runc', { id, reason });
     const { stdout } = await runShim(this.#flags, bundle, id, 'start');
     const address = stdout.toString().trim();
-    if (!address.startsWith('unix://')) throw new ShimError('internal', 'WASMBPF_SHIM_RUNC', `${RUNC_SHIM} start printed ${JSON.stringify(address)}, not a unix:// address`);
+    if (!address.startsWith('unix://')) throw new ShimError('WASMBPF_SHIM_RUNC', `${RUNC_SHIM} start printed ${JSON.stringify(address)}, not a unix:// address`);
     fs.writeFileSync(path.join(bundle, DELEGATE_MARKER), `${address}\n`);
     this.#tasks.set(id, address);
     try {
@@ -77,7 +77,7 @@ export class RuncDelegates {
 
   async call(id: string, method: string, payload: Uint8Array): Promise<Uint8Array> {
     const address = this.#tasks.get(id);
-    if (!address) throw new ShimError('not-found', 'WASMBPF_SHIM_NOT_FOUND', `task ${id}: not found`);
+    if (!address) throw notFound(`task ${id}`);
     const client = await this.#client(address);
     const response = await client.call(TASK_SERVICE, method, payload);
     // Only the Delete of the container's init ends it: a Delete with an exec_id (what `ctr task

@@ -103,7 +103,7 @@ export async function start(flags: ShimFlags): Promise<string> {
       writeAddressFile(bundle, address);
       return address;
     }
-    throw new ShimError('internal', 'WASMBPF_SHIM_START', `the shim server did not start: ${line.replace(/^error: /, '')}`);
+    throw new ShimError('WASMBPF_SHIM_START', `the shim server did not start: ${line.replace(/^error: /, '')}`);
   }
   child.unref();
   writeAddressFile(bundle, address);

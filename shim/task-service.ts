@@ -119,7 +119,7 @@ export class TaskService {
     const req = Task.CreateTaskRequest.decode(payload);
     if (!req.id) throw invalidArgument('Create: missing the task id');
     if (this.#tasks.has(req.id) || this.#creating.has(req.id) || this.#deps.delegates.has(req.id)) {
-      throw new ShimError('already-exists', 'WASMBPF_SHIM_EXISTS', `task ${req.id}: already exists`);
+      throw new ShimError('WASMBPF_SHIM_EXISTS', `task ${req.id}: already exists`);
     }
     if (req.checkpoint) throw notSupported('restoring a task from a checkpoint');
     this.#creating.add(req.id);

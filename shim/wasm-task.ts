@@ -112,7 +112,7 @@ export class WasmTask {
         tcJournal: path.join(this.bundle, TC_JOURNAL_DIR),
       });
     } catch (error) {
-      throw new ShimError('internal', 'WASMBPF_SHIM_START', `task ${this.id}: the module did not start: ${(error as Error).message}`, { cause: error });
+      throw new ShimError('WASMBPF_SHIM_START', `task ${this.id}: the module did not start: ${(error as Error).message}`, { cause: error });
     }
     this.#state.move('start');
     this.#running = running;

@@ -21,7 +21,7 @@ test('the node memory limit: [limits] memory-limit, else the runtime default (25
   assert.deepEqual(readNodeLimits(tempFile(t, '[limits]\nmemory-limit = "1Gi"\n')), { memoryLimit: 1024 * MiB });
   assert.deepEqual(readNodeLimits(tempFile(t, '[limits]\nmemory-limit = 33554432\n')), { memoryLimit: 32 * MiB });
   const bad = tempFile(t, '[limits]\nmemory-limit = "lots"\n');
-  assert.throws(() => readNodeLimits(bad), (e: unknown) => e instanceof ContainerError && e.kind === 'invalid-argument' && /limits\.memory-limit: 'lots' is not a size/.test(e.message));
+  assert.throws(() => readNodeLimits(bad), (e: unknown) => e instanceof ContainerError && e.code === 'WASMBPF_SHIM_INVALID_ARGUMENT' && /limits\.memory-limit: 'lots' is not a size/.test(e.message));
 });
 
 test('an annotation narrows the node memory limit and never widens it; the container over the image', () => {

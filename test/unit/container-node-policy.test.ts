@@ -39,7 +39,7 @@ test('the node policy file: lists read, bad files refuse the task', (t) => {
   const misspelt = tempFile(t, 'misspelt.toml', '[policy]\nallowed-programs = ["*"]\n');
   assert.throws(() => readNodePolicy(misspelt), /unknown key policy\.allowed-programs/);
   const typo = tempFile(t, 'typo.toml', '[policy\n');
-  assert.throws(() => readNodePolicy(typo), (e: unknown) => e instanceof ContainerError && e.kind === 'invalid-argument' && e.message.includes(typo));
+  assert.throws(() => readNodePolicy(typo), (e: unknown) => e instanceof ContainerError && e.code === 'WASMBPF_SHIM_INVALID_ARGUMENT' && e.message.includes(typo));
   const wrong = tempFile(t, 'wrong.toml', '[policy]\nallowed-map-types = "ringbuf"\n');
   assert.throws(() => readNodePolicy(wrong), /policy\.allowed-map-types must be a list of strings/);
 });

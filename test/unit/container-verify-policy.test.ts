@@ -39,7 +39,7 @@ test('require globs match the repository or the full name; allow-unsigned = fals
 
 test('a policy that requires signatures without keys, an unknown key or a wrong type refuses (InvalidArgument)', (t) => {
   const refuses = (text: string, message: RegExp) =>
-    assert.throws(() => readVerifyPolicy(tempFile(t, text)), (e: unknown) => e instanceof ContainerError && e.kind === 'invalid-argument' && message.test(e.message));
+    assert.throws(() => readVerifyPolicy(tempFile(t, text)), (e: unknown) => e instanceof ContainerError && e.code === 'WASMBPF_SHIM_INVALID_ARGUMENT' && message.test(e.message));
   refuses('[verify]\nrequire = ["*"]\n', /verify requires signatures but lists no keys/);
   refuses('[verify]\nallow-unsigned = false\n', /lists no keys/);
   refuses('[verify]\nkey = ["/k.pub"]\n', /unknown key verify\.key \(known: keys, require, allow-unsigned\)/);

@@ -42,7 +42,7 @@ test('a malformed request decodes to an InvalidArgument error naming the message
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof ShimError && caught.kind === 'invalid-argument', String(caught));
+  assert.ok(caught instanceof ShimError && caught.code === 'WASMBPF_SHIM_INVALID_ARGUMENT', String(caught));
   assert.match((caught as Error).message, /malformed containerd\.task\.v2\.CreateTaskRequest/);
   assert.equal(toTtrpcError(caught).status, Status.InvalidArgument);
 });
