@@ -151,6 +151,11 @@ export class Containerd {
     });
   }
 
+  /** Starts ctr against this containerd and namespace, for a command whose output is read as it comes (`ctr run` of a tool). */
+  spawnCtr(args: string[]): ChildProcess {
+    return spawn('ctr', ['--address', this.socket, '--namespace', this.namespace, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
   /** Like ctr() but throws with ctr's stderr when it fails. */
   async ctrOk(args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
     const result = await this.ctr(args, options);

@@ -1,29 +1,7 @@
-// What the CRI tests look at from outside: eBPF objects, processes under a containerd's dir, the
-// pods' network namespaces, CRI log files; and a polling helper.
-import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+// What the CRI tests look at from outside: processes under a containerd's dir, the pods' network
+// namespaces, CRI log files; and a polling helper. (eBPF objects: bpf-state.ts.)
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-export type BpfIds = { prog: Set<number>; map: Set<number>; link: Set<number> };
-
-export function bpfIds(): BpfIds {
-  const ids = (kind: string) => {
-    const r = spawnSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `bpftool ${kind} show: ${r.stderr}`);
-    return new Set((JSON.parse(r.stdout || '[]') as { id: number }[]).map((o) => o.id));
-  };
-  return { prog: ids('prog'), map: ids('map'), link: ids('link') };
-}
-
-export function newBpfObjects(before: BpfIds): string[] {
-  const now = bpfIds();
-  const out: string[] = [];
-  for (const kind of ['prog', 'map', 'link'] as const) {
-    for (const id of now[kind]) if (!before[kind].has(id)) out.push(`${kind} ${id}`);
-  }
-  return out;
-}
 
 /**
  * Processes whose cwd is inside this containerd's dir, containerd itself aside: shims (cwd = the

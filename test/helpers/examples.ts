@@ -1,9 +1,11 @@
-// Shared by the examples-*.test.ts system tests: build an example once, run it under
-// `bin/wasmbpf run` as a user would, wait for what it prints, stop it with SIGINT, and check
-// that none of its eBPF programs is left in the kernel.
+// Examples and tools under `bin/wasmbpf run`, for the system tests: build an example (into its
+// build/ folder as a user would, or all a file needs into a temp dir), run a tool as a user would,
+// wait for what it prints, stop it with SIGINT, and check that none of its eBPF programs is left
+// in the kernel; and the small things those tests share (tracefs, a command's pid, unique names).
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 
@@ -14,6 +16,27 @@ const TRACEFS = '/sys/kernel/tracing';
 /** Builds examples/NAME (into its build/ folder, as a user's `wasmbpf compile` would). */
 export function compileExample(name: string): Promise<CompiledTool> {
   return compileTool(path.join(ROOT, 'examples', name));
+}
+
+export interface CompiledExamples {
+  /** The temp dir they were built in (for the tests' own files too). */
+  dir: string;
+  tool(name: string): CompiledTool;
+  remove(): void;
+}
+
+/** Builds these examples (for this machine's architecture only) into a temp dir, each once. */
+export async function compileExamples(names: string[]): Promise<CompiledExamples> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-examples-'));
+  const tools = new Map<string, CompiledTool>();
+  for (const name of new Set(names)) {
+    tools.set(name, await compileTool(path.join(ROOT, 'examples', name), { outDir: path.join(dir, name), arches: [] }));
+  }
+  return {
+    dir,
+    tool: (name) => tools.get(name) ?? assert.fail(`${name} was not compiled`),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
