@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startModule, type RunningModule } from '../../runtime/index.ts';
+import { loadModuleRunner, type RunningModule, type StartModule } from '../../runtime/index.ts';
 import { bpfIdsHeldBy } from './bpf-state.ts';
 import type { ExamplePath, ExampleRun } from './example-conformance.ts';
 import type { ExampleRow } from './example-table.ts';
@@ -13,8 +13,10 @@ import { compileExamples, type CompiledExamples } from './examples.ts';
 export class RuntimePath implements ExamplePath {
   readonly name = 'runtime';
   #examples: CompiledExamples | undefined;
+  #startModule: StartModule | undefined;
 
   async prepare(rows: readonly ExampleRow[]): Promise<void> {
+    this.#startModule = await loadModuleRunner();
     this.#examples = await compileExamples(rows.map((r) => r.example));
   }
 
@@ -27,7 +29,7 @@ export class RuntimePath implements ExamplePath {
     const err = { path: file('stderr'), fd: -1 };
     out.fd = fs.openSync(out.path, 'w+');
     err.fd = fs.openSync(err.path, 'w+');
-    const module: RunningModule = startModule({ wasm: fs.readFileSync(tool.wasmPath), args: [row.example, ...row.args], stdout: out.fd, stderr: err.fd });
+    const module: RunningModule = this.#startModule!({ wasm: fs.readFileSync(tool.wasmPath), args: [row.example, ...row.args], stdout: out.fd, stderr: err.fd });
     let code: number | undefined;
     const exited = module.exited.then((status) => {
       code = status.code;
