@@ -8,8 +8,7 @@
 // Only images the policy names cost anything: without a [verify] table, or with unsigned
 // images allowed and no `require` pattern, containerd is not even asked for the image name.
 import { parseReference } from '../image/reference.ts';
-import { RegistryClient } from '../image/registry/client.ts';
-import { findCredentials } from '../image/registry/credentials.ts';
+import { connectRegistry } from '../image/registry/connect.ts';
 import { ImageSignatureError, SigningKeyError } from '../image/signature/errors.ts';
 import { readVerificationKeys } from '../image/signature/key-files.ts';
 import { verifyImageSignature, type VerifiedSignature } from '../image/signature/verify.ts';
@@ -49,8 +48,7 @@ export async function enforceImageSignature(input: SignatureCheckInput): Promise
   const { digest } = await api.imageTarget(name);
   try {
     const keys = await readVerificationKeys(policy.keys);
-    const credentials = await findCredentials(ref.registry);
-    const client = new RegistryClient(ref.registry, ref.repository, credentials ? { credentials } : {});
+    const client = await connectRegistry(ref);
     return await verifyImageSignature({ client, image: name, digest, keys });
   } catch (error) {
     if (error instanceof SigningKeyError) throw invalidArgument(`${why}: ${error.message}`, error);

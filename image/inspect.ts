@@ -22,8 +22,8 @@ import { notInLocalStore } from './errors.ts';
 import { ImageLayout } from './layout-tarball.ts';
 import { loadImage, type LoadedImage } from './load.ts';
 import { familiarName, formatReference, parseReference } from './reference.ts';
-import { RegistryClient } from './registry/client.ts';
-import { findCredentials, type Credentials } from './registry/credentials.ts';
+import { connectRegistry } from './registry/connect.ts';
+import type { Credentials } from './registry/credentials.ts';
 import { RegistrySource } from './registry/source.ts';
 import { ImageStore } from './store.ts';
 import { classifyTarget } from './target.ts';
@@ -125,9 +125,7 @@ export async function inspectTarget(
   const store = ImageStore.open(options.home);
   const local = await store.resolve(name);
   if (local) return describeImage(await loadImage(store, name, local, machine), store.label);
-  const credentials = await findCredentials(ref.registry, options.credentials);
-  const client = new RegistryClient(ref.registry, ref.repository, { ...(options.insecure ? { insecure: true } : {}), ...(credentials ? { credentials } : {}) });
-  const remote = new RegistrySource(client);
+  const remote = new RegistrySource(await connectRegistry(ref, options));
   let root: Awaited<ReturnType<RegistrySource['resolve']>>;
   try {
     root = await remote.resolve(ref);

@@ -20,8 +20,8 @@ import {
 } from '../oci-spec/index.ts';
 import { silentProgress, shortDigest, type Progress } from './progress.ts';
 import { formatReference, parseReference } from './reference.ts';
-import { RegistryClient } from './registry/client.ts';
-import { findCredentials, type Credentials } from './registry/credentials.ts';
+import { connectRegistry, reportingAbort } from './registry/connect.ts';
+import type { Credentials } from './registry/credentials.ts';
 import { ImageStore } from './store.ts';
 import type { VerificationKey } from './signature/key-files.ts';
 import { verifyImageSignature } from './signature/verify.ts';
@@ -53,13 +53,7 @@ export interface PullResult {
 }
 
 export async function pullImage(reference: string, options: TransferOptions = {}): Promise<PullResult> {
-  try {
-    return await pull(reference, options);
-  } catch (err) {
-    // An abort surfaces as whatever the fetch or stream was doing; report it as what it is.
-    if (options.signal?.aborted) throw options.signal.reason ?? err;
-    throw err;
-  }
+  return reportingAbort(options.signal, () => pull(reference, options));
 }
 
 async function pull(reference: string, options: TransferOptions): Promise<PullResult> {
@@ -67,12 +61,7 @@ async function pull(reference: string, options: TransferOptions): Promise<PullRe
   const name = formatReference(ref);
   const store = ImageStore.open(options.home);
   const progress = options.progress ?? silentProgress;
-  const credentials = await findCredentials(ref.registry, options.credentials);
-  const client = new RegistryClient(ref.registry, ref.repository, {
-    ...(options.insecure ? { insecure: true } : {}),
-    ...(credentials ? { credentials } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const client = await connectRegistry(ref, options);
 
   await store.sweepAbandoned();
   const top = await client.getManifest(ref.digest ?? ref.tag ?? 'latest');

@@ -9,8 +9,8 @@ import { ImageNotFoundError } from './errors.ts';
 import type { TransferOptions } from './pull.ts';
 import { silentProgress, shortDigest } from './progress.ts';
 import { familiarName, formatReference, parseReference } from './reference.ts';
-import { RegistryClient } from './registry/client.ts';
-import { findCredentials } from './registry/credentials.ts';
+import type { RegistryClient } from './registry/client.ts';
+import { connectRegistry, reportingAbort } from './registry/connect.ts';
 import { ImageStore } from './store.ts';
 import { imageBlobs } from './walk.ts';
 
@@ -31,12 +31,7 @@ export interface PushResult {
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
 
 export async function pushImage(reference: string, options: PushOptions = {}): Promise<PushResult> {
-  try {
-    return await push(reference, options);
-  } catch (err) {
-    if (options.signal?.aborted) throw options.signal.reason ?? err;
-    throw err;
-  }
+  return reportingAbort(options.signal, () => push(reference, options));
 }
 
 async function push(reference: string, options: PushOptions): Promise<PushResult> {
@@ -47,12 +42,7 @@ async function push(reference: string, options: PushOptions): Promise<PushResult
   const root = await store.resolve(sourceName);
   if (!root) throw new ImageNotFoundError(`${familiarName(sourceName)} is not in the local store (${store.root}); build or pull it first`);
   const progress = options.progress ?? silentProgress;
-  const credentials = await findCredentials(ref.registry, options.credentials);
-  const client = new RegistryClient(ref.registry, ref.repository, {
-    ...(options.insecure ? { insecure: true } : {}),
-    ...(credentials ? { credentials } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const client = await connectRegistry(ref, options);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
 
   const blobs = await imageBlobs(store, root);

@@ -1,6 +1,7 @@
 // `wasmbpf build DIR -t REF [-o IMAGE.tar]`: compile a tool folder and store it as an image.
 import { parseArgs } from 'node:util';
-import { ANNOTATION_OBJECT_ARCH, ARCHES, MEDIA_TYPE_WASMBPF_OBJECT, normalizeArch, type Arch } from '../../oci-spec/index.ts';
+import { ANNOTATION_OBJECT_ARCH, ARCHES, MEDIA_TYPE_WASMBPF_OBJECT } from '../../oci-spec/index.ts';
+import { parseArchOption } from '../arch-option.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const HELP = `Usage: wasmbpf build DIR -t REF [-o IMAGE.tar] [--arch ARCH]... [--json]
@@ -37,11 +38,7 @@ const command: Command = {
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing the tool folder DIR' : `expected one DIR, got ${positionals.join(' ')}`);
     if (!values.tag) throw new UsageError('missing -t REF: the name to store the image under');
-    const arches = values.arch?.map((a): Arch => {
-      const arch = normalizeArch(a);
-      if (!arch) throw new UsageError(`unknown architecture '${a}' (known: ${ARCHES.join(', ')})`);
-      return arch;
-    });
+    const arches = values.arch?.map(parseArchOption);
     const { buildImage } = await import('../../image/build.ts');
     const { familiarName } = await import('../../image/reference.ts');
     const result = await buildImage(positionals[0]!, { tag: values.tag, ...(values.output ? { output: values.output } : {}), ...(arches ? { arches } : {}) });

@@ -1,10 +1,10 @@
 // `wasmbpf compile DIR`: builds a tool folder (wasmbpf.json, NAME.bpf.c, NAME.c) into
 // DIR/build/NAME.wasm plus one eBPF object per architecture, and prints what it made.
 import { parseArgs } from 'node:util';
-import path from 'node:path';
-import { normalizeArch, type Arch } from '../../oci-spec/arch.ts';
 import { compileTool } from '../../sdk/toolchain/compile.ts';
+import { parseArchOption } from '../arch-option.ts';
 import { UsageError, type Command } from '../command.ts';
+import { displayPath } from '../display-path.ts';
 
 const HELP = `Usage: wasmbpf compile [OPTIONS] [DIR]
 
@@ -24,38 +24,20 @@ const command: Command = {
   summary: 'compile a tool folder (NAME.bpf.c + NAME.c) into NAME.wasm',
   help: HELP,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        options: { arch: { type: 'string', multiple: true }, 'out-dir': { type: 'string', short: 'o' } },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { arch: { type: 'string', multiple: true }, 'out-dir': { type: 'string', short: 'o' } },
+      allowPositionals: true,
+    });
     if (positionals.length > 1) throw new UsageError(`one tool folder at a time (got ${positionals.length})`);
-    let arches: Arch[] | undefined;
-    if (values.arch) {
-      arches = values.arch.map((a) => {
-        const arch = normalizeArch(a);
-        if (!arch) throw new UsageError(`unknown architecture '${a}' (x86_64, arm64, s390x, riscv64, ppc64le)`);
-        return arch;
-      });
-    }
+    const arches = values.arch?.map(parseArchOption);
     const dir = positionals[0] ?? '.';
     const tool = await compileTool(dir, {
       ...(arches ? { arches } : {}),
       ...(values['out-dir'] ? { outDir: values['out-dir'] } : {}),
     });
-    const rel = (p: string) => {
-      const r = path.relative(process.cwd(), p);
-      return r && !r.startsWith('..') ? r : p;
-    };
-    const lines = [`${tool.name}: ${rel(tool.wasmPath)}`];
-    for (const o of tool.objects) lines.push(`  eBPF object (${o.arch}): ${rel(o.path)}`);
+    const lines = [`${tool.name}: ${displayPath(tool.wasmPath)}`];
+    for (const o of tool.objects) lines.push(`  eBPF object (${o.arch}): ${displayPath(o.path)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   },

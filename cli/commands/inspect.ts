@@ -1,6 +1,7 @@
 // `wasmbpf inspect REF|IMAGE.tar|MODULE.wasm`: an image's layers, architectures and annotations.
 import { parseArgs } from 'node:util';
-import { ARCHES, normalizeArch } from '../../oci-spec/arch.ts';
+import { ARCHES } from '../../oci-spec/arch.ts';
+import { parseArchOption } from '../arch-option.ts';
 import { UsageError, type Command } from '../command.ts';
 import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-options.ts';
 
@@ -33,8 +34,7 @@ const command: Command = {
       },
     });
     if (positionals.length !== 1) throw new UsageError('expected exactly one REF, IMAGE.tar, DIR or MODULE.wasm');
-    const hostArch = values.arch === undefined ? undefined : normalizeArch(values.arch);
-    if (values.arch !== undefined && !hostArch) throw new UsageError(`unknown architecture '${values.arch}'`);
+    const hostArch = values.arch === undefined ? undefined : parseArchOption(values.arch);
     const { inspectTarget } = await import('../../image/inspect.ts');
     const { familiarName } = await import('../../image/reference.ts');
     const { formatTable, humanSize, shortHex } = await import('../../image/format.ts');

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { scaffoldTool } from '../../sdk/toolchain/scaffold.ts';
 import { UsageError, type Command } from '../command.ts';
+import { displayPath } from '../display-path.ts';
 
 const HELP = `Usage: wasmbpf new [--dir PARENT] NAME
 
@@ -21,18 +22,11 @@ const command: Command = {
   summary: 'scaffold a new tool folder that builds and runs as is',
   help: HELP,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options: { dir: { type: 'string' } }, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseArgs({ args: argv, options: { dir: { type: 'string' } }, allowPositionals: true });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? 'one NAME only' : 'missing NAME');
     const name = positionals[0]!;
     const tool = await scaffoldTool(name, values.dir ?? '.');
-    const r = path.relative(process.cwd(), tool.dir);
-    const rel = r && !r.startsWith('..') ? r : tool.dir;
+    const rel = displayPath(tool.dir);
     process.stdout.write(
       `Created ${rel}/: ${tool.files.map((f) => path.basename(f)).join(', ')}\n` +
       `Next:\n  wasmbpf compile ${rel}\n  wasmbpf run ${rel}/build/${name}.wasm\n`,

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-options.ts';
+import { INTERRUPTED_EXIT_CODE, interruptibleTransfer } from '../transfer-interrupt.ts';
 
 const HELP = `Usage: wasmbpf pull [OPTIONS] REF
 
@@ -41,29 +42,15 @@ const command: Command = {
     const { pullImage } = await import('../../image/pull.ts');
     const { terminalProgress } = await import('../../image/progress.ts');
     const { familiarName } = await import('../../image/reference.ts');
-    const { TransferInterruptedError } = await import('../../image/errors.ts');
     const verifyKeys = values['verify-key'] ? await (await import('../../image/signature/key-files.ts')).readVerificationKeys(values['verify-key']) : undefined;
     // Ctrl-C aborts the transfer so the blob in flight is discarded, not left in the store's tmp/.
-    const stop = new AbortController();
-    const onSignal = () => stop.abort(new TransferInterruptedError('interrupted; nothing partial was kept'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let result;
-    try {
-      result = await pullImage(positionals[0]!, {
-        ...access,
-        progress: terminalProgress(),
-        signal: stop.signal,
-        ...(verifyKeys ? { verifyKeys } : {}),
-      });
-    } catch (err) {
-      if (!(err instanceof TransferInterruptedError)) throw err;
-      process.stderr.write(`wasmbpf pull: ${err.message}\n`);
-      return 130;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const result = await interruptibleTransfer('pull', 'interrupted; nothing partial was kept', (signal) => pullImage(positionals[0]!, {
+      ...access,
+      progress: terminalProgress(),
+      signal,
+      ...(verifyKeys ? { verifyKeys } : {}),
+    }));
+    if (!result) return INTERRUPTED_EXIT_CODE;
     if (verifyKeys) process.stderr.write(`verified the signature of ${result.name} with ${verifyKeys.map((k) => k.path).join(', ')}\n`);
     process.stdout.write(
       `pulled ${familiarName(result.name)} ${result.descriptor.digest} (${result.fetched.length} blobs downloaded, ${result.present.length} already present)\n`,

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type Command } from '../command.ts';
 import { REGISTRY_HELP, REGISTRY_OPTIONS, registryAccess } from '../registry-options.ts';
+import { INTERRUPTED_EXIT_CODE, interruptibleTransfer } from '../transfer-interrupt.ts';
 
 const HELP = `Usage: wasmbpf push [OPTIONS] [SOURCE] REF
 
@@ -36,29 +37,15 @@ const command: Command = {
     const { pushImage } = await import('../../image/push.ts');
     const { terminalProgress } = await import('../../image/progress.ts');
     const { familiarName } = await import('../../image/reference.ts');
-    const { TransferInterruptedError } = await import('../../image/errors.ts');
     const progress = terminalProgress();
-    const stop = new AbortController();
-    const onSignal = () => stop.abort(new TransferInterruptedError('interrupted (an unfinished upload is never committed as a blob)'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let result;
-    try {
-      result = await pushImage(target!, {
-        ...(source ? { source } : {}),
-        ...access,
-        ...(chunkSize ? { chunkSize } : {}),
-        progress,
-        signal: stop.signal,
-      });
-    } catch (err) {
-      if (!(err instanceof TransferInterruptedError)) throw err;
-      process.stderr.write(`wasmbpf push: ${err.message}\n`);
-      return 130;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const result = await interruptibleTransfer('push', 'interrupted (an unfinished upload is never committed as a blob)', (signal) => pushImage(target!, {
+      ...(source ? { source } : {}),
+      ...access,
+      ...(chunkSize ? { chunkSize } : {}),
+      progress,
+      signal,
+    }));
+    if (!result) return INTERRUPTED_EXIT_CODE;
     if (!process.stderr.isTTY) {
       for (const d of result.skipped) process.stderr.write(`skipped ${d} (already in the registry)\n`);
       for (const d of result.pushed) process.stderr.write(`pushed ${d}\n`);

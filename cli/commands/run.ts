@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { normalizeArch } from '../../oci-spec/arch.ts';
+import { parseArchOption } from '../arch-option.ts';
 import { startsWithWasmMagic } from '../../oci-spec/wasm-magic.ts';
 // The runtime itself (startModule) is imported in run(): without libbpf its import fails, and
 // there the failure is an error that names libbpf, not a stack trace.
@@ -193,8 +193,7 @@ const command: Command = {
     });
     const target = argv[targetAt]!;
     const moduleArgs = argv.slice(targetAt + 1);
-    const hostArch = values.arch === undefined ? undefined : normalizeArch(values.arch);
-    if (values.arch !== undefined && !hostArch) throw new UsageError(`unknown architecture '${values.arch}'`);
+    const hostArch = values.arch === undefined ? undefined : parseArchOption(values.arch);
     const grace = values['grace-period'] === undefined ? 3000 : Number(values['grace-period']);
     if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace-period must be a number of milliseconds`);
     const preopens: Record<string, string> = {};

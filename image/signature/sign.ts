@@ -4,8 +4,8 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import { simpleSigningPayload, type Digest } from '../../oci-spec/index.ts';
 import { formatReference, parseReference } from '../reference.ts';
-import { RegistryClient } from '../registry/client.ts';
-import { findCredentials, type Credentials } from '../registry/credentials.ts';
+import { connectRegistry } from '../registry/connect.ts';
+import type { Credentials } from '../registry/credentials.ts';
 import { RegistrySource } from '../registry/source.ts';
 import { attachSignature } from './attachment.ts';
 
@@ -27,12 +27,7 @@ export interface SignResult {
 
 export async function signImage(reference: string, key: KeyObject, options: SignOptions = {}): Promise<SignResult> {
   const ref = parseReference(reference);
-  const credentials = await findCredentials(ref.registry, options.credentials);
-  const client = new RegistryClient(ref.registry, ref.repository, {
-    ...(options.insecure ? { insecure: true } : {}),
-    ...(credentials ? { credentials } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const client = await connectRegistry(ref, options);
   const { digest } = await new RegistrySource(client).resolve(ref);
   // With the tag, as containers/image writes it: skopeo's default identity rule for a tag
   // (matchRepoDigestOrExact) wants the exact reference. A digest reference signs the repository.
