@@ -12,7 +12,7 @@ import { Events, Task, timestamp, type CreateTaskRequest } from './protos.ts';
 import { ANNOTATION_CONTAINER_TYPE, PID_FILE, mountRootfs, readSpec, rootfsPath, unmount } from './bundle.ts';
 import { TaskStdio } from './stdio.ts';
 import { taskMetrics } from './task-metrics.ts';
-import { resolveModule, taskLimits } from '../container/index.ts';
+import { checkModule, resolveModule, taskLimits } from '../container/index.ts';
 import { nodeConfigPath } from './node-config.ts';
 import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
@@ -162,11 +162,7 @@ export class TaskService {
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
       const resources = spec.linux?.resources as LinuxResources | undefined;
       const { policy, memoryLimit } = taskLimits(spec, module.annotations, nodeConfig, resources?.memory?.limit);
-      try {
-        await this.#deps.compileModule(module.wasm, memoryLimit);
-      } catch (error) {
-        throw invalidArgument(`task ${req.id}: the module ${module.origin} cannot run: ${error instanceof WebAssembly.CompileError ? `it is not valid Wasm: ${error.message}` : (error as Error).message}`, error);
-      }
+      await checkModule(req.id, module, memoryLimit, this.#deps.compileModule);
       stdio = TaskStdio.open(req);
       this.#joinCgroup(req.id, spec.linux?.cgroupsPath, resources, log);
       const task = new WasmTask({
