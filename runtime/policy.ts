@@ -81,13 +81,6 @@ export function programTypeOf(section: string): string {
   return PROGRAM_TYPE_ALIASES[head] ?? head.replace(/\.s$/, '');
 }
 
-/** The attach target an auto-attach of this section reaches, in policy notation. */
-export function autoAttachTarget(section: string): string {
-  const type = programTypeOf(section);
-  const rest = section.includes('/') ? section.slice(section.indexOf('/') + 1) : '';
-  return rest ? `${type}:${rest}` : type;
-}
-
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
   return value.split(',').map((s) => s.trim()).filter(Boolean);

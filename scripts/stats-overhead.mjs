@@ -1,5 +1,5 @@
 // The cost of the module stats' counters on the host's hot paths (docs/observability.md): the
-// import wrapper and the per-record sink of runtime/wasm/wasm-bpf-host.ts, each with and without
+// import wrapper and the per-record sink (runtime/wasm/wasm-bpf-host.ts, runtime/wasm/services/buffer-polling.ts), each with and without
 // its one typed-array increment, run alternately 40 times, timed in process CPU time (robust to
 // other load on the machine, which the whole-benchmark A/B is not). The Wasm side is a loop that
 // calls an import, built with clang-19 as the real guests are.
@@ -45,7 +45,7 @@ try {
   };
   compare('host import call', 'call', wasmLoop(false), wasmLoop(true), 2_000_000);
 
-  // The record sink (WasmBpfHost.poll): the count, copying a 16-byte record into guest memory, the guest's callback.
+  // The record sink (BufferPolling.poll): the count, copying a 16-byte record into guest memory, the guest's callback.
   const mem = new Uint8Array(65536), src = new Uint8Array(1 << 20), src32 = new Uint32Array(src.buffer);
   const callback = (ctx, data, size) => (ctx + data + size) & 1;
   const sinkLoop = (counted) => {

@@ -1,49 +1,18 @@
 // One eBPF object of one module: open, load, attach, its maps, and a close() that detaches every
 // link, frees every buffer and closes the object. libbpf calls that may print run through the
 // log runner so their messages reach the module's stderr and our errors carry them.
-import fs from 'node:fs';
 import { LINUX_ERRNO } from '../errno.ts';
+import type { Attachment, AttachStrategy } from './attach-strategies.ts';
 import { BpfError } from './errors.ts';
-import { isNull, koffi, lastErrno, lib, libcFns, libExtra, ObjectOpenOpts, TcHook, TcOpts, UprobeOpts, type Pointer } from './libbpf.ts';
+import { isNull, koffi, lastErrno, lib, libExtra, ObjectOpenOpts, type Pointer } from './libbpf.ts';
 import { btfFallback, btfHint, KERNEL_BTF, type BtfFallback } from './kernel-btf.ts';
 import { EventBuffer } from './event-buffer.ts';
 import type { MapInfo } from './map-types.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
-import { BPF_TC_EGRESS, BPF_TC_INGRESS, detachTcFilter, packTcFilter } from './tc-filter.ts';
-import { attachTcx, tcxWanted } from './tcx.ts';
-import { journalTcFilter } from './tc-journal.ts';
 
 export type LogRunner = <T>(fn: () => T) => { result: T; log: string };
 
-export const AttachKind = {
-  AUTO: 0, UPROBE: 1, URETPROBE: 2, XDP: 3, TC_INGRESS: 4, TC_EGRESS: 5, CGROUP: 6,
-  KPROBE: 7, KRETPROBE: 8, SOCKET: 9, TRACEPOINT: 10,
-} as const;
-
-export interface AttachOptions {
-  kind: number;
-  /** uprobes: process id, -1 for any. */
-  pid?: number;
-  /** binary path, interface, cgroup path, kernel function or "category:name", by kind. */
-  target?: string;
-  /** uprobe function name. */
-  func?: string;
-  offset?: bigint;
-  /** SOCKET: the socket fd. */
-  fd?: number;
-  /** XDP flags. */
-  flags?: number;
-}
-
-interface Attachment {
-  describe: string;
-  detach(): void;
-}
-
-const SOL_SOCKET = 1;
-const SO_ATTACH_BPF = 50;
-const SO_DETACH_BPF = 27;
-const { EALREADY, EBADF, EEXIST, EINVAL, ENODEV, ENOENT } = LINUX_ERRNO;
+const { EALREADY, EBADF, EINVAL, ENOENT } = LINUX_ERRNO;
 
 export class BpfObject {
   private obj: Pointer;
@@ -88,10 +57,6 @@ export class BpfObject {
     o.btf = btf;
     o.btfHint = btf ? '' : btfHint(bytes, kernelBtf);
     return o;
-  }
-
-  get isLoaded(): boolean {
-    return this.loaded;
   }
 
   programNames(): string[] {
@@ -215,32 +180,18 @@ export class BpfObject {
     return prog;
   }
 
-  /** wasm-bpf semantics: no target = auto-attach from SEC(); else an interface (xdp, tc) or a cgroup path (cgroup_*, sockops). */
-  attachCompat(progName: string, target: string | undefined): void {
-    if (!target) return this.attach(progName, { kind: AttachKind.AUTO });
-    const section = this.sectionOf(progName);
-    if (section.startsWith('xdp')) return this.attach(progName, { kind: AttachKind.XDP, target });
-    if (section.startsWith('tc') || section.startsWith('classifier')) {
-      return this.attach(progName, { kind: section.includes('egress') ? AttachKind.TC_EGRESS : AttachKind.TC_INGRESS, target });
-    }
-    if (section.startsWith('cgroup') || section.startsWith('sockops')) {
-      return this.attach(progName, { kind: AttachKind.CGROUP, target });
-    }
-    // wasm-bpf falls back to auto-attach for every other section when given a target.
-    return this.attach(progName, { kind: AttachKind.AUTO });
-  }
-
   sectionOf(progName: string): string {
     return lib.program_section(this.program(progName)) as string;
   }
 
-  attach(progName: string, opts: AttachOptions): void {
+  /** Attaches a program of this loaded object the way `strategy` does; detached by close(). */
+  attach(progName: string, strategy: AttachStrategy): void {
     this.assertLoaded();
     const prog = this.program(progName);
     const what = `program '${progName}' (SEC("${lib.program_section(prog) as string}"))`;
     const { result, log } = this.runLogged(() => {
       try {
-        return { attachment: this.attachOne(prog, progName, opts), errno: 0, error: undefined as unknown };
+        return { attachment: strategy(prog, progName, this.ledger), errno: 0, error: undefined as unknown };
       } catch (error) {
         return { attachment: undefined, errno: error instanceof BpfError ? error.errno : EINVAL, error };
       }
@@ -250,118 +201,6 @@ export class BpfObject {
       throw new BpfError('WASMBPF_BPF_ATTACH', detail.replace(/: [A-Z0-9]+$/, ''), result.errno, log, { cause: result.error });
     }
     this.attachments.push(result.attachment);
-  }
-
-  private linkAttachment(link: Pointer, describe: string): Attachment {
-    if (isNull(link)) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach ${describe}`, lastErrno() || EINVAL);
-    const slot = this.ledger.add(Kind.LINK, addressOf(link));
-    return {
-      describe,
-      detach: () => {
-        lib.link_destroy(link);
-        this.ledger.remove(slot);
-      },
-    };
-  }
-
-  private attachOne(prog: Pointer, name: string, o: AttachOptions): Attachment {
-    const target = o.target ?? '';
-    switch (o.kind) {
-      case AttachKind.AUTO:
-        return this.linkAttachment(lib.program_attach(prog), `program '${name}'`);
-      case AttachKind.XDP: {
-        const ifindex = this.ifindex(target);
-        return this.linkAttachment(lib.program_attach_xdp(prog, ifindex), `xdp program '${name}' to interface ${target}`);
-      }
-      case AttachKind.TC_INGRESS:
-      case AttachKind.TC_EGRESS:
-        return this.attachTc(prog, name, target, o.kind === AttachKind.TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-      case AttachKind.CGROUP: {
-        let fd: number;
-        try {
-          fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-        } catch (err) {
-          throw new BpfError('WASMBPF_BPF_ATTACH', `cannot open cgroup '${target}'`, (err as NodeJS.ErrnoException).errno ? -(err as NodeJS.ErrnoException).errno! : ENOENT);
-        }
-        try {
-          return this.linkAttachment(lib.program_attach_cgroup(prog, fd), `program '${name}' to cgroup ${target}`);
-        } finally {
-          fs.closeSync(fd); // the link holds its own reference to the cgroup
-        }
-      }
-      case AttachKind.UPROBE:
-      case AttachKind.URETPROBE: {
-        if (!target) throw new BpfError('WASMBPF_BPF_ATTACH', `uprobe program '${name}' needs a binary path`, EINVAL);
-        const opts = { sz: koffi.sizeof(UprobeOpts), ref_ctr_offset: 0, bpf_cookie: 0, retprobe: o.kind === AttachKind.URETPROBE, func_name: o.func || null };
-        const link = lib.program_attach_uprobe(prog, o.pid ?? -1, target, Number(o.offset ?? 0n), opts);
-        return this.linkAttachment(link, `uprobe program '${name}' to ${target}:${o.func ?? ''}+${o.offset ?? 0n}`);
-      }
-      case AttachKind.KPROBE:
-      case AttachKind.KRETPROBE:
-        return this.linkAttachment(lib.program_attach_kprobe(prog, o.kind === AttachKind.KRETPROBE, target), `kprobe program '${name}' to ${target}`);
-      case AttachKind.TRACEPOINT: {
-        const [category, event] = target.split(':');
-        if (!category || !event) throw new BpfError('WASMBPF_BPF_ATTACH', `tracepoint target '${target}' is not "category:name"`, EINVAL);
-        return this.linkAttachment(lib.program_attach_tracepoint(prog, category, event), `program '${name}' to tracepoint ${target}`);
-      }
-      case AttachKind.SOCKET: {
-        const progFd = lib.program_fd(prog) as number;
-        const sock = o.fd ?? -1;
-        const value = Buffer.alloc(4);
-        value.writeInt32LE(progFd);
-        if ((libcFns.setsockopt(sock, SOL_SOCKET, SO_ATTACH_BPF, value, 4) as number) < 0) {
-          throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach socket filter '${name}' to socket ${sock}`, lastErrno());
-        }
-        return { describe: `socket filter '${name}'`, detach: () => void libcFns.setsockopt(sock, SOL_SOCKET, SO_DETACH_BPF, value, 4) };
-      }
-      default:
-        throw new BpfError('WASMBPF_BPF_ATTACH', `unknown attach kind ${o.kind}`, EINVAL);
-    }
-  }
-
-  private ifindex(name: string): number {
-    const ifindex = name ? (libcFns.if_nametoindex(name) as number) : 0;
-    if (!ifindex) throw new BpfError('WASMBPF_BPF_ATTACH', `no network interface named '${name}'`, ENODEV);
-    return ifindex;
-  }
-
-  private attachTc(prog: Pointer, name: string, ifname: string, point: number): Attachment {
-    const ifindex = this.ifindex(ifname);
-    if (tcxWanted()) {
-      // A link: it goes with the process that holds it, even one killed with SIGKILL (tcx.ts).
-      const fd = attachTcx(lib.program_fd(prog) as number, ifindex, point === BPF_TC_INGRESS);
-      if (fd !== undefined && fd < 0) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach tc program '${name}' to ${ifname} (tcx)`, -fd);
-      if (fd !== undefined) {
-        const slot = this.ledger.add(Kind.FD, BigInt(fd));
-        return {
-          describe: `tc program '${name}' on ${ifname} (tcx link)`,
-          detach: () => {
-            libcFns.close(fd);
-            this.ledger.remove(slot);
-          },
-        };
-      }
-    }
-    const hook = { sz: koffi.sizeof(TcHook), ifindex, attach_point: point, parent: 0 };
-    const created = lib.tc_hook_create(hook) as number;
-    if (created < 0 && created !== -EEXIST) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot create the tc hook on ${ifname}`, -created);
-    const opts = { sz: koffi.sizeof(TcOpts), prog_fd: lib.program_fd(prog) as number, flags: 0, prog_id: 0, handle: 0, priority: 0 };
-    const r = lib.tc_attach(hook, opts) as number;
-    if (r < 0) {
-      if (created === 0) lib.tc_hook_destroy(hook);
-      throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach tc program '${name}' to ${ifname}`, -r);
-    }
-    const filter = { ifindex: hook.ifindex, attachPoint: point, handle: opts.handle, priority: opts.priority, createdHook: created === 0 };
-    const slot = this.ledger.add(Kind.TC, ...packTcFilter(filter));
-    const erase = journalTcFilter(filter, opts.prog_id); // for `delete` after a SIGKILL (tc-journal.ts)
-    return {
-      describe: `tc program '${name}' on ${ifname}`,
-      detach: () => {
-        detachTcFilter(filter);
-        this.ledger.remove(slot);
-        erase();
-      },
-    };
   }
 
   /** The buffer of a ring buffer or perf event array map of this object, made on first use. */

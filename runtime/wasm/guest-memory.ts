@@ -22,7 +22,9 @@ export class GuestFault extends WasmbpfError {
 }
 
 /** A wasm32 pointer arrives as i32 (C guests, maybe negative past 2 GiB) or i64 (Rust and Go guests). */
-export function toOffset(value: number | bigint): number {
+export type GuestPtr = number | bigint;
+
+export function toOffset(value: GuestPtr): number {
   if (typeof value === 'bigint') {
     if (value < 0n || value > 0xffffffffn) throw new GuestFault(`pointer ${value} is not a wasm32 address`);
     return Number(value);

@@ -1,8 +1,9 @@
-// The eBPF policy model: section names to program types and attach targets, annotation parsing,
+// The eBPF policy model: section names to program types, attach requests to attach targets, annotation parsing,
 // and capping a module's request by the node's policy.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { autoAttachTarget, capPolicy, checkAttachTarget, checkMapType, checkProgramType, DEFAULT_NODE_POLICY, policyFromAnnotations, policyFromConfig, programTypeOf } from '../../runtime/policy.ts';
+import { AttachKind, attachTarget, autoAttachTarget, compatAttachRequest } from '../../runtime/wasm/abi/attach-kinds.ts';
+import { capPolicy, checkAttachTarget, checkMapType, checkProgramType, DEFAULT_NODE_POLICY, policyFromAnnotations, policyFromConfig, programTypeOf } from '../../runtime/policy.ts';
 
 test('program types come from the libbpf section prefix, aliases folded', () => {
   assert.equal(programTypeOf('tracepoint/sched/sched_process_exec'), 'tracepoint');
@@ -18,6 +19,26 @@ test('auto-attach targets in policy notation', () => {
   assert.equal(autoAttachTarget('tracepoint/sched/sched_process_exec'), 'tracepoint:sched/sched_process_exec');
   assert.equal(autoAttachTarget('uprobe//usr/bin/x:main'), 'uprobe:/usr/bin/x:main');
   assert.equal(autoAttachTarget('perf_event'), 'perf_event');
+});
+
+test('wasm_attach_bpf_program targets choose the attach kind by section prefix', () => {
+  assert.deepEqual(compatAttachRequest('xdp', 'eth0'), { kind: AttachKind.XDP, target: 'eth0' });
+  assert.deepEqual(compatAttachRequest('tc/egress', 'eth0'), { kind: AttachKind.TC_EGRESS, target: 'eth0' });
+  assert.deepEqual(compatAttachRequest('classifier', 'eth0'), { kind: AttachKind.TC_INGRESS, target: 'eth0' });
+  assert.deepEqual(compatAttachRequest('sockops', '/sys/fs/cgroup'), { kind: AttachKind.CGROUP, target: '/sys/fs/cgroup' });
+  assert.deepEqual(compatAttachRequest('kprobe/do_exit', 'ignored'), { kind: AttachKind.AUTO }, 'other sections auto-attach');
+  assert.deepEqual(compatAttachRequest('xdp', undefined), { kind: AttachKind.AUTO });
+});
+
+test('attach requests reach targets in policy notation; only auto-attach reads the section', () => {
+  const noSection = () => assert.fail('the section is not needed');
+  assert.equal(attachTarget({ kind: AttachKind.URETPROBE, target: '/bin/bash', func: 'readline' }, noSection), 'uprobe:/bin/bash:readline');
+  assert.equal(attachTarget({ kind: AttachKind.UPROBE, target: '/bin/x', offset: 16n }, noSection), 'uprobe:/bin/x:+16');
+  assert.equal(attachTarget({ kind: AttachKind.TC_EGRESS, target: 'eth0' }, noSection), 'interface:eth0');
+  assert.equal(attachTarget({ kind: AttachKind.KRETPROBE, target: 'do_exit' }, noSection), 'kprobe:do_exit');
+  assert.equal(attachTarget({ kind: AttachKind.TRACEPOINT, target: 'sched:sched_switch' }, noSection), 'tracepoint:sched/sched_switch');
+  assert.equal(attachTarget({ kind: AttachKind.SOCKET, fd: 5 }, noSection), 'socket');
+  assert.equal(attachTarget({ kind: AttachKind.AUTO }, () => 'tp/sched/sched_switch'), 'tracepoint:sched/sched_switch');
 });
 
 test('annotations become lists; absent annotations allow everything', () => {
