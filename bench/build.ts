@@ -21,7 +21,7 @@ export interface BenchPrograms {
 
 /** Builds everything into a new temp dir; the caller removes `dir`. */
 export function buildPrograms(): BenchPrograms {
-  const { arch, multiarch } = bpfTarget();
+  const { define, multiarch } = bpfTarget();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-bench-'));
   try {
     const trigger = path.join(dir, 'trigger');
@@ -30,7 +30,7 @@ export function buildPrograms(): BenchPrograms {
     for (const name of ['bench', 'perf']) {
       const object = path.join(dir, `${name}.bpf.o`);
       // -mcpu=v3: the seq counter is an atomic fetch-and-add.
-      runTool('clang-19', ['-g', '-O2', '-target', 'bpf', '-mcpu=v3', `-D__TARGET_ARCH_${arch}`, '-idirafter', `/usr/include/${multiarch}`,
+      runTool('clang-19', ['-g', '-O2', '-target', 'bpf', '-mcpu=v3', `-D${define}`, '-idirafter', `/usr/include/${multiarch}`,
         '-c', path.join(src, `${name}.bpf.c`), '-o', object]);
       objects[`${name}_bpf_o`] = object;
     }

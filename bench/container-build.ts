@@ -26,11 +26,11 @@ export interface ContainerPrograms {
 
 /** Builds everything into a new temp dir; the caller removes `dir`. */
 export function buildContainerPrograms(): ContainerPrograms {
-  const { arch, multiarch } = bpfTarget();
+  const { define, multiarch } = bpfTarget();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-bench-ctr-'));
   try {
     const object = path.join(dir, 'firstevent.bpf.o');
-    runTool('clang-19', ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${arch}`, '-idirafter', `/usr/include/${multiarch}`,
+    runTool('clang-19', ['-g', '-O2', '-target', 'bpf', `-D${define}`, '-idirafter', `/usr/include/${multiarch}`,
       '-c', path.join(src, 'firstevent.bpf.c'), '-o', object]);
     embedObjects({ firstevent_bpf_o: object }, path.join(dir, 'firstevent-object.h'));
     const tool = path.join(src, 'firstevent.c');

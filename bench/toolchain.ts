@@ -3,17 +3,14 @@
 // stderr, and eBPF objects embedded as C arrays the way `wasmbpf compile` embeds them.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { hostArch, targetArchDefine } from '../oci-spec/arch.ts';
+import { DEBIAN_MULTIARCH } from '../sdk/toolchain/compile.ts';
 import { BenchError } from './errors.ts';
 
-const BPF_ARCH: Partial<Record<string, string>> = { x64: 'x86', arm64: 'arm64' };
-const MULTIARCH: Partial<Record<string, string>> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
-
-/** `__TARGET_ARCH_<arch>` and the Debian multiarch include dir for this machine. */
-export function bpfTarget(): { arch: string; multiarch: string } {
-  const arch = BPF_ARCH[process.arch];
-  const multiarch = MULTIARCH[process.arch];
-  if (!arch || !multiarch) throw new BenchError('WASMBPF_BENCH_ARCH', `no eBPF target for architecture '${process.arch}'`);
-  return { arch, multiarch };
+/** `__TARGET_ARCH_<arch>` and the Debian multiarch include dir for this machine, as `wasmbpf compile` uses them. */
+export function bpfTarget(): { define: string; multiarch: string } {
+  const arch = hostArch();
+  return { define: targetArchDefine(arch), multiarch: DEBIAN_MULTIARCH[arch] };
 }
 
 export function runTool(cmd: string, args: string[]): void {

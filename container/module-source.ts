@@ -20,6 +20,7 @@ import path from 'node:path';
 import { ANNOTATION_TITLE, isWasmModule, type Arch } from '../oci-spec/index.ts';
 import { readImageModule, selectImageModule } from '../image/image-module.ts';
 import { loadImage } from '../image/load.ts';
+import { isWasmFile } from '../image/wasm-file.ts';
 import type { BpfObjectCandidate } from '../runtime/index.ts';
 import type { RuntimeSpec } from '../oci-spec/runtime-spec.ts';
 import type { ContainerImages } from './container-images.ts';
@@ -120,22 +121,11 @@ export function namesModule(word: string, name: string): boolean {
 function refuseUnnamedRootfsModule(lookup: ModuleLookup, image: string, word: string | undefined, imageEntry: string | undefined): void {
   if (!word || !imageEntry || word === imageEntry) return;
   const file = findInRootfs(lookup.rootfs, imageEntry, lookup.spec.process?.cwd ?? '/', lookup.spec.process?.env ?? []);
-  if (!file || !isWasmModule(readHead(file))) return;
+  if (!file || !isWasmFile(file)) return;
   const what = word.endsWith('.wasm')
     ? `module ${word} (process.args[0]) is neither in the container's rootfs nor a Wasm layer of its image`
     : `process.args[0] ${JSON.stringify(word)} names no file in the container's rootfs`;
   throw new ModuleSourceError(`${what}; the module of image ${image} is ${imageEntry}: ${ARGS_RULE}, e.g. \`ctr run ${image} ID ${imageEntry} ARGS...\``);
-}
-
-function readHead(file: string): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(8);
-    fs.readSync(fd, head, 0, 8, 0);
-    return head;
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /**

@@ -143,7 +143,6 @@ export type CliErrorCode = InstallErrorCode | 'WASMBPF_USAGE' | 'WASMBPF_NO_MODU
 
 /** bench/: the benchmark. */
 export type BenchErrorCode =
-  | 'WASMBPF_BENCH_ARCH'
   | 'WASMBPF_BENCH_BUILD'
   | 'WASMBPF_BENCH_LEAK'
   | 'WASMBPF_BENCH_MEMORY'

@@ -2,9 +2,9 @@
 // directory), or an image reference. A path is anything that starts with '/', './' or '../',
 // ends in .wasm or .tar, or exists as a file; a directory must be written as a path (so a tool
 // folder named like an image never shadows the image). Everything else is a reference.
-import { open, stat } from 'node:fs/promises';
-import { startsWithWasmMagic } from '../oci-spec/wasm-magic.ts';
+import { stat } from 'node:fs/promises';
 import { TargetError } from './errors.ts';
+import { isWasmFile } from './wasm-file.ts';
 
 export type Target = { kind: 'module'; path: string } | { kind: 'layout'; path: string } | { kind: 'reference'; reference: string };
 
@@ -20,12 +20,5 @@ export async function classifyTarget(target: string): Promise<Target> {
     return explicitPath || target.includes('/') ? { kind: 'layout', path: target } : { kind: 'reference', reference: target };
   }
   if (!info.isFile()) throw new TargetError(`${target}: not a regular file`);
-  const handle = await open(target, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    await handle.read(head, 0, 4, 0);
-    return startsWithWasmMagic(head) ? { kind: 'module', path: target } : { kind: 'layout', path: target };
-  } finally {
-    await handle.close();
-  }
+  return isWasmFile(target) ? { kind: 'module', path: target } : { kind: 'layout', path: target };
 }

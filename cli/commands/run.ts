@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArchOption } from '../arch-option.ts';
-import { startsWithWasmMagic } from '../../oci-spec/wasm-magic.ts';
+import { isWasmFile } from '../../image/wasm-file.ts';
 // The runtime itself (startModule) is imported in run(): without libbpf its import fails, and
 // there the failure is an error that names libbpf, not a stack trace.
 import {
@@ -112,17 +112,6 @@ function size(text: string, what: string): number {
   }
 }
 
-function isWasmFile(file: string): boolean {
-  try {
-    const fd = fs.openSync(file, 'r');
-    const head = Buffer.alloc(4);
-    fs.readSync(fd, head, 0, 4, 0);
-    fs.closeSync(fd);
-    return startsWithWasmMagic(head);
-  } catch {
-    return false;
-  }
-}
 
 const OPTIONS = {
   env: { type: 'string', short: 'e', multiple: true },

@@ -54,7 +54,7 @@ export interface CompileOptions {
 }
 
 /** Debian's multiarch include folder of the build machine (asm/types.h for the UAPI headers). */
-const MULTIARCH: Record<Arch, string> = {
+export const DEBIAN_MULTIARCH: Readonly<Record<Arch, string>> = {
   x86_64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', s390x: 's390x-linux-gnu',
   riscv64: 'riscv64-linux-gnu', ppc64le: 'powerpc64le-linux-gnu',
 };
@@ -75,7 +75,7 @@ async function compileBpfObject(tool: BuildFile, dir: string, outDir: string, ar
     // where `wasmbpf build` ran. (A copy of the folder elsewhere can still differ: clang-19
     // orders a few BTF forward declarations differently depending on the paths involved.)
     '-fdebug-compilation-dir=.', `-ffile-prefix-map=${dir}=.`, `-ffile-prefix-map=${outDir}=./build`,
-    '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', `/usr/include/${MULTIARCH[buildMachine]}`,
+    '-I', outDir, '-I', dir, '-I', path.join(sdkInclude(), 'ebpf'), '-idirafter', `/usr/include/${DEBIAN_MULTIARCH[buildMachine]}`,
   ];
   const compat = PT_REGS_COMPAT[arch];
   if (compat && arch !== buildMachine) args.push('-include', path.join(sdkInclude(), compat));
