@@ -3,8 +3,6 @@
 import { WasmbpfError } from '../errors/index.ts';
 
 export interface Command {
-  /** One line for `wasmbpf --help`. */
-  summary: string;
   /** Full help text for `wasmbpf NAME --help`, starting with the usage line. */
   help: string;
   /**

@@ -3,6 +3,7 @@
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 
+/** Each command's one line for `wasmbpf --help` is here, beside its loader: the top help loads no command. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
   run: { summary: 'run a Wasm-bpf module, image tarball or image reference', load: () => import('./commands/run.ts') },
   compile: { summary: 'compile a tool folder (NAME.bpf.c + NAME.c) into NAME.wasm', load: () => import('./commands/compile.ts') },

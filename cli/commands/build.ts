@@ -23,7 +23,6 @@ Options:
 `;
 
 const command: Command = {
-  summary: 'build a tool folder into an OCI image',
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({

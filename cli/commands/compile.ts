@@ -21,7 +21,6 @@ Options:
 `;
 
 const command: Command = {
-  summary: 'compile a tool folder (NAME.bpf.c + NAME.c) into NAME.wasm',
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({

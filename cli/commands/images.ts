@@ -14,7 +14,6 @@ Options:
 `;
 
 const command: Command = {
-  summary: 'list images in the local store',
   help: HELP,
   async run(argv) {
     const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } } });

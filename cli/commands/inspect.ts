@@ -21,7 +21,6 @@ ${REGISTRY_HELP}
 `;
 
 const command: Command = {
-  summary: "show an image's layers, architectures and annotations",
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -6,7 +6,6 @@ import { currentInstallation } from '../install/launchers.ts';
 import { parseInstallArgs } from '../install/options.ts';
 
 const command: Command = {
-  summary: 'install the containerd shim and its containerd config',
   help: `Usage: wasmbpf install [--bin-dir DIR] [--config FILE] [--node-config FILE]
                       [--verify-key KEY.pub]... [--require-signatures] [--with-cli] [--dry-run]
 

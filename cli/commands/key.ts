@@ -22,7 +22,6 @@ Options:
 `;
 
 const command: Command = {
-  summary: 'generate a signing key pair (cosign format)',
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -19,7 +19,6 @@ Options:
 `;
 
 const command: Command = {
-  summary: 'scaffold a new tool folder that builds and runs as is',
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, options: { dir: { type: 'string' } }, allowPositionals: true });

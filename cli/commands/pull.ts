@@ -26,7 +26,6 @@ ${REGISTRY_HELP}
 `;
 
 const command: Command = {
-  summary: 'pull an image from a registry',
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({

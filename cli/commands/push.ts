@@ -18,7 +18,6 @@ ${REGISTRY_HELP}
 `;
 
 const command: Command = {
-  summary: 'push an image to a registry',
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({

@@ -164,7 +164,6 @@ const PHASE_NAMES: Record<ModulePhase, string> = {
 };
 
 const command: Command = {
-  summary: 'run a Wasm-bpf module, image tarball or image reference',
   help: HELP,
   helpRequested(argv) {
     const end = firstPositional(argv);

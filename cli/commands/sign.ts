@@ -22,7 +22,6 @@ ${REGISTRY_HELP}
 `;
 
 const command: Command = {
-  summary: 'sign an image in its registry (cosign format)',
   help: HELP,
   async run(argv) {
     const { values, positionals } = parseArgs({

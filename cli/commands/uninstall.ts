@@ -5,7 +5,6 @@ import { uninstall } from '../install/installer.ts';
 import { parseInstallArgs } from '../install/options.ts';
 
 const command: Command = {
-  summary: 'undo `wasmbpf install`',
   help: `Usage: wasmbpf uninstall [--bin-dir DIR] [--config FILE] [--node-config FILE] [--dry-run]
 
 Removes the launchers 'wasmbpf install' wrote into DIR, its block from containerd's config and
