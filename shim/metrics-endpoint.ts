@@ -59,9 +59,9 @@ async function figures(tasks: Iterable<WasmTask>, namespace: string, lastUsage: 
   for (const task of lastUsage.keys()) if (!list.includes(task)) lastUsage.delete(task);
   return Promise.all(list.map(async (task) => {
     let usage = await task.usage();
-    if (task.state === 'running') lastUsage.set(task, usage);
+    if (task.taskState === 'running') lastUsage.set(task, usage);
     else usage = lastUsage.get(task) ?? usage;
-    return { labels: taskLabels(task.id, task.annotations, namespace), usage, stats: task.stats() };
+    return { labels: taskLabels(task.id, task.annotations, namespace), usage, stats: task.moduleStats() };
   }));
 }
 

@@ -5,14 +5,14 @@
 // (prctl), exit-status bookkeeping, and console/IO plumbing that the runc shim already does
 // correctly. So for such a task the shim starts the runc shim exactly as containerd would
 // (same flags, cwd the bundle, TTRPC_ADDRESS in env), then relays that task's Task RPCs to it
-// as raw payloads. The runc shim publishes its task events to containerd itself and groups a
+// as raw payloads (runc-task.ts). The runc shim publishes its task events to containerd itself and groups a
 // pod's runc containers in one server by the same sandbox-id annotation.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TtrpcClient, isLive } from '../ttrpc/index.ts';
 import { DELEGATE_MARKER, recordedPid } from './bundle.ts';
-import { notFound, ShimError } from './errors.ts';
+import { ShimError } from './errors.ts';
 import { TASK_SERVICE } from './names.ts';
 import type { ShimFlags } from './flags.ts';
 import type { Logger } from './log.ts';
@@ -38,12 +38,10 @@ function runShim(flags: ShimFlags, bundle: string, id: string, action: 'start' |
   });
 }
 
-/** The runc shim servers this server relays to, one connection per address. */
+/** The runc shim servers this server relays to (runc-task.ts), one connection per address. */
 export class RuncDelegates {
   readonly #flags: ShimFlags;
   readonly #log: Logger;
-  /** id -> address of the runc shim that runs it. */
-  readonly #tasks = new Map<string, string>();
   readonly #clients = new Map<string, Promise<TtrpcClient>>();
 
   constructor(flags: ShimFlags, log: Logger) {
@@ -51,45 +49,25 @@ export class RuncDelegates {
     this.#log = log;
   }
 
-  has(id: string): boolean {
-    return this.#tasks.has(id);
-  }
-
-  get size(): number {
-    return this.#tasks.size;
-  }
-
-  /** Starts (or joins) the runc shim for this task and relays its Create. */
-  async create(id: string, bundle: string, createPayload: Uint8Array, reason: string): Promise<Uint8Array> {
+  /** Starts (or joins) the runc shim for this container, as containerd would; answers its address. */
+  async start(id: string, bundle: string, reason: string): Promise<string> {
     this.#log.info('handing the container to runc', { id, reason });
     const { stdout } = await runShim(this.#flags, bundle, id, 'start');
     const address = stdout.toString().trim();
     if (!address.startsWith('unix://')) throw new ShimError('WASMBPF_SHIM_RUNC', `${RUNC_SHIM} start printed ${JSON.stringify(address)}, not a unix:// address`);
     fs.writeFileSync(path.join(bundle, DELEGATE_MARKER), `${address}\n`);
-    this.#tasks.set(id, address);
-    try {
-      return await this.call(id, 'Create', createPayload);
-    } catch (error) {
-      this.#tasks.delete(id);
-      throw error;
-    }
+    return address;
   }
 
-  async call(id: string, method: string, payload: Uint8Array): Promise<Uint8Array> {
-    const address = this.#tasks.get(id);
-    if (!address) throw notFound(`task ${id}`);
+  async call(address: string, method: string, payload: Uint8Array): Promise<Uint8Array> {
     const client = await this.#client(address);
-    const response = await client.call(TASK_SERVICE, method, payload);
-    // Only the Delete of the container's init ends it: a Delete with an exec_id (what `ctr task
-    // exec` and `kubectl exec` send once the exec'd process exits) removes that process alone.
-    if (method === 'Delete' && !(await isExecDelete(payload))) this.#tasks.delete(id);
-    return response;
+    return client.call(TASK_SERVICE, method, payload);
   }
 
-  /** Relays Shutdown to every runc shim; each exits once it runs no container. */
-  async shutdown(payload: Uint8Array): Promise<void> {
+  /** Relays Shutdown to every runc shim that runs none of our containers (inUse); each exits once it runs no container. */
+  async shutdown(payload: Uint8Array, inUse: ReadonlySet<string>): Promise<void> {
     for (const [address, pending] of this.#clients) {
-      if ([...this.#tasks.values()].includes(address)) continue;
+      if (inUse.has(address)) continue;
       const client = await pending.catch(() => undefined);
       await client?.call(TASK_SERVICE, 'Shutdown', payload, { timeoutMs: 5000 }).catch(() => {});
       client?.destroy();
@@ -111,12 +89,6 @@ export class RuncDelegates {
     }
     return pending;
   }
-}
-
-async function isExecDelete(payload: Uint8Array): Promise<boolean> {
-  // Loaded here, not at the top: `start` and `delete` import this file and must not load protobufjs.
-  const { Task } = await import('./protos.ts');
-  return Task.DeleteRequest.decode(payload).execId !== '';
 }
 
 /**

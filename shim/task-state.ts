@@ -1,19 +1,25 @@
-// The lifecycle of one task as an explicit state machine. Every RPC that changes a task asks
+// The lifecycle of one Wasm task as an explicit state table. Every RPC that changes a task asks
 // here first; a move the table does not allow is an IllegalTransitionError (FailedPrecondition)
 // naming the task, its state and the action, instead of a half-done operation.
 //
-//   created --start--> running --exit--> stopped --delete--> deleted
-//   created --exit (killed before start)--> stopped
-//   created --delete--> deleted
+//   created --start--> running --exit--> stopped --delete--> deleting --deleted--> deleted
+//   created --kill--> stopped (killed before it ran)
+//   running --kill--> running (the module is asked to stop; its exit moves it on)
+//   created --delete--> deleting
+//   deleting --delete-failed--> stopped (what Delete frees is freed again on a retry)
+//
+// The shape is runwasi's TaskState: a Delete that fails leaves the task stopped, so containerd
+// can retry it, rather than half deleted with nobody able to finish the job.
 import { IllegalTransitionError } from './errors.ts';
 
-export type TaskState = 'created' | 'running' | 'stopped' | 'deleted';
-export type TaskAction = 'start' | 'exit' | 'delete';
+export type TaskState = 'created' | 'running' | 'stopped' | 'deleting' | 'deleted';
+export type TaskAction = 'start' | 'kill' | 'exit' | 'delete' | 'deleted' | 'delete-failed';
 
 const MOVES: Record<TaskState, Partial<Record<TaskAction, TaskState>>> = {
-  created: { start: 'running', exit: 'stopped', delete: 'deleted' },
-  running: { exit: 'stopped' },
-  stopped: { delete: 'deleted' },
+  created: { start: 'running', kill: 'stopped', delete: 'deleting' },
+  running: { kill: 'running', exit: 'stopped' },
+  stopped: { delete: 'deleting' },
+  deleting: { deleted: 'deleted', 'delete-failed': 'stopped' },
   deleted: {},
 };
 
