@@ -84,6 +84,7 @@ export class TaskStdio {
 
   /** After the module ended: deliver what it wrote and give containerd's readers end-of-file. */
   async finishOutput(): Promise<void> {
+    if (this.#closed) return; // closed: nothing is left to deliver (a retried Delete)
     await Promise.all([this.#stdout, this.#stderr].map((o) => o.relay?.finish()));
   }
 

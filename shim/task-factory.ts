@@ -3,8 +3,8 @@
 // bundle's log, the module and its image check, policy and limits, the compiled module, stdio,
 // cgroup, pid file) into a WasmTask. Every step that leaves something behind records how to undo
 // it: when a later step fails, what was done is undone in reverse, so a failed Create leaves
-// nothing mounted, no FIFO open, no cgroup joined and no pid file. What the task keeps for its
-// life (mount, log, cgroup) is undone again, the same way, by its Delete.
+// nothing mounted, no FIFO open, no cgroup joined and no pid file (written last). What the task
+// keeps for its life (mount, log, cgroup) is undone the same way by its Delete.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Arch } from '../oci-spec/arch.ts';
@@ -152,10 +152,9 @@ export class TaskFactory {
         onExit,
       });
       // For `delete` after a crash of this process: containerd reports the task's exit with it.
-      // It outlives the task: `delete` also runs after every normal Delete and reads it.
-      const pidFile = path.join(bundle, PID_FILE);
-      fs.writeFileSync(pidFile, `${task.pid}`);
-      steps.done('the pid file', () => fs.rmSync(pidFile, { force: true }));
+      // It outlives the task (`delete` also runs after every normal Delete and reads it), and it
+      // is the last step, so no failure of Create can leave one behind.
+      fs.writeFileSync(path.join(bundle, PID_FILE), `${task.pid}`);
       log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy), memoryLimit, createMs: Math.round(performance.now() - began) });
       return { task, reply: { response: TaskApi.CreateTaskResponse.encode({ pid: task.pid }), lifecycle: { pid: task.pid } } };
     } catch (error) {

@@ -15,6 +15,7 @@ import { DEFAULT_NODE_POLICY } from '../../runtime/policy.ts';
 import type { EventSink, Topic } from '../../shim/events.ts';
 import type { RuncDelegates } from '../../shim/runc-delegate.ts';
 import type { ContainerdApi } from '../../shim/containerd-api.ts';
+import type { BundleLogs } from '../../shim/log.ts';
 import type { ExitStatus, ModuleSpec, RunningModule, StopSignal } from '../../runtime/contract.ts';
 
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -42,28 +43,36 @@ function fakeRuntime() {
       async [Symbol.asyncDispose]() {},
     };
   };
-  return { startModule, started, stops, exit: (code: number) => finish!({ code }) };
+  return { startModule, started, stops, exit: (code: number, outOfMemory = false) => finish!({ code, ...(outOfMemory ? { outOfMemory } : {}) }) };
 }
 
-async function setup(t: { after(fn: () => unknown): void }) {
+interface SetupOptions {
+  logs?: Pick<BundleLogs, 'open' | 'close'>;
+  delegates?: RuncDelegates;
+  annotations?: Record<string, string>;
+  compileModule?: (wasm: Uint8Array, memoryLimit: number) => Promise<unknown>;
+}
+
+async function setup(t: { after(fn: () => unknown): void }, options: SetupOptions = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shimsvc-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const bundle = path.join(dir, 'bundle');
   fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
   fs.writeFileSync(path.join(bundle, 'rootfs', 'bin', 'tool.wasm'), WASM);
-  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ process: { args: ['tool.wasm', '-v'], env: ['PATH=/bin', 'A=1'], cwd: '/' }, root: { path: 'rootfs' } }));
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ process: { args: ['tool.wasm', '-v'], env: ['PATH=/bin', 'A=1'], cwd: '/' }, root: { path: 'rootfs' }, annotations: options.annotations ?? {} }));
   const events: { topic: Topic; type: string; payload: Uint8Array }[] = [];
   const sink: EventSink = { publish: (topic, type, payload) => void events.push({ topic, type, payload }), close: async () => {} };
   const runtime = fakeRuntime();
   let idle = 0;
-  const delegates = { has: () => false, size: 0, shutdown: async () => {} } as unknown as RuncDelegates;
+  const delegates = options.delegates ?? ({ shutdown: async () => {} } as unknown as RuncDelegates);
   const service = new TaskService({
     events: sink,
     log: createLogger(() => {}),
+    ...(options.logs ? { logs: options.logs } : {}),
     delegates,
     api: () => { throw new Error('the content store is not needed for rootfs modules') as unknown as ContainerdApi; },
     startModule: runtime.startModule,
-    compileModule: async () => undefined,
+    compileModule: options.compileModule ?? (async () => undefined),
     hostArch: 'x86_64',
     nodeConfig: '/nonexistent/wasmbpf-shim.toml',
     onIdle: () => void idle++,
@@ -78,7 +87,7 @@ async function setup(t: { after(fn: () => unknown): void }) {
     server.destroy();
   });
   const call = (method: string, payload: Uint8Array) => client.call(TASK_SERVICE, method, payload);
-  return { bundle, events, runtime, call, idle: () => idle };
+  return { bundle, events, runtime, call, idle: () => idle, service };
 }
 
 const status = (code: number) => (e: unknown) => e instanceof TtrpcError && e.status === code;
@@ -160,4 +169,93 @@ test('a module that exits on its own; kill before start; unsupported calls answe
   await assert.rejects(call('Create', Task.CreateTaskRequest.encode({ id: 'c', bundle, terminal: true })), (e: unknown) => status(Status.InvalidArgument)(e) && /terminal is not supported/.test((e as Error).message));
   await assert.rejects(call('Create', Task.CreateTaskRequest.encode({ id: 'd', bundle: path.join(bundle, 'nope') })), (e: unknown) => status(Status.InvalidArgument)(e) && /config\.json/.test((e as Error).message));
   await assert.rejects(call('Frobnicate', new Uint8Array()), status(Status.Unimplemented));
+});
+
+test('a task out of its memory limit: /tasks/oom just before its /tasks/exit, in the order containerd expects', async (t) => {
+  const { bundle, events, runtime, call } = await setup(t);
+  await call('Create', Task.CreateTaskRequest.encode({ id: 'm', bundle }));
+  await call('Start', Task.StartRequest.encode({ id: 'm' }));
+  runtime.exit(137, true);
+  assert.equal(Task.WaitResponse.decode(await call('Wait', Task.WaitRequest.encode({ id: 'm' }))).exitStatus, 137);
+  await call('Delete', Task.DeleteRequest.encode({ id: 'm' }));
+  assert.deepEqual(events.map((e) => e.topic), ['/tasks/create', '/tasks/start', '/tasks/oom', '/tasks/exit', '/tasks/delete']);
+  assert.equal(Events.TaskOOM.decode(events[2]!.payload).containerId, 'm');
+  const deleted = Events.TaskDelete.decode(events[4]!.payload);
+  assert.deepEqual([deleted.containerId, deleted.pid, deleted.exitStatus], ['m', process.pid, 137]);
+});
+
+test('a Delete that fails leaves the task stopped; the retry finishes it and only then is /tasks/delete sent', async (t) => {
+  const closes: string[] = [];
+  let failClose = true;
+  const logs = {
+    open: () => {},
+    close: (id: string) => {
+      closes.push(id);
+      if (failClose) throw new Error('the log FIFO cannot be closed');
+    },
+  };
+  const { bundle, events, runtime, call } = await setup(t, { logs });
+  await call('Create', Task.CreateTaskRequest.encode({ id: 'r', bundle }));
+  await call('Start', Task.StartRequest.encode({ id: 'r' }));
+  runtime.exit(5);
+  await call('Wait', Task.WaitRequest.encode({ id: 'r' }));
+  await assert.rejects(call('Delete', Task.DeleteRequest.encode({ id: 'r' })), (e: unknown) => e instanceof TtrpcError && /cannot be closed/.test(e.message));
+  const state = Task.StateResponse.decode(await call('State', Task.StateRequest.encode({ id: 'r' })));
+  assert.deepEqual([state.status, state.exitStatus], [TaskStatus.Stopped, 5], 'rolled back to stopped, its exit kept');
+  assert.equal(events.at(-1)!.topic, '/tasks/exit', 'no /tasks/delete for a Delete that failed');
+  await assert.rejects(call('Start', Task.StartRequest.encode({ id: 'r' })), status(Status.FailedPrecondition));
+
+  failClose = false;
+  const deleted = Task.DeleteResponse.decode(await call('Delete', Task.DeleteRequest.encode({ id: 'r' })));
+  assert.equal(deleted.exitStatus, 5);
+  assert.deepEqual(closes, ['r', 'r'], 'the retry undid the step that had failed');
+  assert.deepEqual(events.map((e) => e.topic), ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
+  await assert.rejects(call('State', Task.StateRequest.encode({ id: 'r' })), status(Status.NotFound));
+});
+
+test('a container handed to runc: every RPC relayed as the bytes containerd sent, the runc shim\'s answer returned, no event of ours', async (t) => {
+  const relayed: { address: string; method: string; payload: Uint8Array }[] = [];
+  const started: string[] = [];
+  const shutdowns: ReadonlySet<string>[] = [];
+  const delegates = {
+    start: async (id: string) => {
+      started.push(id);
+      return 'unix:///run/runc-shim.sock';
+    },
+    call: async (address: string, method: string, payload: Uint8Array) => {
+      relayed.push({ address, method, payload });
+      return Buffer.from(`runc ${method}`);
+    },
+    shutdown: async (_payload: Uint8Array, inUse: ReadonlySet<string>) => void shutdowns.push(new Set(inUse)),
+  } as unknown as RuncDelegates;
+  const { bundle, events, call, service } = await setup(t, { delegates, annotations: { 'io.kubernetes.cri.container-type': 'sandbox' } });
+  const options = { type_url: 'containerd.runhcs.v1.Options', value: Buffer.from([1, 2]) };
+  const create = await call('Create', Task.CreateTaskRequest.encode({ id: 'pause', bundle, options }));
+  assert.equal(Buffer.from(create).toString(), 'runc Create');
+  assert.deepEqual(started, ['pause']);
+  assert.equal(Task.CreateTaskRequest.decode(relayed[0]!.payload).options, null, 'our runtime options are not passed on');
+  await assert.rejects(call('Create', Task.CreateTaskRequest.encode({ id: 'pause', bundle })), status(Status.AlreadyExists));
+
+  const requests: [string, Uint8Array][] = [
+    ['Start', Task.StartRequest.encode({ id: 'pause' })],
+    ['State', Task.StateRequest.encode({ id: 'pause', execId: 'e1' })],
+    ['Kill', Task.KillRequest.encode({ id: 'pause', signal: 10 })],
+    ['Exec', Task.IdOnly.encode({ id: 'pause' })],
+    ['Pause', Task.IdOnly.encode({ id: 'pause' })],
+    ['Connect', Task.ConnectRequest.encode({ id: 'pause' })],
+    ['Delete', Task.DeleteRequest.encode({ id: 'pause', execId: 'e1' })],
+    ['Wait', Task.WaitRequest.encode({ id: 'pause' })],
+  ];
+  for (const [method, payload] of requests) {
+    assert.equal(Buffer.from(await call(method, payload)).toString(), `runc ${method}`);
+    assert.deepEqual(relayed.at(-1), { address: 'unix:///run/runc-shim.sock', method, payload: Buffer.from(payload) });
+  }
+  assert.equal(service.taskCount, 1, 'the Delete of an exec leaves the container');
+  await call('Shutdown', Task.ShutdownRequest.encode({ id: 'pause' }));
+  assert.deepEqual([...shutdowns[0]!], ['unix:///run/runc-shim.sock'], 'a runc shim still running our container is not shut down');
+
+  await call('Delete', Task.DeleteRequest.encode({ id: 'pause' }));
+  assert.equal(service.taskCount, 0);
+  await assert.rejects(call('State', Task.StateRequest.encode({ id: 'pause' })), status(Status.NotFound));
+  assert.deepEqual(events, [], 'the runc shim tells containerd about its container itself');
 });
