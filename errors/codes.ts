@@ -50,8 +50,7 @@ export type RegistryErrorCode =
   | 'WASMBPF_REGISTRY_UNREACHABLE'
   | 'WASMBPF_REGISTRY_PROTOCOL'
   | 'WASMBPF_REGISTRY_TIMEOUT'
-  | 'WASMBPF_REGISTRY_CREDENTIALS'
-  | 'WASMBPF_BAD_TIMEOUT';
+  | 'WASMBPF_REGISTRY_CREDENTIALS';
 
 /** image/: the store, references, tarballs, builds, signing. */
 export type ImageErrorCode =
@@ -59,6 +58,7 @@ export type ImageErrorCode =
   | SignatureRefusalCode
   | 'WASMBPF_SIGNING_KEY'
   | 'WASMBPF_SIGNING'
+  | 'WASMBPF_BAD_TIMEOUT'
   | 'WASMBPF_IMAGE_REFERENCE'
   | 'WASMBPF_IMAGE_NOT_FOUND'
   | 'WASMBPF_BLOB_MISSING'

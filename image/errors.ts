@@ -1,6 +1,7 @@
 // Errors of the image layer (store, references, tarballs, builds). Registry errors live in
 // registry/errors.ts. Each has a stable `code`; messages name the image, file or blob.
 import { WasmbpfError } from '../errors/index.ts';
+import { RegistryError } from './registry/errors.ts';
 
 export class InvalidReferenceError extends WasmbpfError {
   readonly code = 'WASMBPF_IMAGE_REFERENCE';
@@ -18,7 +19,7 @@ export class ImageNotFoundError extends WasmbpfError {
  * missing. The error keeps its class and `code` (WASMBPF_REGISTRY_*); other errors pass as is.
  */
 export function notInLocalStore(err: unknown, name: string, storeRoot: string): unknown {
-  if (err instanceof Error && String((err as { code?: unknown }).code ?? '').startsWith('WASMBPF_REGISTRY_')) {
+  if (err instanceof RegistryError) {
     err.message = `${name} is not in the local store (${storeRoot}; \`wasmbpf images\` lists what is) and fetching it failed: ${err.message}`;
   }
   return err;

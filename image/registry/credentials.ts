@@ -7,14 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { WasmbpfError } from '../../errors/index.ts';
+import { RegistryError } from './errors.ts';
 
 export interface Credentials {
   username: string;
   password: string;
 }
 
-export class CredentialsError extends WasmbpfError {
+export class CredentialsError extends RegistryError {
   readonly code = 'WASMBPF_REGISTRY_CREDENTIALS';
 }
 

@@ -1,9 +1,14 @@
 // Errors from talking to a registry. The code says what kind of failure it was (auth, not
 // found, server error, unreachable, protocol), the message names the registry, repository and
 // object, and carries the registry's own error code and message when it sent one.
-import { WasmbpfError } from '../../errors/index.ts';
+import { WasmbpfError, type RegistryErrorCode } from '../../errors/index.ts';
 
-export class RegistryAuthError extends WasmbpfError {
+/** Any failure of fetching from or pushing to a registry (not a bad setting of ours). */
+export abstract class RegistryError extends WasmbpfError {
+  abstract override readonly code: RegistryErrorCode;
+}
+
+export class RegistryAuthError extends RegistryError {
   readonly code = 'WASMBPF_REGISTRY_AUTH';
   constructor(
     message: string,
@@ -14,12 +19,12 @@ export class RegistryAuthError extends WasmbpfError {
   }
 }
 
-export class RegistryNotFoundError extends WasmbpfError {
+export class RegistryNotFoundError extends RegistryError {
   readonly code = 'WASMBPF_REGISTRY_NOT_FOUND';
 }
 
 /** Any other non-success status (5xx, 400, 405, ...). */
-export class RegistryHttpError extends WasmbpfError {
+export class RegistryHttpError extends RegistryError {
   readonly code = 'WASMBPF_REGISTRY_HTTP';
   constructor(
     message: string,
@@ -31,17 +36,17 @@ export class RegistryHttpError extends WasmbpfError {
 }
 
 /** The registry could not be reached (refused, DNS, TLS, reset). */
-export class RegistryUnreachableError extends WasmbpfError {
+export class RegistryUnreachableError extends RegistryError {
   readonly code = 'WASMBPF_REGISTRY_UNREACHABLE';
 }
 
 /** The registry answered something the distribution API does not allow (no Location, bad token response, ...). */
-export class RegistryProtocolError extends WasmbpfError {
+export class RegistryProtocolError extends RegistryError {
   readonly code = 'WASMBPF_REGISTRY_PROTOCOL';
 }
 
 /** The registry went silent: no response, or no body bytes, within the timeout. */
-export class RegistryTimeoutError extends WasmbpfError {
+export class RegistryTimeoutError extends RegistryError {
   readonly code = 'WASMBPF_REGISTRY_TIMEOUT';
   constructor(message: string, readonly timeoutMs: number) {
     super(message);

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { parseSimpleSigningPayload, signatureTag } from '../../oci-spec/index.ts';
 import { parseReference } from '../reference.ts';
 import type { RegistryClient } from '../registry/client.ts';
+import { RegistryError } from '../registry/errors.ts';
 import { readPayload, readSignatureManifest, storedSignatures, type StoredSignature } from './attachment.ts';
 import { ImageSignatureError, type SignatureRefusal } from './errors.ts';
 import type { VerificationKey } from './key-files.ts';
@@ -47,7 +48,7 @@ export async function verifyImageSignature(request: VerifyRequest): Promise<Veri
   try {
     signatures = storedSignatures((await readSignatureManifest(client, digest))?.manifest);
   } catch (error) {
-    if (isRegistryFailure(error)) refuse('unavailable', `its signatures could not be fetched: ${(error as Error).message}`, error);
+    if (error instanceof RegistryError) refuse('unavailable', `its signatures could not be fetched: ${(error as Error).message}`, error);
     refuse('malformed', `its signature manifest is malformed: ${(error as Error).message}`, error);
   }
   if (signatures!.length === 0) refuse('no-signature', `no signature: ${where} has no ${signatureTag(digest)} with a signed payload`);
@@ -74,7 +75,7 @@ async function check(request: VerifyRequest, stored: StoredSignature): Promise<V
   try {
     payload = await readPayload(client, stored.layer);
   } catch (error) {
-    if (isRegistryFailure(error)) throw new ImageSignatureError(request.image, digest, 'unavailable', `its signature ${layer} could not be fetched: ${(error as Error).message}`, { cause: error });
+    if (error instanceof RegistryError) throw new ImageSignatureError(request.image, digest, 'unavailable', `its signature ${layer} could not be fetched: ${(error as Error).message}`, { cause: error });
     return { reason: 'malformed', why: `${layer}: ${(error as Error).message}` };
   }
   const key = keys.find((k) => crypto.verify('sha256', payload, k.key, signature));
@@ -105,10 +106,6 @@ function sameRepository(dockerReference: string, registry: string, repository: s
   }
 }
 
-function isRegistryFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('WASMBPF_REGISTRY_');
-}
 
 /** SEQUENCE { INTEGER r, INTEGER s } with every length consistent: what ECDSA signatures are. */
 export function isDerEcdsaSignature(bytes: Uint8Array): boolean {
