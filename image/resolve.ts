@@ -1,10 +1,10 @@
 // From what the user typed to the bytes the runtime runs: resolveRunnable turns an image
 // reference (pulled when it is not in the local store), an OCI layout tarball or directory, or a
-// bare module into a Runnable. For images, the arch-aware selection runs here, so an image
-// whose eBPF objects are all for other CPUs fails now, with WASMBPF_NO_OBJECT_FOR_ARCH naming
-// the host and the image's architectures, instead of inside the kernel. Objects of every
-// architecture are returned (each checked against its .wasmbpf.arch marker); the runtime loads
-// the host's and refuses the rest.
+// bare module into a Runnable. For images, the arch-aware selection (image-module.ts, the path
+// the shim takes too) runs before the module does, so an image whose eBPF objects are all for
+// other CPUs fails now, with WASMBPF_NO_OBJECT_FOR_ARCH naming the host and the image's
+// architectures, instead of inside the kernel. Objects of every architecture are returned (each
+// checked against its .wasmbpf.arch marker); the runtime loads the host's and refuses the rest.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { hostArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
