@@ -8,26 +8,15 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { hostArch, ANNOTATION_TITLE, type Arch } from '../oci-spec/index.ts';
-import type { BpfObjectCandidate } from '../runtime/index.ts';
 import { ImageNotFoundError, TargetError, notInLocalStore } from './errors.ts';
 import { ImageLayout } from './layout-tarball.ts';
 import { readImageModule, selectImageModule } from './image-module.ts';
 import { loadImage, type LoadedImage } from './load.ts';
+import { bareModule, type Runnable } from './runnable.ts';
 import { familiarName, formatReference, parseReference } from './reference.ts';
 import { ImageStore } from './store.ts';
 import { classifyTarget } from './target.ts';
 import type { VerificationKey } from './signature/key-files.ts';
-
-export interface Runnable {
-  name: string;
-  wasm: Uint8Array;
-  /** argv for the guest: the image's Entrypoint + Cmd, or [basename] for a bare module. */
-  args: string[];
-  /** KEY=VALUE from the image config. */
-  env: string[];
-  /** Every eBPF object the image carries, of every architecture. */
-  bpfObjects: BpfObjectCandidate[];
-}
 
 export interface ResolveOptions {
   home?: string;
@@ -74,10 +63,7 @@ export async function openImage(target: string, options: ResolveOptions = {}): P
 export async function resolveRunnable(target: string, options: ResolveOptions = {}): Promise<Runnable> {
   const kind = await classifyTarget(target);
   if (kind.kind === 'module' && options.verifyKeys) throw unverifiable(target);
-  if (kind.kind === 'module') {
-    const wasm = await readFile(kind.path);
-    return { name: basename(kind.path).replace(/\.wasm$/, ''), wasm, args: [basename(kind.path)], env: [], bpfObjects: [] };
-  }
+  if (kind.kind === 'module') return bareModule(kind.path, await readFile(kind.path));
   const machine = options.hostArch ?? hostArch();
   const image = await openImage(target, { ...options, hostArch: machine });
   return runnableFromImage(image, machine);

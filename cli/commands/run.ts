@@ -5,12 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArchOption } from '../arch-option.ts';
+import { bareModule, type Runnable } from '../../image/runnable.ts';
 import { isWasmFile } from '../../image/wasm-file.ts';
 // The runtime itself (startModule) is imported in run(): without libbpf its import fails, and
 // there the failure is an error that names libbpf, not a stack trace.
 import {
   capPolicy, DEFAULT_MEMORY_LIMIT, MemoryLimitError, narrowest, parseSize, POLICY_ANNOTATIONS, policyFromAnnotations, policyFromConfig,
-  type BpfObjectCandidate, type EbpfPolicy, type ModulePhase, type ModuleSpec,
+  type EbpfPolicy, type ModulePhase, type ModuleSpec,
 } from '../../runtime/index.ts';
 import { UsageError, type Command } from '../command.ts';
 import { WasmbpfError } from '../../errors/index.ts';
@@ -64,14 +65,7 @@ class ModuleUnreadableError extends WasmbpfError {
   readonly code = 'WASMBPF_NO_MODULE';
 }
 
-interface Resolved {
-  wasm: Uint8Array;
-  args: string[];
-  env: string[];
-  bpfObjects: BpfObjectCandidate[];
-}
-
-async function resolveTarget(target: string, insecure: boolean, hostArch: ModuleSpec['hostArch'], verifyKeyFiles: string[] | undefined): Promise<Resolved> {
+async function resolveTarget(target: string, insecure: boolean, hostArch: ModuleSpec['hostArch'], verifyKeyFiles: string[] | undefined): Promise<Runnable> {
   const verifyKeys = verifyKeyFiles ? await (await import('../../image/signature/key-files.ts')).readVerificationKeys(verifyKeyFiles) : undefined;
   if (!verifyKeys && (target.endsWith('.wasm') || (fs.existsSync(target) && isWasmFile(target)))) {
     let wasm: Uint8Array;
@@ -80,11 +74,10 @@ async function resolveTarget(target: string, insecure: boolean, hostArch: Module
     } catch (err) {
       throw new ModuleUnreadableError(`cannot read module '${target}': ${(err as Error).message}`, { cause: err });
     }
-    return { wasm, args: [target], env: [], bpfObjects: [] };
+    return bareModule(target, wasm);
   }
   const { resolveRunnable } = await import('../../image/resolve.ts');
-  const r = await resolveRunnable(target, { insecure, ...(hostArch ? { hostArch } : {}), ...(verifyKeys ? { verifyKeys } : {}) });
-  return { wasm: r.wasm, args: r.args.length ? r.args : [r.name], env: r.env, bpfObjects: r.bpfObjects };
+  return resolveRunnable(target, { insecure, ...(hostArch ? { hostArch } : {}), ...(verifyKeys ? { verifyKeys } : {}) });
 }
 
 /** --policy FILE. The TOML parser is loaded only then: every other start skips it. */
@@ -215,7 +208,7 @@ const command: Command = {
     const worker = new ModuleWorker();
     const startModule = await loadModuleRunner();
     trace.mark('runtime loaded (koffi, libbpf)');
-    let resolved: Resolved;
+    let resolved: Runnable;
     try {
       resolved = await resolveTarget(target, values.insecure ?? false, hostArch, values['verify-key']);
     } catch (error) {

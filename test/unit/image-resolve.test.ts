@@ -61,12 +61,12 @@ test('an image with no object for the host fails naming both architectures', asy
   });
 });
 
-test('a bare module runs as itself: argv[0] is its file name, no objects', async (t) => {
+test('a bare module runs as itself: argv[0] is the path it was given, no objects', async (t) => {
   const dir = await workdir(t);
   const path = join(dir, 'hello.wasm');
   await writeFile(path, tinyWasm('hello'));
   const r = await resolveRunnable(path);
-  assert.deepEqual({ name: r.name, args: r.args, objects: r.bpfObjects.length }, { name: 'hello', args: ['hello.wasm'], objects: 0 });
+  assert.deepEqual({ name: r.name, args: r.args, objects: r.bpfObjects.length }, { name: 'hello', args: [path], objects: 0 });
   const info = await inspectTarget(path);
   assert.equal(info.kind, 'module');
 });
