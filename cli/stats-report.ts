@@ -2,13 +2,8 @@
 // printed on stderr (stdout is the tool's own): a summary when it exits, and with an interval one
 // every so often while it runs. The figures are the runtime's (RunningModule.stats()); CPU is
 // the whole process's, which for `wasmbpf run` is the one module and its host.
-import type { ModuleStats, RunningModule } from '../runtime/index.ts';
+import { mapTypeName, type ModuleStats, type RunningModule } from '../runtime/index.ts';
 import { UsageError } from './command.ts';
-
-const MAP_TYPE_NAMES: Record<number, string> = {
-  1: 'hash', 2: 'array', 3: 'prog_array', 4: 'perf_event_array', 5: 'percpu_hash', 6: 'percpu_array', 7: 'stack_trace',
-  9: 'lru_hash', 10: 'lru_percpu_hash', 11: 'lpm_trie', 12: 'array_of_maps', 13: 'hash_of_maps', 27: 'ringbuf',
-};
 
 function bytes(n: number): string {
   if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
@@ -31,7 +26,7 @@ export function formatStats(stats: ModuleStats, elapsedMs: number, cpu: { userMs
     const runs = stats.kernelStats ? `${p.runCount} runs, ${ms(p.runTimeNs)}${per}` : 'runs not counted (--kernel-stats)';
     lines.push(`  program ${p.name} (id ${p.id}): ${runs}, ${p.verifiedInsns} instructions verified`);
   }
-  for (const m of stats.maps) lines.push(`  map ${m.name} (id ${m.id}, ${MAP_TYPE_NAMES[m.type] ?? `type ${m.type}`}): ${bytes(m.memoryBytes)}`);
+  for (const m of stats.maps) lines.push(`  map ${m.name} (id ${m.id}, ${mapTypeName(m.type) ?? `type ${m.type}`}): ${bytes(m.memoryBytes)}`);
   const calls = Object.entries(stats.hostCalls).map(([kind, n]) => `${kind} ${n}`);
   lines.push(`  host calls: ${calls.length ? calls.join(', ') : 'none'}`);
   lines.push(`  process cpu: user ${(cpu.userMs / 1000).toFixed(2)} s, system ${(cpu.systemMs / 1000).toFixed(2)} s`);

@@ -1,6 +1,7 @@
 // The one interface the layers above (cli/, shim/) use to run a module. The runtime knows
 // nothing of containerd, ttrpc or images: callers resolve an image into these bytes first.
 import type { Arch } from '../oci-spec/arch.ts';
+import type { EventBufferKind } from './bpf/event-buffer.ts';
 import type { EbpfPolicy } from './policy.ts';
 
 /** An eBPF object the image carries beside the module, for one architecture. */
@@ -95,7 +96,7 @@ export interface ModuleUsage {
 export interface BufferStats {
   /** The map's name in its eBPF object. */
   map: string;
-  kind: 'ringbuf' | 'perf';
+  kind: EventBufferKind;
   /** Records handed to the guest's callback. */
   delivered: number;
   /**

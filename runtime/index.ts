@@ -12,6 +12,7 @@ export {
   policyFromAnnotations, policyFromConfig, capPolicy, DEFAULT_NODE_POLICY, PolicyConfigError, POLICY_ANNOTATIONS, type EbpfPolicy,
 } from './policy.ts';
 export type { TaskCapabilities } from './capability-ceiling.ts';
+export { mapTypeName } from './bpf/map-types.ts';
 export {
   DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ANNOTATION, MemoryLimitError, WASM_PAGE, formatSize, narrowest, parseSize,
 } from './wasm/memory-limit.ts';

@@ -9,6 +9,7 @@
 // reads a live program's run count and time from the kernel itself, by id (module-stats-reader.ts).
 import { mapIdByFd, mapMemoryBytes, programInfoByFd } from './bpf/bpf-info.ts';
 import type { BpfObject } from './bpf/bpf-object.ts';
+import type { EventBufferKind } from './bpf/event-buffer.ts';
 import type { MapStats } from './contract.ts';
 
 /** The eBPF host imports by kind: wasm_bpf's names without their wasm_/wasm_bpf_ prefix, and wasmbpf_v1's. */
@@ -52,7 +53,7 @@ export function lostSlot(buffer: number): number {
 
 /** What the controller is told once (each field optional: only what is new). */
 export interface StatsMeta {
-  buffers?: { slot: number; map: string; kind: 'ringbuf' | 'perf' }[];
+  buffers?: { slot: number; map: string; kind: EventBufferKind }[];
   programs?: { slot: number; id: number; name: string; verifiedInsns: number }[];
   maps?: MapStats[];
 }
@@ -69,7 +70,7 @@ export class StatsRecorder {
   }
 
   /** The buffer's number (for deliveredSlot/lostSlot), told to the controller the first time; -1 past MAX_BUFFERS. */
-  bufferIndex(buffer: object, map: string, kind: 'ringbuf' | 'perf'): number {
+  bufferIndex(buffer: object, map: string, kind: EventBufferKind): number {
     let i = this.bufferSlots.get(buffer);
     if (i !== undefined) return i;
     i = this.bufferSlots.size < MAX_BUFFERS ? this.bufferSlots.size : -1;

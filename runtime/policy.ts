@@ -2,6 +2,7 @@
 // attach targets it may use and which map types it may create. Lists come from pod/image
 // annotations, capped by the node's own policy; a request outside them fails with EPERM and a
 // message naming the rule. An absent list allows everything of that kind.
+import { mapTypeName } from './bpf/map-types.ts';
 import { LINUX_ERRNO } from './errno.ts';
 import { bpfCapabilityRefusal, programCapabilityRefusal, rawSocketCapabilityRefusal, type TaskCapabilities } from './capability-ceiling.ts';
 import { WasmbpfError } from '../errors/index.ts';
@@ -57,22 +58,9 @@ const PROGRAM_TYPE_ALIASES: Record<string, string> = {
   classifier: 'tc', tcx: 'tc', 'xdp.frags': 'xdp', socket_filter: 'socket',
 };
 
-const MAP_TYPE_NAMES: Record<number, string> = {
-  1: 'hash', 2: 'array', 3: 'prog_array', 4: 'perf_event_array', 5: 'percpu_hash', 6: 'percpu_array',
-  7: 'stack_trace', 8: 'cgroup_array', 9: 'lru_hash', 10: 'lru_percpu_hash', 11: 'lpm_trie',
-  12: 'array_of_maps', 13: 'hash_of_maps', 14: 'devmap', 15: 'sockmap', 16: 'cpumap', 17: 'xskmap',
-  18: 'sockhash', 19: 'cgroup_storage', 20: 'reuseport_sockarray', 21: 'percpu_cgroup_storage',
-  22: 'queue', 23: 'stack', 24: 'sk_storage', 25: 'devmap_hash', 26: 'struct_ops', 27: 'ringbuf',
-  28: 'inode_storage', 29: 'task_storage', 30: 'bloom_filter', 31: 'user_ringbuf', 32: 'cgrp_storage',
-};
-
 export class PolicyError extends WasmbpfError {
   readonly code = 'WASMBPF_POLICY';
   readonly errno = LINUX_ERRNO.EPERM;
-}
-
-export function mapTypeName(type: number): string {
-  return MAP_TYPE_NAMES[type] ?? `map_type_${type}`;
 }
 
 /** The program type of a libbpf section name ("tracepoint/sched/x" -> "tracepoint"). */
@@ -178,7 +166,7 @@ export function checkMapType(policy: EbpfPolicy, map: string, type: number): voi
   const uncapable = bpfCapabilityRefusal(policy.capabilities, `map '${map}'`);
   if (uncapable) throw new PolicyError(uncapable);
   if (!policy.mapTypes || map.includes('.')) return; // globals (.rodata, .bss, ...) are the program's own variables
-  const name = mapTypeName(type);
+  const name = mapTypeName(type) ?? `map_type_${type}`;
   if (!matches(policy.mapTypes, name)) {
     throw new PolicyError(`policy: map '${map}' is a ${name}, not in ${rule(policy, 'mapTypes')}`);
   }

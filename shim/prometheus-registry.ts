@@ -5,7 +5,7 @@
 // whose metrics are on), and imports only its types.
 import type * as PromClient from 'prom-client';
 import { TASK_LABEL_NAMES, type TaskLabels } from './task-labels.ts';
-import type { ModuleStats, ModuleUsage } from '../runtime/index.ts';
+import { mapTypeName, type ModuleStats, type ModuleUsage } from '../runtime/index.ts';
 
 /** What the registry reads from one task at a scrape. */
 export interface TaskFigures {
@@ -14,13 +14,6 @@ export interface TaskFigures {
   /** Undefined before the module started. */
   stats: ModuleStats | undefined;
 }
-
-const MAP_TYPES: Record<number, string> = {
-  1: 'hash', 2: 'array', 3: 'prog_array', 4: 'perf_event_array', 5: 'percpu_hash', 6: 'percpu_array', 7: 'stack_trace',
-  8: 'cgroup_array', 9: 'lru_hash', 10: 'lru_percpu_hash', 11: 'lpm_trie', 12: 'array_of_maps', 13: 'hash_of_maps',
-  14: 'devmap', 15: 'sockmap', 16: 'cpumap', 17: 'xskmap', 18: 'sockhash', 25: 'queue', 26: 'stack', 27: 'ringbuf',
-  28: 'inode_storage', 29: 'task_storage', 30: 'bloom_filter',
-};
 
 export class TaskMetricsRegistry {
   readonly registry: PromClient.Registry;
@@ -83,7 +76,7 @@ export class TaskMetricsRegistry {
         this.#runTime.inc(l, p.runTimeNs / 1e9);
         this.#verified.set(l, p.verifiedInsns);
       }
-      for (const m of stats.maps) this.#mapMemory.set({ ...labels, map: m.name, map_id: String(m.id), map_type: MAP_TYPES[m.type] ?? String(m.type) }, m.memoryBytes);
+      for (const m of stats.maps) this.#mapMemory.set({ ...labels, map: m.name, map_id: String(m.id), map_type: mapTypeName(m.type) ?? String(m.type) }, m.memoryBytes);
     }
   }
 

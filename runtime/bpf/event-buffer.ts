@@ -11,6 +11,9 @@ import { RingReader, type RecordSink } from './ring-reader.ts';
 
 export type { RecordSink } from './ring-reader.ts';
 
+/** What a buffer reads: a ring buffer map, or a perf event array's per-CPU perf buffers. */
+export type EventBufferKind = 'ringbuf' | 'perf';
+
 const PERF_BUFFER_PAGES = 64;
 const { EBADF, EBUSY, EINVAL } = LINUX_ERRNO;
 
@@ -23,7 +26,7 @@ export class EventBuffer {
   private consuming = false;
   private slot = -1;
 
-  constructor(readonly mapFd: number, readonly kind: 'ringbuf' | 'perf', private readonly ledger: ResourceLedger) {
+  constructor(readonly mapFd: number, readonly kind: EventBufferKind, private readonly ledger: ResourceLedger) {
     if (kind === 'ringbuf') {
       this.reader = new RingReader(mapFd, ledger);
       return;

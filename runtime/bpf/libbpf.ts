@@ -19,10 +19,8 @@ koffi.pointer('bpf_object_t', koffi.opaque('bpf_object'));
 koffi.pointer('bpf_program_t', koffi.opaque('bpf_program'));
 koffi.pointer('bpf_map_t', koffi.opaque('bpf_map'));
 koffi.pointer('bpf_link_t', koffi.opaque('bpf_link'));
-koffi.pointer('ring_buffer_t', koffi.opaque('ring_buffer'));
 koffi.pointer('perf_buffer_t', koffi.opaque('perf_buffer'));
 
-export const RingSampleFn = koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
 export const PerfSampleFn = koffi.proto('void perf_buffer_sample_fn(void *ctx, int cpu, void *data, uint32_t size)');
 export const PerfLostFn = koffi.proto('void perf_buffer_lost_fn(void *ctx, int cpu, uint64_t cnt)');
 export const PrintFn = koffi.proto('int libbpf_print_fn(int level, const char *fmt, void *args)');
@@ -73,11 +71,9 @@ export const lib = {
   object_next_program: libbpf.func('bpf_program_t bpf_object__next_program(bpf_object_t obj, bpf_program_t prev)'),
   object_next_map: libbpf.func('bpf_map_t bpf_object__next_map(bpf_object_t obj, bpf_map_t prev)'),
   object_find_program: libbpf.func('bpf_program_t bpf_object__find_program_by_name(bpf_object_t obj, const char *name)'),
-  object_find_map: libbpf.func('bpf_map_t bpf_object__find_map_by_name(bpf_object_t obj, const char *name)'),
 
   program_name: libbpf.func('const char *bpf_program__name(bpf_program_t prog)'),
   program_section: libbpf.func('const char *bpf_program__section_name(bpf_program_t prog)'),
-  program_type: libbpf.func('int bpf_program__type(bpf_program_t prog)'),
   program_fd: libbpf.func('int bpf_program__fd(bpf_program_t prog)'),
   program_autoload: libbpf.func('bool bpf_program__autoload(bpf_program_t prog)'),
   program_set_autoload: libbpf.func('int bpf_program__set_autoload(bpf_program_t prog, bool autoload)'),
@@ -97,8 +93,6 @@ export const lib = {
 
   map_lookup: libbpf.func('int bpf_map_lookup_elem_flags(int fd, const void *key, void *value, uint64_t flags)'),
   map_update: libbpf.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)'),
-  map_delete: libbpf.func('int bpf_map_delete_elem_flags(int fd, const void *key, uint64_t flags)'),
-  map_get_next_key: libbpf.func('int bpf_map_get_next_key(int fd, const void *key, void *next_key)'),
 
   tc_hook_create: libbpf.func('int bpf_tc_hook_create(bpf_tc_hook *hook)'),
   tc_hook_destroy: libbpf.func('int bpf_tc_hook_destroy(bpf_tc_hook *hook)'),
@@ -108,11 +102,7 @@ export const lib = {
   /** tcx.ts: libbpf 1.1 has no attach_tcx; its link_create passes the attach type through. */
   link_create: libbpf.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)'),
 
-  ring_buffer_new: libbpf.func('ring_buffer_t ring_buffer__new(int map_fd, ring_buffer_sample_fn *sample_cb, void *ctx, void *opts)'),
-  ring_buffer_poll: libbpf.func('int ring_buffer__poll(ring_buffer_t rb, int timeout_ms)'),
-  ring_buffer_free: libbpf.func('void ring_buffer__free(ring_buffer_t rb)'),
   perf_buffer_new: libbpf.func('perf_buffer_t perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn *sample_cb, perf_buffer_lost_fn *lost_cb, void *ctx, void *opts)'),
-  perf_buffer_poll: libbpf.func('int perf_buffer__poll(perf_buffer_t pb, int timeout_ms)'),
   perf_buffer_free: libbpf.func('void perf_buffer__free(perf_buffer_t pb)'),
   perf_buffer_buffer_fd: libbpf.func('int perf_buffer__buffer_fd(const perf_buffer_t pb, size_t buf_idx)'),
   perf_buffer_buffer_cnt: libbpf.func('size_t perf_buffer__buffer_cnt(const perf_buffer_t pb)'),
@@ -187,7 +177,6 @@ export const libExtra = {
 export const libByAddress = {
   object_close: libbpf.func('void bpf_object__close(uintptr_t obj)'),
   link_destroy: libbpf.func('int bpf_link__destroy(uintptr_t link)'),
-  ring_buffer_free: libbpf.func('void ring_buffer__free(uintptr_t rb)'),
   perf_buffer_free: libbpf.func('void perf_buffer__free(uintptr_t pb)'),
   munmap: libc.func('int munmap(uintptr_t addr, size_t len)'),
 };

@@ -8,7 +8,7 @@
 import { libByAddress, libcFns, koffi } from './libbpf.ts';
 import { detachTcFilter, unpackTcFilter } from './tc-filter.ts';
 
-export const enum Kind { FREE = 0, OBJECT = 1, LINK = 2, RINGBUF = 3, PERFBUF = 4, TC = 5, FD = 6, MMAP = 7 }
+export const enum Kind { FREE = 0, OBJECT = 1, LINK = 2, PERFBUF = 4, TC = 5, FD = 6, MMAP = 7 }
 
 const SLOTS = 1024;
 const WIDTH = 4; // kind, a, b, c
@@ -49,12 +49,11 @@ export class ResourceLedger {
   /** Main thread, after the worker has exited: frees whatever it left, links first, objects last. Returns how many. */
   reap(): number {
     const held = this.held();
-    const order = [Kind.LINK, Kind.TC, Kind.RINGBUF, Kind.PERFBUF, Kind.MMAP, Kind.FD, Kind.OBJECT];
+    const order = [Kind.LINK, Kind.TC, Kind.PERFBUF, Kind.MMAP, Kind.FD, Kind.OBJECT];
     for (const kind of order) {
       for (const r of held.filter((h) => h.kind === kind)) {
         switch (kind) {
           case Kind.LINK: libByAddress.link_destroy(r.a); break;
-          case Kind.RINGBUF: libByAddress.ring_buffer_free(r.a); break;
           case Kind.PERFBUF: libByAddress.perf_buffer_free(r.a); break;
           case Kind.OBJECT: libByAddress.object_close(r.a); break;
           case Kind.FD: libcFns.close(Number(r.a)); break;

@@ -12,7 +12,7 @@ import { toOffset, type GuestMemory, type GuestPtr } from '../guest-memory.ts';
 
 const { EBADF, EINVAL, ENOENT } = LINUX_ERRNO;
 
-export const MapCommand = { LOOKUP: 1, UPDATE: 2, DELETE: 3, GET_NEXT_KEY: 4 } as const;
+const MapCommand = { LOOKUP: 1, UPDATE: 2, DELETE: 3, GET_NEXT_KEY: 4 } as const;
 
 /** Guest fds up to this many get a slot in the map_operate cache (higher ones are looked up each time). */
 const MAX_CACHED_FD = 4096;
