@@ -17,7 +17,7 @@ export type ShimVisibleCode = Exclude<ErrorCode, CliErrorCode | BenchErrorCode |
 const UNUSABLE = Status.FailedPrecondition;
 
 export const STATUS_OF_CODE: Record<ShimVisibleCode, StatusCode> = {
-  // shim/
+  // shim/ and container/
   WASMBPF_SHIM_NOT_FOUND: Status.NotFound,
   WASMBPF_SHIM_NOT_SUPPORTED: Status.Unimplemented,
   WASMBPF_SHIM_INVALID_ARGUMENT: Status.InvalidArgument,

@@ -1,8 +1,8 @@
 // The error model (errors/): every error class of the tree descends from WasmbpfError, and the
 // union of codes in errors/codes.ts holds exactly the codes the tree uses. The type checker
 // already refuses a code outside the union; this scan catches what it cannot see: a class that
-// extends Error (or a subclass of it) directly, an Error with a code pasted on, and a code left
-// in the union after its last use.
+// extends Error (or a subclass of it) directly, an Error with a code pasted on, a code a cast
+// hid from it, and a code left in the union after its last use.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,8 +56,16 @@ test('no Error is given a WASMBPF_ code by hand', () => {
   assert.deepEqual(pasted, [], 'throw a WasmbpfError subclass instead');
 });
 
+const declared = [...fs.readFileSync(path.join(root, CODES_FILE), 'utf8').matchAll(/'(WASMBPF_[A-Z0-9_]+)'/g)].map((m) => m[1]!);
+
+test('every code an error is given is in the union', () => {
+  // `readonly code = 'X'`, `new SomeError('X', ...)`, `super('X', ...)`, a ternary of codes.
+  const given = /(?:code = |Error\(\s*|super\(\s*|(?<!\?)\? |: )'(WASMBPF_[A-Z0-9_]+)'/g;
+  const unknown = code.flatMap(({ file, text }) => [...text.matchAll(given)].map((m) => m[1]!).filter((c) => !declared.includes(c)).map((c) => `${file}: ${c}`));
+  assert.deepEqual(unknown, [], 'codes missing from errors/codes.ts');
+});
+
 test('the union of codes holds exactly the codes the tree uses', () => {
-  const declared = [...fs.readFileSync(path.join(root, CODES_FILE), 'utf8').matchAll(/'(WASMBPF_[A-Z0-9_]+)'/g)].map((m) => m[1]!);
   assert.equal(new Set(declared).size, declared.length, 'a code is declared twice');
   const users = code.filter((f) => f.file !== CODES_FILE && f.file !== path.join('shim', 'error-status.ts'));
   const unused = declared.filter((c) => !users.some(({ text }) => text.includes(`'${c}'`)));
