@@ -43,6 +43,8 @@ export class RuncDelegates {
   readonly #flags: ShimFlags;
   readonly #log: Logger;
   readonly #clients = new Map<string, Promise<TtrpcClient>>();
+  /** Container id -> the address of the runc shim that runs it, from its start to its Delete. */
+  readonly #containers = new Map<string, string>();
 
   constructor(flags: ShimFlags, log: Logger) {
     this.#flags = flags;
@@ -56,7 +58,13 @@ export class RuncDelegates {
     const address = stdout.toString().trim();
     if (!address.startsWith('unix://')) throw new ShimError('WASMBPF_SHIM_RUNC', `${RUNC_SHIM} start printed ${JSON.stringify(address)}, not a unix:// address`);
     fs.writeFileSync(path.join(bundle, DELEGATE_MARKER), `${address}\n`);
+    this.#containers.set(id, address);
     return address;
+  }
+
+  /** The container is gone from its runc shim (deleted, or its Create failed): Shutdown may end that shim. */
+  forget(id: string): void {
+    this.#containers.delete(id);
   }
 
   async call(address: string, method: string, payload: Uint8Array): Promise<Uint8Array> {
@@ -64,8 +72,9 @@ export class RuncDelegates {
     return client.call(TASK_SERVICE, method, payload);
   }
 
-  /** Relays Shutdown to every runc shim that runs none of our containers (inUse); each exits once it runs no container. */
-  async shutdown(payload: Uint8Array, inUse: ReadonlySet<string>): Promise<void> {
+  /** Relays Shutdown to every runc shim that runs none of our containers; each exits once it runs no container. */
+  async shutdown(payload: Uint8Array): Promise<void> {
+    const inUse = new Set(this.#containers.values());
     for (const [address, pending] of this.#clients) {
       if (inUse.has(address)) continue;
       const client = await pending.catch(() => undefined);

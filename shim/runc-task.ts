@@ -4,24 +4,30 @@
 // processes and its events to containerd are the runc shim's, so a reply here reports no
 // lifecycle for this server to publish.
 import type { Call, OptionalMethod, Reply, Task } from './task.ts';
+import type { TaskIdRequest } from './protos.ts';
 import type { RuncDelegates } from './runc-delegate.ts';
 
 export class RuncTask implements Task {
   readonly id: string;
   /** The runc shim's address (unix://...). */
-  readonly address: string;
+  readonly #address: string;
   readonly #shims: RuncDelegates;
 
   private constructor(id: string, address: string, shims: RuncDelegates) {
     this.id = id;
-    this.address = address;
+    this.#address = address;
     this.#shims = shims;
   }
 
   /** Starts (or joins) the runc shim for the container and relays its Create. */
   static async create(shims: RuncDelegates, id: string, bundle: string, createPayload: Uint8Array, reason: string): Promise<{ task: RuncTask; reply: Reply }> {
     const task = new RuncTask(id, await shims.start(id, bundle, reason), shims);
-    return { task, reply: await task.#relay('Create', createPayload) };
+    try {
+      return { task, reply: await task.#relay('Create', createPayload) };
+    } catch (error) {
+      shims.forget(id);
+      throw error;
+    }
   }
 
   start(call: Call<unknown>): Promise<Reply> {
@@ -36,8 +42,12 @@ export class RuncTask implements Task {
   kill(call: Call<unknown>): Promise<Reply> {
     return this.#relay('Kill', call.payload);
   }
-  delete(call: Call<unknown>): Promise<Reply> {
-    return this.#relay('Delete', call.payload);
+  async delete(call: Call<TaskIdRequest>): Promise<Reply> {
+    const reply = await this.#relay('Delete', call.payload);
+    // Only the Delete of the container's init ends it: one with an exec id (what `ctr task exec`
+    // and `kubectl exec` send once the exec'd process exits) removes that process alone.
+    if (!call.request.execId) this.#shims.forget(this.id);
+    return reply;
   }
   pids(call: Call<unknown>): Promise<Reply> {
     return this.#relay('Pids', call.payload);
@@ -62,6 +72,6 @@ export class RuncTask implements Task {
   }
 
   async #relay(method: string, payload: Uint8Array): Promise<Reply> {
-    return { response: await this.#shims.call(this.address, method, payload) };
+    return { response: await this.#shims.call(this.#address, method, payload) };
   }
 }

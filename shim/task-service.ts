@@ -12,7 +12,6 @@ import { ShimError, notFound, notSupported, invalidArgument } from './errors.ts'
 import { Events, Task as TaskApi, timestamp, type Codec, type CreateTaskRequest } from './protos.ts';
 import { TaskFactory } from './task-factory.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
-import { RuncTask } from './runc-task.ts';
 import { SHIM_API_VERSION, type Call, type ExitReport, type OptionalMethod, type Reply, type Task } from './task.ts';
 import type { ContainerdApi } from './containerd-api.ts';
 import type { EventSink } from './events.ts';
@@ -170,8 +169,7 @@ export class TaskService {
   }
 
   async #shutdown(payload: Uint8Array): Promise<Uint8Array> {
-    const inUse = new Set([...this.#tasks.values()].flatMap((task) => (task instanceof RuncTask ? [task.address] : [])));
-    await this.#deps.delegates.shutdown(payload, inUse);
+    await this.#deps.delegates.shutdown(payload);
     if (this.taskCount === 0) {
       this.#deps.log.info('shutdown: no task left');
       setImmediate(this.#deps.onIdle); // after this response is written

@@ -216,7 +216,7 @@ test('a Delete that fails leaves the task stopped; the retry finishes it and onl
 test('a container handed to runc: every RPC relayed as the bytes containerd sent, the runc shim\'s answer returned, no event of ours', async (t) => {
   const relayed: { address: string; method: string; payload: Uint8Array }[] = [];
   const started: string[] = [];
-  const shutdowns: ReadonlySet<string>[] = [];
+  const forgotten: string[] = [];
   const delegates = {
     start: async (id: string) => {
       started.push(id);
@@ -226,7 +226,8 @@ test('a container handed to runc: every RPC relayed as the bytes containerd sent
       relayed.push({ address, method, payload });
       return Buffer.from(`runc ${method}`);
     },
-    shutdown: async (_payload: Uint8Array, inUse: ReadonlySet<string>) => void shutdowns.push(new Set(inUse)),
+    forget: (id: string) => void forgotten.push(id),
+    shutdown: async () => {},
   } as unknown as RuncDelegates;
   const { bundle, events, call, service } = await setup(t, { delegates, annotations: { 'io.kubernetes.cri.container-type': 'sandbox' } });
   const options = { type_url: 'containerd.runhcs.v1.Options', value: Buffer.from([1, 2]) };
@@ -251,11 +252,27 @@ test('a container handed to runc: every RPC relayed as the bytes containerd sent
     assert.deepEqual(relayed.at(-1), { address: 'unix:///run/runc-shim.sock', method, payload: Buffer.from(payload) });
   }
   assert.equal(service.taskCount, 1, 'the Delete of an exec leaves the container');
-  await call('Shutdown', Task.ShutdownRequest.encode({ id: 'pause' }));
-  assert.deepEqual([...shutdowns[0]!], ['unix:///run/runc-shim.sock'], 'a runc shim still running our container is not shut down');
+  assert.deepEqual(forgotten, [], 'and its runc shim, which Shutdown therefore spares');
 
   await call('Delete', Task.DeleteRequest.encode({ id: 'pause' }));
   assert.equal(service.taskCount, 0);
+  assert.deepEqual(forgotten, ['pause']);
   await assert.rejects(call('State', Task.StateRequest.encode({ id: 'pause' })), status(Status.NotFound));
   assert.deepEqual(events, [], 'the runc shim tells containerd about its container itself');
+});
+
+test('a Create the runc shim refuses: no task is kept, and its runc shim is not held for it', async (t) => {
+  const forgotten: string[] = [];
+  const delegates = {
+    start: async () => 'unix:///run/runc-shim.sock',
+    call: async () => { throw new TtrpcError(Status.InvalidArgument, 'runc: bad spec'); },
+    forget: (id: string) => void forgotten.push(id),
+    shutdown: async () => {},
+  } as unknown as RuncDelegates;
+  const { bundle, events, call, service } = await setup(t, { delegates, annotations: { 'io.kubernetes.cri.container-type': 'sandbox' } });
+  await assert.rejects(call('Create', Task.CreateTaskRequest.encode({ id: 'pause', bundle })), (e: unknown) => status(Status.InvalidArgument)(e) && /runc: bad spec/.test((e as Error).message));
+  assert.deepEqual(forgotten, ['pause']);
+  assert.equal(service.taskCount, 0);
+  await assert.rejects(call('State', Task.StateRequest.encode({ id: 'pause' })), status(Status.NotFound));
+  assert.deepEqual(events, []);
 });
