@@ -18,7 +18,7 @@ import type { GuestExports, ImportContext } from './abi/import-context.ts';
 import { ImportErrors } from './abi/import-errors.ts';
 import { wasmBpfImports } from './abi/wasm-bpf.ts';
 import { wasmbpfV1Imports } from './abi/wasmbpf-v1.ts';
-import { GuestFdTable } from './guest-fd-table.ts';
+import { GuestFdTable } from './services/guest-fd-table.ts';
 import { GuestFault, GuestMemory, setAddressResolver } from './guest-memory.ts';
 import { BufferPolling, type GuestRecordCallback } from './services/buffer-polling.ts';
 import { MapOperations } from './services/map-operations.ts';

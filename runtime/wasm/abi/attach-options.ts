@@ -4,7 +4,7 @@
 // opened is EBADF.
 import { BpfError } from '../../bpf/errors.ts';
 import { LINUX_ERRNO } from '../../errno.ts';
-import type { GuestFdTable } from '../guest-fd-table.ts';
+import type { GuestFdTable } from '../services/guest-fd-table.ts';
 import type { GuestMemory, GuestPtr } from '../guest-memory.ts';
 import { AttachKind, isAttachKind, type AttachRequest } from './attach-kinds.ts';
 

@@ -5,7 +5,7 @@
 import { BpfError } from '../../bpf/errors.ts';
 import { LINUX_ERRNO, guestErrno } from '../../errno.ts';
 import type { EbpfPolicy } from '../../policy.ts';
-import type { GuestFdTable } from '../guest-fd-table.ts';
+import type { GuestFdTable } from '../services/guest-fd-table.ts';
 import { toOffset, type GuestMemory, type GuestPtr } from '../guest-memory.ts';
 import type { BufferPolling, GuestRecordCallback } from '../services/buffer-polling.ts';
 import type { MapOperations } from '../services/map-operations.ts';

@@ -7,7 +7,7 @@ import { BpfError } from '../../bpf/errors.ts';
 import { lib, libRaw } from '../../bpf/libbpf.ts';
 import { FD_VALUED_MAP_TYPES, valueBufferSize, type MapInfo } from '../../bpf/map-types.ts';
 import { LINUX_ERRNO } from '../../errno.ts';
-import type { GuestFdEntry, GuestFdTable } from '../guest-fd-table.ts';
+import type { GuestFdEntry, GuestFdTable } from './guest-fd-table.ts';
 import { toOffset, type GuestMemory, type GuestPtr } from '../guest-memory.ts';
 
 const { EBADF, EINVAL, ENOENT } = LINUX_ERRNO;

@@ -9,7 +9,7 @@ import { LINUX_ERRNO } from '../../errno.ts';
 import type { StatsRecorder } from '../../module-stats.ts';
 import type { ObjectSelector } from '../../object-selector.ts';
 import { checkMapType, checkProgramType, type EbpfPolicy } from '../../policy.ts';
-import type { GuestFdTable } from '../guest-fd-table.ts';
+import type { GuestFdTable } from './guest-fd-table.ts';
 
 export interface ObjectTableDeps {
   runLogged: LogRunner;

@@ -5,7 +5,7 @@ import { BpfError } from '../../bpf/errors.ts';
 import { lastErrno, libcFns } from '../../bpf/libbpf.ts';
 import { Kind, type ResourceLedger } from '../../bpf/resource-ledger.ts';
 import { LINUX_ERRNO } from '../../errno.ts';
-import type { GuestFdTable } from '../guest-fd-table.ts';
+import type { GuestFdTable } from './guest-fd-table.ts';
 
 const { EINVAL, ENODEV, EPERM } = LINUX_ERRNO;
 const AF_PACKET = 17, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, ETH_P_ALL_BE = 0x0300;

@@ -3,8 +3,8 @@
 // back here. A number the table does not hold is EBADF, so one module cannot name another
 // module's maps or sockets (or any other fd of the shim) by guessing numbers. Numbers start at 3
 // and the lowest free one is reused, as a process's fd table does.
-import type { BpfObject } from '../bpf/bpf-object.ts';
-import type { MapInfo } from '../bpf/map-types.ts';
+import type { BpfObject } from '../../bpf/bpf-object.ts';
+import type { MapInfo } from '../../bpf/map-types.ts';
 
 export type GuestFdEntry =
   | { kind: 'map'; hostFd: number; object: BpfObject; info: MapInfo }
@@ -29,11 +29,6 @@ export class GuestFdTable {
 
   get(guestFd: number): GuestFdEntry | undefined {
     return this.entries[guestFd];
-  }
-
-  /** The guest's number for a host fd, if the guest was given one. */
-  guestFdOf(hostFd: number): number | undefined {
-    return this.byHostFd.get(hostFd);
   }
 
   remove(guestFd: number): void {
