@@ -12,7 +12,7 @@ import { invalidArgument } from './errors.ts';
 import { Task as TaskApi, type CreateTaskRequest } from './protos.ts';
 import { ANNOTATION_CONTAINER_TYPE, PID_FILE, mountRootfs, readSpec, rootfsPath, unmount } from './bundle.ts';
 import { TaskStdio } from './stdio.ts';
-import { checkModule, resolveModule, taskLimits } from '../container/index.ts';
+import { prepareContainer, resolveModule } from '../container/index.ts';
 import { nodeConfigPath } from './node-config.ts';
 import { TaskCgroup, type LinuxResources } from './cgroup.ts';
 import { WasmTask, type StartModule } from './wasm-task.ts';
@@ -123,9 +123,8 @@ export class TaskFactory {
         return await toRunc(`process.args[0] ${JSON.stringify(spec.process?.args?.[0] ?? '')} is not a Wasm module`);
       }
       if (req.terminal) throw invalidArgument(`task ${req.id}: a terminal is not supported for Wasm tasks (run without -t)`);
+      const container = await prepareContainer(module, { id: req.id, spec, hostArch: this.#deps.hostArch, nodeConfig, compile: this.#deps.compileModule });
       const resources = spec.linux?.resources as LinuxResources | undefined;
-      const { policy, memoryLimit } = taskLimits(spec, module.annotations, nodeConfig, resources?.memory?.limit);
-      await checkModule(req.id, module, memoryLimit, this.#deps.compileModule);
       const stdio = TaskStdio.open(req);
       steps.done('the stdio FIFOs', () => stdio.close()); // the task's Delete closes them once their output is delivered
       const cgroup = this.#joinCgroup(spec.linux?.cgroupsPath, resources, log);
@@ -140,10 +139,7 @@ export class TaskFactory {
         bundle,
         stdioPaths: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr },
         stdio,
-        module,
-        policy,
-        memoryLimit,
-        hostArch: this.#deps.hostArch,
+        container,
         log,
         startModule: this.#deps.startModule,
         annotations: spec.annotations ?? {},
@@ -155,7 +151,7 @@ export class TaskFactory {
       // It outlives the task (`delete` also runs after every normal Delete and reads it), and it
       // is the last step, so no failure of Create can leave one behind.
       fs.writeFileSync(path.join(bundle, PID_FILE), `${task.pid}`);
-      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(policy), memoryLimit, createMs: Math.round(performance.now() - began) });
+      log.info('created Wasm task', { origin: module.origin, args: module.args.join(' '), policy: JSON.stringify(container.policy), memoryLimit: container.memoryLimit, createMs: Math.round(performance.now() - began) });
       return { task, reply: { response: TaskApi.CreateTaskResponse.encode({ pid: task.pid }), lifecycle: { pid: task.pid } } };
     } catch (error) {
       log.info('Create failed', { error: (error as Error).message });

@@ -7,9 +7,8 @@
 // Locking: every field is touched only from the event loop (no await between a state check and
 // the move it guards), so the state table is the only guard needed.
 import path from 'node:path';
-import type { Arch } from '../oci-spec/arch.ts';
-import type { EbpfPolicy, ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/index.ts';
-import type { ResolvedModule } from '../container/index.ts';
+import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/index.ts';
+import { moduleSpec, type WasmContainer } from '../container/index.ts';
 import { Task as TaskApi, TaskStatus, timestamp, type CloseIORequest, type KillRequest, type TaskIdRequest, type UpdateTaskRequest } from './protos.ts';
 import { ShimError, invalidArgument, notFound, notSupported } from './errors.ts';
 import { TC_JOURNAL_DIR } from './bundle.ts';
@@ -51,11 +50,8 @@ export interface WasmTaskOptions {
   bundle: string;
   stdioPaths: StdioPaths;
   stdio: TaskStdio;
-  module: ResolvedModule;
-  policy: EbpfPolicy;
-  /** Bytes, the module's linear memory cap (container/node-policy.ts taskLimits). */
-  memoryLimit: number;
-  hostArch: Arch;
+  /** The module and what it runs under, as the container layer decided at Create. */
+  container: WasmContainer;
   log: Logger;
   startModule: StartModule;
   /** The spec's annotations (CRI pod and container names: the metrics' labels). */
@@ -104,22 +100,9 @@ export class WasmTask implements Task {
   async start({ request }: Call<TaskIdRequest>): Promise<Reply> {
     this.#noExec(request);
     this.#state.check('start');
-    const { module, stdio } = this.#opts;
     let running: RunningModule;
     try {
-      running = this.#opts.startModule({
-        wasm: module.wasm,
-        args: module.args,
-        env: module.env,
-        ...(stdio.stdin !== undefined ? { stdin: stdio.stdin } : {}),
-        stdout: stdio.stdout,
-        stderr: stdio.stderr,
-        bpfObjects: module.bpfObjects,
-        hostArch: this.#opts.hostArch,
-        policy: this.#opts.policy,
-        memoryLimit: this.#opts.memoryLimit,
-        tcJournal: path.join(this.bundle, TC_JOURNAL_DIR),
-      });
+      running = this.#opts.startModule(moduleSpec(this.#opts.container, this.#opts.stdio, path.join(this.bundle, TC_JOURNAL_DIR)));
     } catch (error) {
       throw new ShimError('WASMBPF_SHIM_START', `task ${this.id}: the module did not start: ${(error as Error).message}`, { cause: error });
     }
@@ -284,7 +267,7 @@ export class WasmTask implements Task {
       if (dropped > 0) this.#opts.log.warn('module output dropped: nobody was reading', { id: this.id, bytes: dropped });
     });
     const outOfMemory = status.outOfMemory === true;
-    if (outOfMemory) this.#opts.log.warn('module out of memory', { id: this.id, memoryLimit: this.#opts.memoryLimit });
+    if (outOfMemory) this.#opts.log.warn('module out of memory', { id: this.id, memoryLimit: this.#opts.container.memoryLimit });
     // Ordering rule (events.ts): the exit is published before any Wait is answered.
     this.#opts.onExit({ ...exit, pid: this.pid, outOfMemory });
     this.#resolveExited(exit);
