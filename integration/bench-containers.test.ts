@@ -8,15 +8,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { BenchReport } from '../bench/report.ts';
 import { bpfObjectsNamed } from '../test/helpers/bpf-state.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const repo = path.resolve(import.meta.dirname, '..');
 const FIGURES = ['ctr-run-to-first-event', 'ctr-run-cold-to-first-event', 'ctr-run-to-attached', 'ctr-run-in-pod-to-first-event', 'image-size',
   'shim-rss-1-module', 'shim-rss-3-modules', 'shim-rss-per-extra-module'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-bench-ctr-smoke-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+root.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function processesNamed(needle: string): string[] {
   return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
@@ -29,7 +32,7 @@ function processesNamed(needle: string): string[] {
   });
 }
 
-test('bench --quick --only containers reports start-up, image size and shim memory, and leaves nothing', async () => {
+test('bench --quick --only containers reports start-up, image size and shim memory, and leaves nothing', root.options, async () => {
   const out = path.join(dir, 'containers.json');
   const { stdout } = await promisify(execFile)(path.join(repo, 'scripts', 'node'),
     ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'containers', '--out', out], { cwd: repo, timeout: 240_000 });

@@ -21,12 +21,15 @@ import { criLogLines, podNetns, processesUnder, until } from '../test/helpers/cr
 import { buildExample, EXAMPLE } from '../test/helpers/cri-example-image.ts';
 import { shimPids } from '../test/helpers/shim-observe.ts';
 import { parse } from 'yaml';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd with its CRI plugin, network namespaces and eBPF programs');
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 /** The reason this machine or tree cannot run the test, or null when it can. */
 function missingPrerequisite(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (containerd, network namespaces, eBPF)';
+  if (root.skip) return root.skip;
   for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'bpftool', 'ip']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `${bin} is not installed`;
   }
@@ -66,11 +69,7 @@ async function assertNothingLeft(cri: CriClient, containerd: CriContainerd, bpfB
  * proves this machine's containerd, CNI config, pause image and test client work, so a failure
  * of the wasmbpf test below points at wasmbpf.
  */
-test('baseline: the CRI plugin runs a pod with runc here (pause image, CNI, test client)', { timeout: 120_000 }, async (t) => {
-  if (process.getuid?.() !== 0) {
-    t.skip('needs root (containerd, network namespaces)');
-    return;
-  }
+test('baseline: the CRI plugin runs a pod with runc here (pause image, CNI, test client)', { ...root.options, timeout: 120_000 }, async (t) => {
   for (const bin of ['containerd', 'ctr', 'runc', 'gcc']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
       t.skip(`${bin} is not installed`);

@@ -17,11 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { install, uninstall } from '../cli/install/installer.ts';
 import { installationAt } from '../cli/install/launchers.ts';
 import { unmountUnder } from '../test/helpers/containerd.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and eBPF programs');
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 function missingPrerequisite(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (containerd, eBPF)';
+  if (root.skip) return root.skip;
   for (const bin of ['containerd', 'ctr', 'bpftool']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `${bin} is not installed`;
   }

@@ -14,10 +14,13 @@ import { until } from '../test/helpers/cri-observe.ts';
 import { shimPids } from '../test/helpers/shim-observe.ts';
 import { emitRecords, uniqueMarker, wbstatsImage } from '../test/helpers/wbstats-image.ts';
 import { freePort, startPrometheus } from '../test/helpers/prometheus.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const IMAGE = `localhost/wasmbpf-test/wbstats:cri-${process.pid}`;
 
-test('per-pod shim servers each serve their pod\'s metrics, labelled with pod, namespace and container, all scraped through file_sd', { timeout: 300_000 }, async (t) => {
+test('per-pod shim servers each serve their pod\'s metrics, labelled with pod, namespace and container, all scraped through file_sd', { ...root.options, timeout: 300_000 }, async (t) => {
   const discoveryDir = mkdtempSync('/tmp/wbmsd-');
   t.after(() => rmSync(discoveryDir, { recursive: true, force: true }));
   const port = await freePort();

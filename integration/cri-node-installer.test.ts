@@ -21,13 +21,16 @@ import { bridgeName, cleanupHost, cniConflist, existingCgroupParents, K8S_NAMESP
 import { criLogLines, until } from '../test/helpers/cri-observe.ts';
 import { buildExample, EXAMPLE } from '../test/helpers/cri-example-image.ts';
 import { buildPauseImage } from '../test/helpers/cri-pause-image.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd with its CRI plugin, network namespaces and eBPF programs');
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = join(REPO, 'cli/install/node-installer.sh');
 const LIBS = ['libbpf.so.1', 'libelf.so.1', 'libz.so.1'];
 
 function missingPrerequisite(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (containerd, network namespaces, eBPF)';
+  if (root.skip) return root.skip;
   for (const bin of ['containerd', 'ctr', 'runc', 'gcc', 'ip', 'ldconfig']) {
     if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) return `${bin} is not installed`;
   }

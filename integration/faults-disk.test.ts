@@ -12,6 +12,9 @@ import { pullImage } from '../image/pull.ts';
 import { buildLimitFixtures } from '../test/helpers/limits-guest.ts';
 import { serveImage } from '../test/helpers/image-server.ts';
 import { assertStoreClean, wasmbpf } from '../test/helpers/registry.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('mounts a tmpfs');
 
 function setup(t: { after(fn: () => unknown): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'wasmbpf-h4a-disk-'));
@@ -29,7 +32,7 @@ function setup(t: { after(fn: () => unknown): void }) {
   return { dir, full, tool };
 }
 
-test('build into a full store: WASMBPF_NO_SPACE naming the blob, nothing partial kept', async (t) => {
+test('build into a full store: WASMBPF_NO_SPACE naming the blob, nothing partial kept', root.options, async (t) => {
   const { full, tool } = setup(t);
   await assert.rejects(packTool(tool, { tag: 'big:v1', home: full }), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'WASMBPF_NO_SPACE', err.message);
@@ -39,7 +42,7 @@ test('build into a full store: WASMBPF_NO_SPACE naming the blob, nothing partial
   await assertStoreClean(full, 'big:v1');
 });
 
-test('wasmbpf pull into a full store: exit 1 with the ENOSPC message, nothing partial kept', async (t) => {
+test('wasmbpf pull into a full store: exit 1 with the ENOSPC message, nothing partial kept', root.options, async (t) => {
   const { dir, full, tool } = setup(t);
   const built = await packTool(tool, { tag: 'big:v1', home: join(dir, 'src') });
   const served = await serveImage(t, join(dir, 'src'), built.descriptor);

@@ -11,9 +11,12 @@ import { rootfsImage } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 import { buildLimitFixtures } from '../test/helpers/limits-guest.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const fx = buildLimitFixtures();
-after(() => rmSync(fx.dir, { recursive: true, force: true }));
+root.after(() => rmSync(fx.dir, { recursive: true, force: true }));
 const IMAGE = 'localhost/wasmbpf-test/h4a-limits:v1';
 
 async function containerd(t: { after(fn: () => Promise<void>): void }): Promise<Containerd> {
@@ -34,13 +37,13 @@ async function killSpinning(ctd: Containerd, id: string, signal: string): Promis
   return result.code;
 }
 
-test('a pure busy loop is ended by ctr task kill: SIGTERM -> 143 after the grace period, SIGKILL -> 137; no shim left', async (t) => {
+test('a pure busy loop is ended by ctr task kill: SIGTERM -> 143 after the grace period, SIGKILL -> 137; no shim left', root.options, async (t) => {
   const ctd = await containerd(t);
   assert.equal(await killSpinning(ctd, 'h4a-spin-term', 'SIGTERM'), 143);
   assert.equal(await killSpinning(ctd, 'h4a-spin-kill', 'SIGKILL'), 137);
 });
 
-test('wasmbpf.io/memory-limit narrows the module\'s memory: malloc gets NULL at 16 MiB', async (t) => {
+test('wasmbpf.io/memory-limit narrows the module\'s memory: malloc gets NULL at 16 MiB', root.options, async (t) => {
   const ctd = await containerd(t);
   const r = await ctd.ctr(run(ctd, '--annotation', 'wasmbpf.io/memory-limit=16Mi', IMAGE, 'h4a-mem', '/guest.wasm', 'malloc', '1024'));
   assert.equal(r.code, 0, r.stderr);
@@ -53,7 +56,7 @@ test('wasmbpf.io/memory-limit narrows the module\'s memory: malloc gets NULL at 
   await ctd.ctr(['containers', 'delete', 'h4a-mem-bad']);
 });
 
-test('a node without libbpf: ctr run fails with containerd showing the message that names libbpf', async (t) => {
+test('a node without libbpf: ctr run fails with containerd showing the message that names libbpf', root.options, async (t) => {
   process.env.WASMBPF_LIBBPF = join(fx.dir, 'no-such-libbpf.so.1');
   let ctd: Containerd;
   try {

@@ -18,6 +18,9 @@ import { resolveRunnable } from '../image/resolve.ts';
 import { writeToolFiles } from '../test/helpers/image-tool-files.ts';
 import { streamProcessorToml } from '../shim/containerd-config.ts';
 import { wasmbpf } from '../test/helpers/registry.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const run = promisify(execFile);
 
@@ -66,7 +69,7 @@ async function startContainerd(t: { after: (fn: () => unknown) => void }) {
   return { dir, ctr };
 }
 
-test('ctr images import accepts and unpacks the tarball; ctr images ls shows it; an export resolves back', async (t) => {
+test('ctr images import accepts and unpacks the tarball; ctr images ls shows it; an export resolves back', root.options, async (t) => {
   const { dir, ctr } = await startContainerd(t);
   const files = await writeToolFiles('importme', ['x86_64', 'arm64'], ['-v']);
   t.after(() => files.cleanup());

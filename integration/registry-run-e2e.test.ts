@@ -11,13 +11,15 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ImageStore } from '../image/store.ts';
 import { startRegistry, wasmbpf } from '../test/helpers/registry.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 const run = promisify(execFile);
 const EXAMPLE = new URL('../examples/execsnoop/', import.meta.url).pathname;
 const BIN = new URL('../bin/wasmbpf', import.meta.url).pathname;
-const isRoot = process.getuid?.() === 0;
 
-test('build -> push -> run REF on a clean store: the pulled tool reports our exec', { skip: !isRoot && 'needs root to load eBPF programs' }, async (t) => {
+test('build -> push -> run REF on a clean store: the pulled tool reports our exec', root.options, async (t) => {
   const registry = await startRegistry(t);
   const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-e2e-'));
   t.after(() => rm(dir, { recursive: true, force: true }));

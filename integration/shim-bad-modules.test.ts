@@ -9,6 +9,9 @@ import { rootfsImage } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR, probeWasm } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 import { foreignImportWasm } from '../test/helpers/foreign-import.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 async function failsAtCreate(ctd: Containerd, image: string, id: string, pattern: RegExp): Promise<void> {
   const result = await ctd.ctr(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, image, id]);
@@ -20,7 +23,7 @@ async function failsAtCreate(ctd: Containerd, image: string, id: string, pattern
   await ctd.ctrOk(['containers', 'delete', id]);
 }
 
-test('a truncated module and a module importing an unknown function fail ctr run at Create, naming the problem; nothing is left', async (t) => {
+test('a truncated module and a module importing an unknown function fail ctr run at Create, naming the problem; nothing is left', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   const wasm = probeWasm();

@@ -12,6 +12,9 @@ import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from '../test/helpers/containe
 import { ctrRunnable, rootfsImage } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR, execsnoopImage } from '../test/helpers/shim-images.ts';
 import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:caps';
 const AS_USER = 'localhost/wasmbpf-test/execsnoop-uid1000:caps';
@@ -27,7 +30,7 @@ function execsnoopAsUser(): string {
   }
 }
 
-test('with [process] capabilities = "ceiling": no CAP_BPF, no eBPF; no CAP_PERFMON, no tracepoint; both, it runs; uid 1000 counts only its ambient set', async (t) => {
+test('with [process] capabilities = "ceiling": no CAP_BPF, no eBPF; no CAP_PERFMON, no tracepoint; both, it runs; uid 1000 counts only its ambient set', root.options, async (t) => {
   const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
@@ -59,7 +62,7 @@ test('with [process] capabilities = "ceiling": no CAP_BPF, no eBPF; no CAP_PERFM
   assert.deepEqual(bpfObjects('handle_exec', 'execsnoo'), before);
 });
 
-test('with the ceiling, a raw socket needs CAP_NET_RAW: sockfilter without it is told EPERM, naming the capability', async (t) => {
+test('with the ceiling, a raw socket needs CAP_NET_RAW: sockfilter without it is told EPERM, naming the capability', root.options, async (t) => {
   const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
   t.after(() => ctd.stop());
   const name = 'localhost/wasmbpf-test/sockfilter:caps';
@@ -75,7 +78,7 @@ test('with the ceiling, a raw socket needs CAP_NET_RAW: sockfilter without it is
   await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });
 
-test('by default ([process] capabilities = "non-root") a task of another uid is capped by its ambient set; root tasks are not', async (t) => {
+test('by default ([process] capabilities = "non-root") a task of another uid is capped by its ambient set; root tasks are not', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', execsnoopAsUser()]);

@@ -10,11 +10,14 @@ import { artifactImage, rootfsImage } from '../test/helpers/ctr-image.ts';
 import { EMPTY_LAYER_DIFF_ID } from '../shim/containerd-config.ts';
 import { FIXTURE_DIR, probeImage, probeWasm } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const ARTIFACT = 'localhost/wasmbpf-test/probe-artifact:v1';
 const ROOTFS = 'localhost/wasmbpf-test/probe-rootfs:v1';
 
-test('ARGS[0] names the module (artifact image: its name; rootfs image: its file), the rest are its arguments; a word that names nothing fails clearly at Create', async (t) => {
+test('ARGS[0] names the module (artifact image: its name; rootfs image: its file), the rest are its arguments; a word that names nothing fails clearly at Create', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', artifactImage(ARTIFACT, join(FIXTURE_DIR, 'probe-artifact.tar'), {
@@ -48,7 +51,7 @@ test('ARGS[0] names the module (artifact image: its name; rootfs image: its file
   await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });
 
-test('the spec\'s cwd is where a relative module path is looked up in the rootfs', async (t) => {
+test('the spec\'s cwd is where a relative module path is looked up in the rootfs', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   const image = 'localhost/wasmbpf-test/probe-cwd:v1';

@@ -10,6 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { probeImage } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 async function containerd(t: { after(fn: () => Promise<void>): void }): Promise<Containerd> {
   const ctd = await Containerd.start();
@@ -19,7 +22,7 @@ async function containerd(t: { after(fn: () => Promise<void>): void }): Promise<
 
 const run = (ctd: Containerd, ...args: string[]) => ['run', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...args];
 
-test('ctr run -d, task ls RUNNING, kill, STOPPED with its status, delete; ctr events saw each step', async (t) => {
+test('ctr run -d, task ls RUNNING, kill, STOPPED with its status, delete; ctr events saw each step', root.options, async (t) => {
   const ctd = await containerd(t);
   const events = spawn('ctr', ['--address', ctd.socket, '--namespace', ctd.namespace, 'events']);
   let seen = '';
@@ -51,7 +54,7 @@ test('ctr run -d, task ls RUNNING, kill, STOPPED with its status, delete; ctr ev
   assert.deepEqual([...order].sort((a, b) => a - b), order, seen);
 });
 
-test('exit 3 gives status 3; a trap gives a non-zero status and its error on stderr; overlay and bind rootfs', async (t) => {
+test('exit 3 gives status 3; a trap gives a non-zero status and its error on stderr; overlay and bind rootfs', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   const three = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'exit3', '/probe.wasm', 'exit', '3'));
@@ -70,7 +73,7 @@ test('exit 3 gives status 3; a trap gives a non-zero status and its error on std
   assert.match(plain.stderr, /probe stderr line/);
 });
 
-test('a pod-grouped server joins the spec\'s cgroup with its CPU limit, never its memory limit (that is the task\'s own), and the cgroup goes with the task', async (t) => {
+test('a pod-grouped server joins the spec\'s cgroup with its CPU limit, never its memory limit (that is the task\'s own), and the cgroup goes with the task', root.options, async (t) => {
   const ctd = await Containerd.start({ shimConfig: '[shim]\ngrouping = "pod"\n' });
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
@@ -95,7 +98,7 @@ test('a pod-grouped server joins the spec\'s cgroup with its CPU limit, never it
   assert.equal(existsSync(cpuDir), false, `${cpuDir} removed`);
 });
 
-test('a module writing to stdout nobody reads never blocks: SIGTERM and SIGKILL still end it at once', async (t) => {
+test('a module writing to stdout nobody reads never blocks: SIGTERM and SIGKILL still end it at once', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   for (const signal of ['SIGTERM', 'SIGKILL']) {

@@ -13,6 +13,9 @@ import { artifactImage } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR, execsnoopImage, nativeImage, probeImage, probeWasm } from '../test/helpers/shim-images.ts';
 import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from '../test/helpers/wbsoak-image.ts';
 import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const WASM = 'application/vnd.wasm.content.layer.v1+wasm';
 const OBJECT = 'application/vnd.wasmbpf.ebpf.object.v1+elf';
@@ -34,14 +37,14 @@ async function assertCleanFailure(ctd: Containerd, image: string, id: string, pa
   return result.stderr;
 }
 
-test('a missing module fails ctr run with a message naming it', async (t) => {
+test('a missing module fails ctr run with a message naming it', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   await assertCleanFailure(ctd, 'localhost/wasmbpf-test/probe:v1', 'missing1',
     /module \/nothere\.wasm \(process\.args\[0\]\) is neither in the container's rootfs nor a Wasm layer of its image/, '/nothere.wasm');
 });
 
-test('bad images fail ctr run clearly: a module layer that is not Wasm, an eBPF layer without its architecture', async (t) => {
+test('bad images fail ctr run clearly: a module layer that is not Wasm, an eBPF layer without its architecture', root.options, async (t) => {
   const ctd = await containerd(t);
   const notWasm = artifactImage('localhost/wasmbpf-test/notwasm:v1', join(FIXTURE_DIR, 'notwasm.tar'), {
     layers: [{ mediaType: WASM, bytes: Buffer.from('this is not a wasm module') }],
@@ -59,7 +62,7 @@ test('bad images fail ctr run clearly: a module layer that is not Wasm, an eBPF 
   await assertCleanFailure(ctd, 'localhost/wasmbpf-test/noarch:v1', 'bad2', /lacks the org\.wasmbpf\.object\.arch annotation/);
 });
 
-test('an image without an eBPF object for this CPU fails ctr run naming the architectures', async (t) => {
+test('an image without an eBPF object for this CPU fails ctr run naming the architectures', root.options, async (t) => {
   const ctd = await containerd(t);
   const foreign = process.arch === 'arm64' ? 'x86_64' : 'arm64';
   const image = artifactImage('localhost/wasmbpf-test/foreign:v1', join(FIXTURE_DIR, 'foreign.tar'), {
@@ -74,7 +77,7 @@ test('an image without an eBPF object for this CPU fails ctr run naming the arch
     new RegExp(`no eBPF object for the host architecture ${host}; it has objects for ${foreign}`));
 });
 
-test('the eBPF policy in the container\'s annotations is enforced: execsnoop may not load a tracepoint', async (t) => {
+test('the eBPF policy in the container\'s annotations is enforced: execsnoop may not load a tracepoint', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', execsnoopImage('localhost/wasmbpf-test/execsnoop:shim')]);
   const result = await ctd.ctr(run(ctd, '--annotation', 'wasmbpf.io/allowed-program-types=kprobe', 'localhost/wasmbpf-test/execsnoop:shim', 'pol1'));
@@ -83,7 +86,7 @@ test('the eBPF policy in the container\'s annotations is enforced: execsnoop may
   await waitFor('no shim left', () => shimPids(ctd.socket).length === 0 || undefined);
 });
 
-test('kill -9 of the shim server: the task is removed with exit 137 and its pid, as with runc; nothing stays loaded', async (t) => {
+test('kill -9 of the shim server: the task is removed with exit 137 and its pid, as with runc; nothing stays loaded', root.options, async (t) => {
   const ctd = await containerd(t);
   const before = bpfObjects('handle_exec', 'execsnoo');
   const events = spawn('ctr', ['--address', ctd.socket, '--namespace', ctd.namespace, 'events']);
@@ -149,7 +152,7 @@ async function killShimsAcrossRestart(ctd: Containerd, pids: number[]): Promise<
 const SOAK = 'localhost/wasmbpf-test/wbsoak:v1';
 const NATIVE = 'localhost/wasmbpf-test/native:v1';
 
-test('kill -9 of the shim server while containerd is down: after the restart the task is gone as runc\'s is, and nothing is left', async (t) => {
+test('kill -9 of the shim server while containerd is down: after the restart the task is gone as runc\'s is, and nothing is left', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
@@ -181,7 +184,7 @@ test('kill -9 of the shim server while containerd is down: after the restart the
   assert.equal(existsSync(socketPath({ address: ctd.socket, namespace: ctd.namespace }, groupOf('kr1', undefined, 'auto'))), false);
 });
 
-test('a pod whose wasmbpf server is killed -9: the sandbox handed to runc goes too, with its runc shim; nothing is left', async (t) => {
+test('a pod whose wasmbpf server is killed -9: the sandbox handed to runc goes too, with its runc shim; nothing is left', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
@@ -206,7 +209,7 @@ test('a pod whose wasmbpf server is killed -9: the sandbox handed to runc goes t
   for (const id of ['kps', 'kpw']) assert.deepEqual(leftovers(ctd, id), { mounts: [], cgroups: [], state: false, processes: [] }, id);
 });
 
-test('a pod whose wasmbpf server is killed -9 while containerd is down: the sandbox carries on under runc\'s shim, the Wasm task is gone', async (t) => {
+test('a pod whose wasmbpf server is killed -9 while containerd is down: the sandbox carries on under runc\'s shim, the Wasm task is gone', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
@@ -232,7 +235,7 @@ test('a pod whose wasmbpf server is killed -9 while containerd is down: the sand
   for (const id of ['krs', 'krw']) assert.deepEqual(leftovers(ctd, id), { mounts: [], cgroups: [], state: false, processes: [] }, id);
 });
 
-test('a containerd restart reconnects to the running shim; the task carries on and ends normally', async (t) => {
+test('a containerd restart reconnects to the running shim; the task carries on and ends normally', root.options, async (t) => {
   const ctd = await containerd(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   await ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, 'localhost/wasmbpf-test/probe:v1', 'rs1', '/probe.wasm', 'sleep']);

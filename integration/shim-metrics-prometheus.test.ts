@@ -13,12 +13,15 @@ import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 import { emitRecords, uniqueMarker, wbstatsImage } from '../test/helpers/wbstats-image.ts';
 import { fetchText, freePort, sample, startPrometheus } from '../test/helpers/prometheus.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const IMAGE = 'localhost/wasmbpf-test/wbstats:metrics';
 const FAST_N = 500;
 const SLOW_N = 20_000;
 
-test('Prometheus scrapes per-container records, losses, program runs and map memory from a shim server; all of it goes with the server', async (t) => {
+test('Prometheus scrapes per-container records, losses, program runs and map memory from a shim server; all of it goes with the server', root.options, async (t) => {
   const discoveryDir = mkdtempSync('/tmp/wbmsd-');
   t.after(() => rmSync(discoveryDir, { recursive: true, force: true }));
   const metricsPort = await freePort();

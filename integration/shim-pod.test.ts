@@ -8,6 +8,9 @@ import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { nativeImage, probeImage } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const NATIVE = 'localhost/wasmbpf-test/native:v1';
 const PROBE = 'localhost/wasmbpf-test/probe:v1';
@@ -23,7 +26,7 @@ function runcShimPids(address: string): number[] {
   });
 }
 
-test('a pod: sandbox and native sidecar go to runc, the Wasm container to the pod\'s one wasmbpf server', async (t) => {
+test('a pod: sandbox and native sidecar go to runc, the Wasm container to the pod\'s one wasmbpf server', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);

@@ -6,10 +6,13 @@ import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { execsnoopImage } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:policy';
 
-test('a program type the node\'s [policy] does not allow is refused naming the node\'s file, or the annotation as that file capped it', async (t) => {
+test('a program type the node\'s [policy] does not allow is refused naming the node\'s file, or the annotation as that file capped it', root.options, async (t) => {
   const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[policy]\nallowed-program-types = ["kprobe"]\n' });
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);

@@ -7,10 +7,13 @@ import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { probeImage } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const PROBE = 'localhost/wasmbpf-test/probe:name';
 
-test('the shim server is containerd-shim-wasmbpf-v1 to ps and pgrep, also with a module running', async (t) => {
+test('the shim server is containerd-shim-wasmbpf-v1 to ps and pgrep, also with a module running', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', probeImage(PROBE)]);

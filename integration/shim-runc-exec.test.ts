@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { nativeImage } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const NATIVE = 'localhost/wasmbpf-test/native:exec';
 
@@ -15,7 +18,7 @@ function runcShims(ctd: Containerd): number[] {
   return out ? out.split('\n').map(Number) : [];
 }
 
-test('ctr task exec into a container handed to runc: the exec runs and is deleted, the container stays listed, kill and delete end it and its runc shim', async (t) => {
+test('ctr task exec into a container handed to runc: the exec runs and is deleted, the container stays listed, kill and delete end it and its runc shim', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);

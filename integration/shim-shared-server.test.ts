@@ -12,6 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { execsnoopImage, probeImage } from '../test/helpers/shim-images.ts';
 import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const PROBE = 'localhost/wasmbpf-test/probe:shared';
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:shared';
@@ -35,7 +38,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }) {
   return { ctd, runD, tasks, event, seen: () => seen };
 }
 
-test('plain containers share one server; a task past its memory limit ends alone with 137 and /tasks/oom; Stats are per task; the server stays warm, then idles out', async (t) => {
+test('plain containers share one server; a task past its memory limit ends alone with 137 and /tasks/oom; Stats are per task; the server stays warm, then idles out', root.options, async (t) => {
   const { ctd, runD, tasks, event, seen } = await setup(t);
   const before = bpfObjects('handle_exec', 'execsnoo');
   await runD(EXECSNOOP, 'sh-snoop');
@@ -86,7 +89,7 @@ test('plain containers share one server; a task past its memory limit ends alone
   assert.match(ctd.log(), /msg="created Wasm task".*id=sh-next/);
 });
 
-test('kill -9 of the shared server ends each of its tasks as containerd ends a runc task whose shim died: exit 137, gone, nothing loaded', async (t) => {
+test('kill -9 of the shared server ends each of its tasks as containerd ends a runc task whose shim died: exit 137, gone, nothing loaded', root.options, async (t) => {
   const { ctd, runD, tasks, event } = await setup(t);
   const before = bpfObjects('handle_exec', 'execsnoo');
   await runD(EXECSNOOP, 'k9-snoop');

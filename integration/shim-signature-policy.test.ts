@@ -19,8 +19,11 @@ import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { exitingWasm, generateKey, pushTool, sign, workdir } from '../test/helpers/signing.ts';
+import { rootOnly } from '../test/helpers/root.ts';
 
-test('[verify] require: the shim refuses an unsigned image and a re-tagged one, accepts the signed one, and leaves images it does not name alone', async (t) => {
+const root = rootOnly('runs containerd and its shims');
+
+test('[verify] require: the shim refuses an unsigned image and a re-tagged one, accepts the signed one, and leaves images it does not name alone', root.options, async (t) => {
   const registry = await startRegistry(t);
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
@@ -75,7 +78,7 @@ test('[verify] require: the shim refuses an unsigned image and a re-tagged one, 
   await assert.rejects(resolve(elsewhere, 'verify-strict'), /is refused: no signature/, 'allow-unsigned = false: every image');
 });
 
-test('ctr run under a node policy requiring signatures: the unsigned image fails with image, digest and reason; the signed one runs', async (t) => {
+test('ctr run under a node policy requiring signatures: the unsigned image fails with image, digest and reason; the signed one runs', root.options, async (t) => {
   const registry = await startRegistry(t);
   const dir = await workdir(t);
   const keys = await generateKey(dir, 'node');

@@ -11,6 +11,9 @@ import { TtrpcClient } from '../ttrpc/index.ts';
 import { Task } from '../shim/protos.ts';
 import { REPO_ROOT } from '../test/helpers/containerd.ts';
 import { waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const SHIM = join(REPO_ROOT, 'bin', 'containerd-shim-wasmbpf-v1');
 
@@ -56,7 +59,7 @@ const alive = (pid: number) => {
   }
 };
 
-test('racing starts of one pod print the same address and share one server; Shutdown ends it; a plain container\'s node server ends once idle', async (t) => {
+test('racing starts of one pod print the same address and share one server; Shutdown ends it; a plain container\'s node server ends once idle', root.options, async (t) => {
   const pod = { 'io.kubernetes.cri.sandbox-id': `pod-${process.pid}` };
   const [a, b] = await Promise.all([shim(bundle(t, pod), flags('c1')), shim(bundle(t, pod), flags('c2'))]);
   assert.equal(a.code, 0, a.stderr);

@@ -6,11 +6,14 @@ import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { execsnoopImage, probeImage } from '../test/helpers/shim-images.ts';
 import { bpfObjects, fdCount, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const PROBE = 'localhost/wasmbpf-test/probe:v1';
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:shim';
 
-test('20 tasks in a row and 5 at once start and stop; nothing of theirs remains', async (t) => {
+test('20 tasks in a row and 5 at once start and stop; nothing of theirs remains', root.options, async (t) => {
   const ctd = await Containerd.start();
   t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', probeImage(PROBE)]);

@@ -12,6 +12,9 @@ import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from '../test/helpers/containe
 import { ctrRunnable } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR } from '../test/helpers/shim-images.ts';
 import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 const PKTCOUNT = 'localhost/wasmbpf-test/pktcount:tc';
 const loaded = (name: string) => (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as { name?: string }[]).filter((p) => p.name === name).length;
@@ -54,12 +57,12 @@ async function killServerUnderTc(t: { after(fn: () => Promise<void> | void): voi
   return { dev, journal };
 }
 
-test('kill -9 of a server with a tcx-attached tc program: the kernel detaches it, no journal needed', async (t) => {
+test('kill -9 of a server with a tcx-attached tc program: the kernel detaches it, no journal needed', root.options, async (t) => {
   const { journal } = await killServerUnderTc(t, {}, 'x');
   assert.deepEqual(journal, [], 'a tcx link needs no record');
 });
 
-test('kill -9 of a server with a netlink tc filter: its journal lists it and the shim\'s delete removes it and its program', async (t) => {
+test('kill -9 of a server with a netlink tc filter: its journal lists it and the shim\'s delete removes it and its program', root.options, async (t) => {
   const { journal } = await killServerUnderTc(t, { WASMBPF_TC_ATTACH: 'netlink' }, 'n');
   assert.equal(journal.length, 1, 'the filter was recorded in the bundle while attached');
 });

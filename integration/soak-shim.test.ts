@@ -23,6 +23,9 @@ import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { nativeImage } from '../test/helpers/shim-images.ts';
 import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from '../test/helpers/wbsoak-image.ts';
 import { fdCount, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { rootOnly } from '../test/helpers/root.ts';
+
+const root = rootOnly('runs containerd and its shims');
 
 /**
  * The socket a server listens on, from its own command line (`-socket PATH`): the server may run
@@ -94,7 +97,7 @@ function heapObjects(file: string, names: string[]): Record<string, number> {
   return counts;
 }
 
-test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one shim server; nothing leaks`, { timeout: 15 * 60_000 }, async (t) => {
+test(`soak: ${CYCLES} create/start/kill/delete cycles of an eBPF module in one shim server; nothing leaks`, { ...root.options, timeout: 15 * 60_000 }, async (t) => {
   const snapshots = mkdtempSync('/tmp/wbsoak-heap-');
   const savedOptions = process.env.NODE_OPTIONS;
   process.env.NODE_OPTIONS = `${savedOptions ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`.trim();

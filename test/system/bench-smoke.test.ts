@@ -12,6 +12,9 @@ import { promisify } from 'node:util';
 import { after, test } from 'node:test';
 import type { BenchReport } from '../../bench/report.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const GROUPS = ['lookup', 'update', 'ring', 'perf', 'startup', 'warm-start'];
@@ -20,7 +23,7 @@ const FIGURES = ['map-lookup', 'map-update', 'ring-cpu-per-record', 'ring-record
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-bench-smoke-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test('bench --quick prints a table, JSON and an SVG chart with positive figures on both sides', async () => {
+test('bench --quick prints a table, JSON and an SVG chart with positive figures on both sides', root.options, async () => {
   const out = path.join(dir, 'quick.json');
   const { stdout } = await promisify(execFile)(path.join(repo, 'scripts', 'node'),
     ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', GROUPS.join(','), '--out', out], { cwd: repo, timeout: 120_000 });

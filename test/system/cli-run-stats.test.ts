@@ -6,6 +6,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { emitRecords, uniqueMarker, wbstatsWasm } from '../helpers/wbstats-image.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 const bin = path.resolve(import.meta.dirname, '../../bin/wasmbpf');
 
@@ -32,7 +35,7 @@ async function runWithRecords(t: { after(fn: () => void): void }, flags: string[
   return out;
 }
 
-test('--kernel-stats prints the buffers, program runs, maps and host calls on stderr when the module exits', async (t) => {
+test('--kernel-stats prints the buffers, program runs, maps and host calls on stderr when the module exits', root.options, async (t) => {
   const r = await runWithRecords(t, ['--kernel-stats'], {}, 200, 800);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /wbstats ring 200 perf 200/, 'the module saw them too');
@@ -47,7 +50,7 @@ test('--kernel-stats prints the buffers, program runs, maps and host calls on st
   assert.doesNotMatch(r.stdout, /wasmbpf: stats/, 'stdout is the tool\'s own');
 });
 
-test('--stats without the kernel\'s counting; --stats-interval prints while the module runs; WASMBPF_STATS=1 and =kernel; neither prints nothing', async (t) => {
+test('--stats without the kernel\'s counting; --stats-interval prints while the module runs; WASMBPF_STATS=1 and =kernel; neither prints nothing', root.options, async (t) => {
   const plain = await runWithRecords(t, ['--stats'], {}, 20, 300);
   assert.match(plain.stderr, /^ {2}program wbstats_emit \(id \d+\): runs not counted \(--kernel-stats\), \d+ instructions verified$/m);
   assert.match(plain.stderr, /buffer wbstats_ring \(ringbuf\): 20 delivered/);

@@ -7,10 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ensureTracefs, ROOT, runCommand, ToolRun } from '../helpers/examples.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 const WASMBPF = path.join(ROOT, 'bin/wasmbpf');
 
-test('a tool made by wasmbpf new compiles and runs unchanged', { timeout: 120000 }, async (t) => {
+test('a tool made by wasmbpf new compiles and runs unchanged', { ...root.options, timeout: 120000 }, async (t) => {
   t.after(ensureTracefs());
   const parent = mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-new-'));
   t.after(() => rmSync(parent, { recursive: true, force: true }));

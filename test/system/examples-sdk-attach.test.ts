@@ -6,10 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 import { scaffoldTool } from '../../sdk/toolchain/scaffold.ts';
 import { ensureTracefs, runCommand, ToolRun, uniqueToken } from '../helpers/examples.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 const CGROUP2 = '/sys/fs/cgroup/unified'; // this machine's cgroup v2 hierarchy (hybrid layout)
 let parent: string;
@@ -21,7 +24,7 @@ function edit(file: string, from: string, to: string): void {
   writeFileSync(file, text.replace(from, to));
 }
 
-before(async () => {
+root.before(async () => {
   parent = mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-attach-'));
   const { dir } = await scaffoldTool('attach', parent);
   const bpf = path.join(dir, 'attach.bpf.c');
@@ -52,9 +55,9 @@ char LICENSE[]`);
 	}`);
   tool = await compileTool(dir, { arches: [] });
 });
-after(() => rmSync(parent, { recursive: true, force: true }));
+root.after(() => rmSync(parent, { recursive: true, force: true }));
 
-test('explicit tracepoint and cgroup attach through wasmbpf.h', { timeout: 60000, skip: existsSync(CGROUP2) ? false : `no cgroup v2 at ${CGROUP2}` }, async (t) => {
+test('explicit tracepoint and cgroup attach through wasmbpf.h', { timeout: 60000, skip: root.skip || (existsSync(CGROUP2) ? false : `no cgroup v2 at ${CGROUP2}`) }, async (t) => {
   t.after(ensureTracefs());
   const cgroup = path.join(CGROUP2, uniqueToken('wasmbpf-attach'));
   mkdirSync(cgroup);

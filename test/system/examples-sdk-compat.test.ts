@@ -6,10 +6,13 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 import { scaffoldTool } from '../../sdk/toolchain/scaffold.ts';
 import { ensureTracefs, ROOT, runCommand, ToolRun, uniqueToken } from '../helpers/examples.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let parent: string;
 let ringTool: CompiledTool;
@@ -21,7 +24,7 @@ function edit(file: string, from: string, to: string): void {
   writeFileSync(file, text.replace(from, to));
 }
 
-before(async () => {
+root.before(async () => {
   parent = mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-compat-'));
   const { dir } = await scaffoldTool('ringcompat', parent);
   const guest = path.join(dir, 'ringcompat.c');
@@ -56,9 +59,9 @@ before(async () => {
   edit(c, '\tbpf_buffer__free(pb);', '\tperf_buffer__free(pb);');
   perfTool = await compileTool(snoop, { arches: [] });
 });
-after(() => rmSync(parent, { recursive: true, force: true }));
+root.after(() => rmSync(parent, { recursive: true, force: true }));
 
-test('ring_buffer__* delivers every record and poll counts them', { timeout: 60000 }, async (t) => {
+test('ring_buffer__* delivers every record and poll counts them', { ...root.options, timeout: 60000 }, async (t) => {
   t.after(ensureTracefs());
   const run = new ToolRun(ringTool.wasmPath, ['-p', String(process.pid)], ['handle_exec']);
   t.after(() => run.kill());
@@ -73,7 +76,7 @@ test('ring_buffer__* delivers every record and poll counts them', { timeout: 600
   assert.ok(polls.reduce((sum, [polled]) => sum + polled, 0) >= 3, run.stdout);
 });
 
-test('perf_buffer__* delivers records to a libbpf perf callback', { timeout: 60000 }, async (t) => {
+test('perf_buffer__* delivers records to a libbpf perf callback', { ...root.options, timeout: 60000 }, async (t) => {
   t.after(ensureTracefs());
   const run = new ToolRun(perfTool.wasmPath, ['-n', 'cat'], ['tracepoint__syscalls__sys_enter_openat']);
   t.after(() => run.kill());

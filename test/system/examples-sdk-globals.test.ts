@@ -5,10 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 import { scaffoldTool } from '../../sdk/toolchain/scaffold.ts';
 import { ensureTracefs, runCommand, ToolRun } from '../helpers/examples.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let parent: string;
 let tool: CompiledTool;
@@ -19,7 +22,7 @@ function edit(file: string, from: string, to: string): void {
   writeFileSync(file, text.replace(from, to));
 }
 
-before(async () => {
+root.before(async () => {
   parent = mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-globals-'));
   const { dir } = await scaffoldTool('globals', parent);
   const bpf = path.join(dir, 'globals.bpf.c');
@@ -44,9 +47,9 @@ before(async () => {
 \t}`);
   tool = await compileTool(dir, { arches: [] });
 });
-after(() => rmSync(parent, { recursive: true, force: true }));
+root.after(() => rmSync(parent, { recursive: true, force: true }));
 
-test('.bss is read and .data written after load through wasmbpf.h', { timeout: 60000 }, async (t) => {
+test('.bss is read and .data written after load through wasmbpf.h', { ...root.options, timeout: 60000 }, async (t) => {
   t.after(ensureTracefs());
   const run = new ToolRun(tool.wasmPath, ['-p', String(process.pid)], ['handle_exec']);
   t.after(() => run.kill());

@@ -10,12 +10,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import fc from 'fast-check';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { HOSTILE_PAGES, hostileGuestWasm, renamedProbe, type HostileGuestExports } from '../helpers/hostile-guest.ts';
 import { leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
 import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 /** Mutated objects loaded; keep at least this many in CI. */
 const RUNS = Number(process.env.WASMBPF_FUZZ_RUNS ?? 5000);
@@ -29,14 +32,14 @@ let fx: RuntimeFixtures;
 let base: Buffer;
 let log: QuietLibbpfLog;
 
-before(() => {
+root.before(() => {
   fx = buildRuntimeFixtures();
   const stripped = path.join(fx.dir, 'probe.stripped.bpf.o');
   execFileSync('llvm-objcopy-19', ['--strip-debug', fx.probeObject, stripped]);
   base = Buffer.from(renamedProbe(fs.readFileSync(stripped), PREFIX));
   log = new QuietLibbpfLog();
 });
-after(() => {
+root.after(() => {
   log.close();
   fs.rmSync(fx.dir, { recursive: true, force: true });
 });
@@ -117,7 +120,7 @@ function mutate(bytes: Buffer, steps: { m: Mutation; f: number; g: number }[]): 
 
 // ---- the test ------------------------------------------------------------------------------
 
-test(`${RUNS} random and mutated ELF files into wasm_load_bpf_object (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
+test(`${RUNS} random and mutated ELF files into wasm_load_bpf_object (seed ${SEED})`, { ...root.options, timeout: 600_000 }, async (t) => {
   console.error(`ELF fuzz: WASMBPF_FUZZ_SEED=${SEED}`);
   const fdsBefore = openFdCount();
   const { host, ledger } = log.host();

@@ -10,6 +10,9 @@ import type { ModuleSpec } from '../../runtime/index.ts';
 import { runToEnd } from '../helpers/module-run.ts';
 import { readObjectArch } from '../../oci-spec/ebpf-object.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let fx: RuntimeFixtures;
 before(() => {
@@ -32,7 +35,7 @@ test('an embedded arm64 object is refused on x86_64 with both architectures name
   assert.match(out, /built for arm64 but this host is x86_64; run the image `wasmbpf build` makes of this tool, which carries an eBPF object for each architecture/);
 });
 
-test('an image object for the host with the same programs and maps replaces the embedded one', async () => {
+test('an image object for the host with the same programs and maps replaces the embedded one', root.options, async () => {
   const bytes = fs.readFileSync(fx.probeObjectX86);
   const { code, out } = await runProbe(fx.probeArm64Wasm, ['ring', '500'], {
     hostArch: 'x86_64',

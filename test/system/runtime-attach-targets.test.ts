@@ -7,20 +7,23 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { runModule } from '../helpers/module-run.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let fx: RuntimeFixtures;
 let cgroupRoot: string;
-before(() => {
+root.before(() => {
   fx = buildRuntimeFixtures();
   // This machine mounts cgroup v1 controllers only; cgroup_skb needs a cgroup v2 hierarchy.
   cgroupRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-cg2-'));
   execFileSync('mount', ['-t', 'cgroup2', 'none', cgroupRoot]);
 });
-after(() => {
+root.after(() => {
   try {
     execFileSync('umount', [cgroupRoot]);
     fs.rmdirSync(cgroupRoot);
@@ -53,21 +56,21 @@ function countOf(out: string): number {
   return Number(m[1]);
 }
 
-test('xdp program attached to lo by interface name sees the packets', async () => {
+test('xdp program attached to lo by interface name sees the packets', root.options, async () => {
   const out = await countWith('wbt_xdp', 'lo', 0, () => sendUdp(20, 9));
   assert.match(out, /attached=0/);
   assert.ok(countOf(out) >= 20, out);
   assert.doesNotMatch(execFileSync('ip', ['link', 'show', 'lo'], { encoding: 'utf8' }), /xdp/, 'xdp detached on exit');
 });
 
-test('tc program attached to lo by interface name sees the packets, and its filter is removed on exit', async () => {
+test('tc program attached to lo by interface name sees the packets, and its filter is removed on exit', root.options, async () => {
   const out = await countWith('wbt_tc', 'lo', 1, () => sendUdp(20, 9));
   assert.match(out, /attached=0/);
   assert.ok(countOf(out) >= 20, out);
   assert.doesNotMatch(execFileSync('tc', ['filter', 'show', 'dev', 'lo', 'ingress'], { encoding: 'utf8' }), /wbt_tc/);
 });
 
-test('cgroup_skb program attached by cgroup path counts the packets of processes in that cgroup', async () => {
+test('cgroup_skb program attached by cgroup path counts the packets of processes in that cgroup', root.options, async () => {
   const cg = fs.mkdtempSync(path.join(cgroupRoot, 'wbt-'));
   try {
     const out = await countWith('wbt_cgroup', cg, 2, async () => {
@@ -87,7 +90,7 @@ for i in range(20): s.sendto(b'x', r.getsockname()); r.recv(16)
   }
 });
 
-test('a missing interface or cgroup is a clear error', async () => {
+test('a missing interface or cgroup is a clear error', root.options, async () => {
   const out = await countWith('wbt_xdp', 'nosuchif0', 0, async () => {}, 1);
   assert.match(out, /no network interface named 'nosuchif0'/);
   assert.match(out, /attached=-43/); // ENODEV, in the guest's numbering

@@ -13,6 +13,9 @@ import { bpfObjectsNamed, leftAfterRelease, openFdCount } from '../helpers/bpf-s
 import { runModule, type ModuleRun } from '../helpers/module-run.ts';
 import { WASI_ERRNO as E } from '../../runtime/errno.ts';
 import { MAX_POLL_BLOCK_MS } from '../../runtime/wasm/stop-signal.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let fx: RuntimeFixtures;
 let wasm: Uint8Array;
@@ -44,7 +47,7 @@ function field(output: string, name: string): number {
   return Number(m[1]);
 }
 
-test('ring buffer: 100000 records reach the guest, all, in order, none duplicated', async () => {
+test('ring buffer: 100000 records reach the guest, all, in order, none duplicated', root.options, async () => {
   const fds = openFdCount();
   const r = run(['ring', '100000']);
   await r.waitFor('ready');
@@ -61,7 +64,7 @@ test('ring buffer: 100000 records reach the guest, all, in order, none duplicate
   assert.equal(openFdCount(), fds, 'fds back to baseline');
 });
 
-test('perf buffer: 100000 records are each delivered in order or counted as lost', async () => {
+test('perf buffer: 100000 records are each delivered in order or counted as lost', root.options, async () => {
   const r = run(['perf', '100000']);
   await r.waitFor('ready');
   execFileSync(fx.trigger, ['perf', '100000']);
@@ -76,7 +79,7 @@ test('perf buffer: 100000 records are each delivered in order or counted as lost
   await assertNothingLeft();
 });
 
-test('perf buffer overrun: the lost samples are counted and reported on stderr, the rest delivered in order', async () => {
+test('perf buffer overrun: the lost samples are counted and reported on stderr, the rest delivered in order', root.options, async () => {
   const r = run(['perflate', '101000']);
   await r.waitFor('ready');
   // Perf buffers are per CPU, and the kernel notes a loss in the buffer of the CPU that lost it
@@ -99,7 +102,7 @@ test('perf buffer overrun: the lost samples are counted and reported on stderr, 
   await assertNothingLeft();
 });
 
-test('ring buffer: records the eBPF side discarded are skipped, the committed ones arrive in order', async () => {
+test('ring buffer: records the eBPF side discarded are skipped, the committed ones arrive in order', root.options, async () => {
   const r = run(['discard', '20000']);
   await r.waitFor('ready');
   execFileSync(fx.trigger, ['discard', '20000']);
@@ -112,7 +115,7 @@ test('ring buffer: records the eBPF side discarded are skipped, the committed on
   await assertNothingLeft();
 });
 
-test('ring buffer: a callback returning < 0 ends that poll after its record; the rest comes with the next polls', async () => {
+test('ring buffer: a callback returning < 0 ends that poll after its record; the rest comes with the next polls', root.options, async () => {
   const r = run(['stopcb', '20000']);
   await r.waitFor('ready');
   execFileSync(fx.trigger, ['ring', '20000']);
@@ -127,7 +130,7 @@ test('ring buffer: a callback returning < 0 ends that poll after its record; the
   await assertNothingLeft();
 });
 
-test('a callback that polls its own buffer gets -EBUSY and the outer poll goes on', async () => {
+test('a callback that polls its own buffer gets -EBUSY and the outer poll goes on', root.options, async () => {
   const r = run(['nested', '2000']);
   await r.waitFor('ready');
   execFileSync(fx.trigger, ['ring', '2000']);
@@ -141,7 +144,7 @@ test('a callback that polls its own buffer gets -EBUSY and the outer poll goes o
   await assertNothingLeft();
 });
 
-test('perf buffer: samples that straddle the end of the buffer arrive whole', async () => {
+test('perf buffer: samples that straddle the end of the buffer arrive whole', root.options, async () => {
   // 12-byte samples take 24 bytes with their headers, which does not divide the 256 KiB per-CPU
   // buffer: the sample at offset 262128 of a CPU's buffer continues at its start.
   const r = run(['perf12', '60000']);
@@ -158,7 +161,7 @@ test('perf buffer: samples that straddle the end of the buffer arrive whole', as
   await assertNothingLeft();
 });
 
-test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback', async () => {
+test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback', root.options, async () => {
   const r = run(['goring', '5000']);
   await r.waitFor('ready');
   execFileSync(fx.trigger, ['ring', '5000']);
@@ -169,7 +172,7 @@ test('callback-wrapper poll (TinyGo guests) delivers every record to go-callback
   assert.equal(field(r.output(), 'out_of_order'), 0);
 });
 
-test('a Rust guest built the way wasm-bpf\'s binding crate builds them (i64 pointers) runs unchanged', async () => {
+test('a Rust guest built the way wasm-bpf\'s binding crate builds them (i64 pointers) runs unchanged', root.options, async () => {
   const rust = fs.readFileSync(fx.probeRustWasm!);
   const lookup = run(['lookup'], { wasm: rust });
   assert.equal((await lookup.module.exited).code, 0, lookup.output());
@@ -184,7 +187,7 @@ test('a Rust guest built the way wasm-bpf\'s binding crate builds them (i64 poin
   await assertNothingLeft();
 });
 
-test('bad input returns the documented negative errno and the host keeps running', async () => {
+test('bad input returns the documented negative errno and the host keeps running', root.options, async () => {
   const r = run(['badinput']);
   const status = await r.module.exited;
   r.close();
@@ -215,7 +218,7 @@ test('bad input returns the documented negative errno and the host keeps running
   await assertNothingLeft();
 });
 
-test('a poll without a timeout (-1) and nothing to read returns 0 after the host\'s cap, and a stop still ends it at once', async () => {
+test('a poll without a timeout (-1) and nothing to read returns 0 after the host\'s cap, and a stop still ends it at once', root.options, async () => {
   const r = run(['pollcap']);
   const status = await r.module.exited;
   r.close();
@@ -238,7 +241,7 @@ test('a poll without a timeout (-1) and nothing to read returns 0 after the host
   await assertNothingLeft();
 });
 
-test('SIGINT while blocked in a poll: the poll returns -EINTR, the guest ends its loop and exits 0', async () => {
+test('SIGINT while blocked in a poll: the poll returns -EINTR, the guest ends its loop and exits 0', root.options, async () => {
   const fds = openFdCount();
   const r = run(['block']);
   await r.waitFor('ready');
@@ -263,7 +266,7 @@ test('SIGTERM wakes a sleeping guest with EINTR', async () => {
   assert.match(r.output(), /woke r=[1-9]\d* /, 'sleep() returned early with the time left');
 });
 
-test('a module that traps exits 134 with its error, and leaves nothing loaded', async () => {
+test('a module that traps exits 134 with its error, and leaves nothing loaded', root.options, async () => {
   const fds = openFdCount();
   const r = run(['trap']);
   const status = await r.module.exited;
@@ -275,7 +278,7 @@ test('a module that traps exits 134 with its error, and leaves nothing loaded', 
   assert.equal(openFdCount(), fds);
 });
 
-test('a module that ignores stop is terminated after the grace period; the reaper frees its objects', async () => {
+test('a module that ignores stop is terminated after the grace period; the reaper frees its objects', root.options, async () => {
   const fds = openFdCount();
   const r = run(['spin'], { gracePeriodMs: 300 });
   await r.waitFor('ready');
@@ -288,7 +291,7 @@ test('a module that ignores stop is terminated after the grace period; the reape
   assert.equal(openFdCount(), fds);
 });
 
-test('SIGKILL mid-poll ends the module at once, exit 137, nothing left', async () => {
+test('SIGKILL mid-poll ends the module at once, exit 137, nothing left', root.options, async () => {
   const r = run(['block']);
   await r.waitFor('ready');
   r.module.stop('SIGKILL');
@@ -298,7 +301,7 @@ test('SIGKILL mid-poll ends the module at once, exit 137, nothing left', async (
   await assertNothingLeft();
 });
 
-test('killed while consuming a ring or perf buffer, or terminated: no mapping of the buffers is left in the process', async () => {
+test('killed while consuming a ring or perf buffer, or terminated: no mapping of the buffers is left in the process', root.options, async () => {
   const bpfMappings = () => fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => /anon_inode:(bpf|\[perf_event\])/.test(l)).length;
   const before = bpfMappings();
   for (const mode of ['ring', 'perf']) {
@@ -327,7 +330,7 @@ test('killed while consuming a ring or perf buffer, or terminated: no mapping of
   await assertNothingLeft();
 });
 
-test('modules killed at any moment (even inside libbpf calls) never wedge the next one', async () => {
+test('modules killed at any moment (even inside libbpf calls) never wedge the next one', root.options, async () => {
   // Kill at moments spread over compile, object load (libbpf holds the log lock while the
   // verifier runs), attach and the first polls.
   for (let i = 0; i < 24; i++) {
@@ -345,7 +348,7 @@ test('modules killed at any moment (even inside libbpf calls) never wedge the ne
   await assertNothingLeft();
 });
 
-test('exit(3) without closing: status 3 and the host closes the objects', async () => {
+test('exit(3) without closing: status 3 and the host closes the objects', root.options, async () => {
   const r = run(['exit', '3']);
   const status = await r.module.exited;
   r.close();
@@ -353,7 +356,7 @@ test('exit(3) without closing: status 3 and the host closes the objects', async 
   await assertNothingLeft();
 });
 
-test('wasmbpf run: exit code is the module\'s, Ctrl-C stops it cleanly, errors are clear', async () => {
+test('wasmbpf run: exit code is the module\'s, Ctrl-C stops it cleanly, errors are clear', root.options, async () => {
   const cli = path.join(repo, 'bin/wasmbpf');
   const exit3 = spawn(cli, ['run', fx.probeWasm, 'exit', '3'], { stdio: 'ignore' });
   assert.equal(await new Promise((res) => exit3.on('exit', res)), 3);

@@ -11,12 +11,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import fc from 'fast-check';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { CALLBACK, HOSTILE_PAGES, hostileGuestWasm, renamedProbe, type HostileGuestExports } from '../helpers/hostile-guest.ts';
 import { leftAfterRelease, openFdCount } from '../helpers/bpf-state.ts';
 import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 /** Runs x calls per run; 50 x 2,000 is the issue's minimum of 100,000 (keep it in CI). */
 const RUNS = Number(process.env.WASMBPF_FUZZ_RUNS ?? 50);
@@ -44,13 +47,13 @@ let object: Uint8Array;
 let log: QuietLibbpfLog;
 const guestModule = new WebAssembly.Module(hostileGuestWasm());
 
-before(() => {
+root.before(() => {
   fx = buildRuntimeFixtures();
   object = renamedProbe(fs.readFileSync(fx.probeObject), PREFIX);
   assert.ok(OBJECT_AT + object.length <= MEMORY_BYTES, `probe object (${object.length} bytes) fits the guest memory`);
   log = new QuietLibbpfLog();
 });
-after(() => {
+root.after(() => {
   log.close();
   fs.rmSync(fx.dir, { recursive: true, force: true });
 });
@@ -243,7 +246,7 @@ function runCalls(calls: Call[]): void {
   assert.deepEqual(ledger.held(), [], 'close() freed everything the calls made');
 }
 
-test(`the hostile guest: ${RUNS * CALLS_PER_RUN} random calls of the six wasm_bpf imports (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
+test(`the hostile guest: ${RUNS * CALLS_PER_RUN} random calls of the six wasm_bpf imports (seed ${SEED})`, { ...root.options, timeout: 600_000 }, async (t) => {
   // Printed first: if the host process dies, this line is what remains to replay it with.
   console.error(`host ABI fuzz: WASMBPF_FUZZ_SEED=${SEED}`);
   const fdsBefore = openFdCount();
@@ -284,7 +287,7 @@ function guestWithRecords() {
   return { ...guest, handle, ringFd };
 }
 
-test('a record callback that closes the object being polled: the close waits for the poll (it was a segfault)', async () => {
+test('a record callback that closes the object being polled: the close waits for the poll (it was a segfault)', root.options, async () => {
   const { g, host, ledger, handle, ringFd } = guestWithRecords();
   g.set_victim(handle, ringFd);
   assert.equal(g.t_poll(handle, ringFd, CALLBACK.closeVictim, 0, 4000, 64, 1000), 0);
@@ -295,7 +298,7 @@ test('a record callback that closes the object being polled: the close waits for
   assert.deepEqual(await leftAfterRelease(PREFIX), { progs: [], maps: [] });
 });
 
-test('a callback slot past the end of the function table is -EINVAL, not an exception that ends the module', () => {
+test('a callback slot past the end of the function table is -EINVAL, not an exception that ends the module', root.options, () => {
   const { g, host, ledger, handle, ringFd } = guestWithRecords();
   const EINVAL = -28;
   for (const slot of [8, 9999, -1]) assert.equal(g.t_poll(handle, ringFd, slot, 0, 4000, 64, 1000), EINVAL, `slot ${slot}`);
@@ -306,7 +309,7 @@ test('a callback slot past the end of the function table is -EINVAL, not an exce
 
 // ---- the extensions --------------------------------------------------------------------------
 
-test('the wasmbpf_v1 and callback-wrapper imports: random arguments, always a number back, nothing left', async () => {
+test('the wasmbpf_v1 and callback-wrapper imports: random arguments, always a number back, nothing left', root.options, async () => {
   const EXT_RUNS = Math.max(1, Math.round(RUNS / 5));
   const ext = fc.oneof(
     fc.record({ fn: fc.constant('cw_poll' as const), obj: handle, fd, ctx: ptr, buf: ptr, len, timeout }),

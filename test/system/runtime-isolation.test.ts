@@ -4,20 +4,23 @@
 // host fds are real fds of the process A could try to name.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WasmBpfHost } from '../../runtime/wasm/wasm-bpf-host.ts';
 import { WASI_ERRNO as E } from '../../runtime/errno.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
 import { QuietLibbpfLog } from '../helpers/in-process-host.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let fx: RuntimeFixtures;
 let log: QuietLibbpfLog;
-before(() => {
+root.before(() => {
   fx = buildRuntimeFixtures();
   log = new QuietLibbpfLog();
 });
-after(() => {
+root.after(() => {
   log.close();
   fs.rmSync(fx.dir, { recursive: true, force: true });
 });
@@ -71,7 +74,7 @@ function hostMapFds(): Map<number, number> {
   return out;
 }
 
-test("module A cannot reach module B's maps or objects: B's host fds are EBADF, unknown handles ENOENT", async (t) => {
+test("module A cannot reach module B's maps or objects: B's host fds are EBADF, unknown handles ENOENT", root.options, async (t) => {
   const mapFdsBefore = new Set(hostMapFds().keys());
   const b = module();
   const bMapFds = [...hostMapFds().keys()].filter((fd) => !mapFdsBefore.has(fd));
@@ -127,7 +130,7 @@ test("module A cannot reach module B's maps or objects: B's host fds are EBADF, 
   assert.equal(view(b).getBigUint64(VALUE_AT, true), 4242n);
 });
 
-test('closing an object frees its fd numbers for reuse, and an old number then names nothing', async (t) => {
+test('closing an object frees its fd numbers for reuse, and an old number then names nothing', root.options, async (t) => {
   const a = module();
   t.after(() => a.close());
   const hash = a.fd('wbt_hash');

@@ -15,6 +15,9 @@ import { btfHint } from '../../runtime/bpf/kernel-btf.ts';
 import { closeLogSink, installLibbpfLogRouter, LibbpfLogClient, openLogSink } from '../../runtime/bpf/libbpf-log.ts';
 import { ResourceLedger } from '../../runtime/bpf/resource-ledger.ts';
 import { compileTool } from '../../sdk/toolchain/compile.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const release = os.release();
@@ -53,7 +56,7 @@ test('the x86_64 object carries a small BTF for this release; the arm64 object n
   assert.equal(readObjectArch(objectOf('arm64')), 'arm64');
 });
 
-test('without kernel BTF, the object loads with its own; a corrupt one fails the load', () => {
+test('without kernel BTF, the object loads with its own; a corrupt one fails the load', root.options, () => {
   const bytes = objectOf('x86_64');
   const before = btfTempDirs();
   const good = BpfObject.open(bytes, runLogged, new ResourceLedger(), 'execsnoop', '/nonexistent/vmlinux');

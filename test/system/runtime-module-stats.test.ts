@@ -11,6 +11,9 @@ import { startModule } from '../../runtime/start-module.ts';
 import { runTimeStatsHolders } from '../../runtime/bpf/bpf-stats.ts';
 import { emitRecords, uniqueMarker, wbstatsWasm } from '../helpers/wbstats-image.ts';
 import type { ModuleStats, RunningModule } from '../../runtime/contract.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -23,7 +26,7 @@ async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Pr
 const attached = (m: RunningModule) => (m.stats().hostCalls.attach_bpf_program ?? 0) >= 1;
 const buffer = (s: ModuleStats, kind: string) => s.buffers.find((b) => b.kind === kind);
 
-test('records delivered per buffer, program runs and run time, verified instructions and map memory, during and after the run', async (t) => {
+test('records delivered per buffer, program runs and run time, verified instructions and map memory, during and after the run', root.options, async (t) => {
   const marker = uniqueMarker();
   const holdersBefore = runTimeStatsHolders();
   const out = fs.openSync('/dev/null', 'w');
@@ -68,7 +71,7 @@ test('records delivered per buffer, program runs and run time, verified instruct
   assert.equal(final.hostCalls.close_bpf_object, 1);
 });
 
-test('without spec.kernelStats the kernel is not asked to count, and the host still counts records', async (t) => {
+test('without spec.kernelStats the kernel is not asked to count, and the host still counts records', root.options, async (t) => {
   const marker = uniqueMarker();
   const holdersBefore = runTimeStatsHolders();
   const out = fs.openSync('/dev/null', 'w');

@@ -8,6 +8,9 @@ import type { EbpfPolicy } from '../../runtime/index.ts';
 import { runToEnd } from '../helpers/module-run.ts';
 import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-fixtures.ts';
 import { bpfObjectsNamed } from '../helpers/bpf-state.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let fx: RuntimeFixtures;
 before(() => {
@@ -19,7 +22,7 @@ function runWith(policy: EbpfPolicy, args: string[], during?: () => void): Promi
   return runToEnd(fx.dir, { wasm: fs.readFileSync(fx.probeWasm), args: ['probe', ...args], policy }, during);
 }
 
-test('a program type outside the policy is refused at load', async () => {
+test('a program type outside the policy is refused at load', root.options, async () => {
   const { code, out } = await runWith({ programTypes: ['tracepoint'] }, ['exit', '0']);
   assert.equal(code, 10, out); // the guest's "load failed"
   assert.match(out, /policy: program 'wbt_on_ring' is of type 'uprobe'/);
@@ -32,7 +35,7 @@ test('a map type outside the policy is refused at load', async () => {
   assert.match(out, /policy: map 'wbt_perf' is a perf_event_array/);
 });
 
-test('an attach target outside the policy gets EPERM; one inside runs', async () => {
+test('an attach target outside the policy gets EPERM; one inside runs', root.options, async () => {
   const refused = await runWith({ attachTargets: ['uprobe:*:trigger_perf'] }, ['ring', '10']);
   assert.match(refused.out, /policy: program 'wbt_on_ring' may not attach to 'uprobe:.*:trigger_ring'/);
   assert.equal(refused.code, 11, refused.out); // the guest's "attach failed"
@@ -44,7 +47,7 @@ test('an attach target outside the policy gets EPERM; one inside runs', async ()
 
 const ALL_PROBE_TYPES = ['uprobe', 'xdp', 'tc', 'cgroup_skb'];
 
-test('an XDP attach outside the attach targets gets -EPERM, the rule on stderr, and nothing is attached', async () => {
+test('an XDP attach outside the attach targets gets -EPERM, the rule on stderr, and nothing is attached', root.options, async () => {
   const { code, out } = await runWith({ programTypes: ALL_PROBE_TYPES, attachTargets: ['interface:wbt-none', 'uprobe:*'] }, ['attach', 'wbt_xdp', 'lo', '0']);
   assert.equal(code, 1, out);
   assert.match(out, /attached=-63\b/, 'EPERM in WASI numbering');
@@ -53,7 +56,7 @@ test('an XDP attach outside the attach targets gets -EPERM, the rule on stderr, 
   assert.deepEqual(bpfObjectsNamed('wbt_').progs, []);
 });
 
-test('a cgroup attach outside the attach targets gets -EPERM and nothing is attached to the cgroup', async (t) => {
+test('a cgroup attach outside the attach targets gets -EPERM and nothing is attached to the cgroup', root.options, async (t) => {
   const os = await import('node:os');
   const path = await import('node:path');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmbpf-policy-cg2-'));
@@ -72,7 +75,7 @@ test('a cgroup attach outside the attach targets gets -EPERM and nothing is atta
   assert.deepEqual(bpfObjectsNamed('wbt_').progs, []);
 });
 
-test('wasmbpf run --policy FILE: the file caps the module, --allow-* narrow it further, a bad file is a clear error', async () => {
+test('wasmbpf run --policy FILE: the file caps the module, --allow-* narrow it further, a bad file is a clear error', root.options, async () => {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const path = await import('node:path');

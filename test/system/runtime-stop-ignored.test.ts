@@ -11,6 +11,9 @@ import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-f
 import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
 import { runModule } from '../helpers/module-run.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let fx: RuntimeFixtures;
 let limits: LimitFixtures;
@@ -30,7 +33,7 @@ after(() => {
  */
 const PROMPT_MS = 1000;
 
-test('a guest that polls again after -EINTR (wasm-bpf\'s loop) ends right after SIGINT with 130, told why, nothing left', async () => {
+test('a guest that polls again after -EINTR (wasm-bpf\'s loop) ends right after SIGINT with 130, told why, nothing left', root.options, async () => {
   const r = runModule(fx.dir, { wasm: fs.readFileSync(fx.probeWasm), args: ['probe', 'deaf'], gracePeriodMs: 30_000 });
   await r.waitFor('ready');
   await new Promise((res) => setTimeout(res, 300)); // into its poll loop
@@ -61,7 +64,7 @@ test('a guest that sleeps again whatever sleep() says ends right after SIGTERM w
   assert.ok(took < PROMPT_MS, `ended ${took.toFixed(0)} ms after the stop (grace period 30 s)`);
 });
 
-test('a guest that honours EINTR is not hurried: it is told once and ends on its own with its own status', async () => {
+test('a guest that honours EINTR is not hurried: it is told once and ends on its own with its own status', root.options, async () => {
   const r = runModule(fx.dir, { wasm: fs.readFileSync(fx.probeWasm), args: ['probe', 'block'], gracePeriodMs: 30_000 });
   await r.waitFor('ready');
   r.module.stop('SIGTERM');
@@ -72,7 +75,7 @@ test('a guest that honours EINTR is not hurried: it is told once and ends on its
   assert.doesNotMatch(r.output(), /blocked in a host call again/);
 });
 
-test('told of a stop, a guest still gets the records already there from one more poll; only a poll that would block ends it', async () => {
+test('told of a stop, a guest still gets the records already there from one more poll; only a poll that would block ends it', root.options, async () => {
   const r = runModule(fx.dir, { wasm: fs.readFileSync(fx.probeWasm), args: ['probe', 'drain'], gracePeriodMs: 30_000 });
   await r.waitFor('ready');
   r.module.stop('SIGTERM');

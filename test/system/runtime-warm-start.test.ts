@@ -12,6 +12,9 @@ import { buildRuntimeFixtures, type RuntimeFixtures } from '../helpers/runtime-f
 import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
 import { runModule } from '../helpers/module-run.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let fx: RuntimeFixtures;
 let limits: LimitFixtures;
@@ -32,7 +35,7 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
   }
 }
 
-test('a module from a warm pool runs, reports its phases in order, and the pool makes a new spare', async (t) => {
+test('a module from a warm pool runs, reports its phases in order, and the pool makes a new spare', root.options, async (t) => {
   const pool = new WorkerPool(1);
   t.after(() => pool.close());
   await until('the first spare', () => pool.spareCount === 1);

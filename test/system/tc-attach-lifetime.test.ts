@@ -5,12 +5,15 @@
 // nobody and stays, holding its program. pktcount -t on a veth pair of the test's own.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { compileExample, ToolRun } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('loads eBPF programs');
 
 let pktcount: CompiledTool;
-before(async () => {
+root.before(async () => {
   pktcount = await compileExample('pktcount');
 });
 
@@ -44,7 +47,7 @@ async function attachedThenKilled(dev: string, env: Record<string, string> = {})
   return run;
 }
 
-test('a tc program attached by wasmbpf run is gone with the process killed -9: a tcx link, no filter left, the program unloaded', async (t) => {
+test('a tc program attached by wasmbpf run is gone with the process killed -9: a tcx link, no filter left, the program unloaded', root.options, async (t) => {
   const dev = vethPair(t);
   const before = loaded('count_tc');
   const run = await attachedThenKilled(dev);
@@ -55,7 +58,7 @@ test('a tc program attached by wasmbpf run is gone with the process killed -9: a
   assert.equal(tcFilters(dev), '');
 });
 
-test('the netlink way (WASMBPF_TC_ATTACH=netlink, what kernels without tcx get) leaves its filter and program after kill -9', async (t) => {
+test('the netlink way (WASMBPF_TC_ATTACH=netlink, what kernels without tcx get) leaves its filter and program after kill -9', root.options, async (t) => {
   const dev = vethPair(t);
   const before = loaded('count_tc');
   const run = await attachedThenKilled(dev, { WASMBPF_TC_ATTACH: 'netlink' });
