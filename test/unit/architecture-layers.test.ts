@@ -85,6 +85,20 @@ test('other layers import the runtime through its surface only', () => {
   assert.deepEqual(deep, [], 'imports of runtime/ internals');
 });
 
+/** runtime/bpf/ is the libbpf layer: of the rest of runtime/ it may use only the errno module (runtime/errno.ts). */
+test("runtime/bpf/ knows nothing of the guest's ABI or the runtime above it", () => {
+  const bpf = path.join(root, 'runtime', 'bpf');
+  const allowed = new Set([path.join(root, 'runtime', 'errno.ts')]);
+  const upward: string[] = [];
+  for (const file of sources(bpf)) {
+    for (const e of edges(file)) {
+      if (layerOf(e.target) !== 'runtime' || e.target.startsWith(bpf + path.sep) || allowed.has(e.target)) continue;
+      upward.push(`${path.relative(root, file)} -> ${path.relative(root, e.target)}`);
+    }
+  }
+  assert.deepEqual(upward, [], 'imports from runtime/bpf/ into the rest of runtime/');
+});
+
 test('the layers are what the build compiles and the launchers watch', () => {
   const build = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
   assert.deepEqual([...build.include].sort(), [...LAYERS].sort(), 'tsconfig.build.json include');
