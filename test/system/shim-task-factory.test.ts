@@ -12,6 +12,9 @@ import { Task } from '../../shim/protos.ts';
 import { createLogger } from '../../shim/log.ts';
 import type { RuncDelegates } from '../../shim/runc-delegate.ts';
 import type { ContainerdApi } from '../../shim/containerd-api.ts';
+import { rootOnly } from '../helpers/root.ts';
+
+const root = rootOnly('mounts a rootfs');
 
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
@@ -44,7 +47,7 @@ function factory(compileModule: () => Promise<unknown> = async () => undefined) 
   });
 }
 
-test('a module that does not compile: the rootfs mounted for it (where the module was found) is unmounted', async (t) => {
+test('a module that does not compile: the rootfs mounted for it (where the module was found) is unmounted', root.options, async (t) => {
   const { rootfs, call } = bundleWithBindRootfs(t);
   let mountedWhenCompiled = false;
   const f = factory(async () => {
@@ -56,7 +59,7 @@ test('a module that does not compile: the rootfs mounted for it (where the modul
   assert.equal(isMountPoint(rootfs), false);
 });
 
-test('the pid file cannot be written: the rootfs is unmounted; once it can, the task keeps the mount until its Delete', async (t) => {
+test('the pid file cannot be written: the rootfs is unmounted; once it can, the task keeps the mount until its Delete', root.options, async (t) => {
   const { bundle, rootfs, call } = bundleWithBindRootfs(t);
   const f = factory();
   fs.mkdirSync(path.join(bundle, 'init.pid'));
