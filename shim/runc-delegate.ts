@@ -5,8 +5,8 @@
 // (prctl), exit-status bookkeeping, and console/IO plumbing that the runc shim already does
 // correctly. So for such a task the shim starts the runc shim exactly as containerd would
 // (same flags, cwd the bundle, TTRPC_ADDRESS in env), then relays that task's Task RPCs to it
-// as raw payloads (runc-task.ts). The runc shim publishes its task events to containerd itself and groups a
-// pod's runc containers in one server by the same sandbox-id annotation.
+// as raw payloads (runc-task.ts). The runc shim publishes its task events to containerd itself
+// and groups a pod's runc containers in one server by the same sandbox-id annotation.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
