@@ -9,6 +9,7 @@ import type { EbpfPolicy, ModuleSpec } from '../runtime/index.ts';
 import { checkModule } from './module-check.ts';
 import type { ResolvedModule } from './module-source.ts';
 import { taskLimits } from './node-policy.ts';
+import { tcJournalOf } from './tc-journal.ts';
 
 export interface WasmContainer {
   module: ResolvedModule;
@@ -37,8 +38,8 @@ export async function prepareContainer(module: ResolvedModule, settings: Contain
   return { module, policy, memoryLimit, hostArch: settings.hostArch };
 }
 
-/** What the runtime runs for the container: its module as decided, on the task's stdio, recording tc filters in `tcJournal`. */
-export function moduleSpec(container: WasmContainer, stdio: { stdin: number | undefined; stdout: number; stderr: number }, tcJournal: string): ModuleSpec {
+/** What the runtime runs for the container: its module as decided, on the task's stdio, recording tc filters in the task's bundle. */
+export function moduleSpec(container: WasmContainer, stdio: { stdin: number | undefined; stdout: number; stderr: number }, bundle: string): ModuleSpec {
   const { module } = container;
   return {
     wasm: module.wasm,
@@ -51,6 +52,6 @@ export function moduleSpec(container: WasmContainer, stdio: { stdin: number | un
     hostArch: container.hostArch,
     policy: container.policy,
     memoryLimit: container.memoryLimit,
-    tcJournal,
+    tcJournal: tcJournalOf(bundle),
   };
 }

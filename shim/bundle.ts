@@ -19,8 +19,6 @@ export const ANNOTATION_CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
 export const PID_FILE = 'init.pid';
 /** Written by the server when it hands a container to runc: the runc shim's address, for `delete` after a crash. */
 export const DELEGATE_MARKER = 'wasmbpf-delegated-to-runc';
-/** The task's record of the tc filters its module attached through netlink (runtime/bpf/tc-journal.ts), for `delete` after a crash. */
-export const TC_JOURNAL_DIR = 'wasmbpf-tc-filters';
 
 export function readSpec(bundle: string): RuntimeSpec {
   const file = path.join(bundle, 'config.json');

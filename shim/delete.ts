@@ -9,13 +9,15 @@
 // The modules died with the server process, and so did their eBPF programs, links, maps and
 // buffers: all were file descriptors of that process, which the kernel released. A tc filter
 // attached through netlink (kernels without tcx) is not an fd: the task's journal in the bundle
-// lists those, and they are removed here (runtime/bpf/tc-journal-cleanup.ts).
+// lists those, and they are removed here (container/tc-journal.ts).
 //
 // Kept light on purpose (no protobufjs, no ttrpc): it is a whole process start on the path of
 // every `ctr task delete`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DELEGATE_MARKER, TC_JOURNAL_DIR, readSpec, recordedPid, rootfsPath, unmount } from './bundle.ts';
+// container/tc-journal.ts itself, not the layer's index: that would load the image code too.
+import { removeLeftoverTcFilters } from '../container/tc-journal.ts';
+import { DELEGATE_MARKER, readSpec, recordedPid, rootfsPath, unmount } from './bundle.ts';
 import { removeTaskCgroup } from './cgroup.ts';
 import { encodeDeleteResponse } from './delete-response.ts';
 import { isServing } from './group.ts';
@@ -56,13 +58,6 @@ export async function deleteBundle(flags: ShimFlags): Promise<Uint8Array> {
     // config.json gone: the default place is all we can clean
   }
   await unmount(rootfs);
-  const tcJournal = path.join(bundle, TC_JOURNAL_DIR);
-  if (fs.existsSync(tcJournal)) {
-    try {
-      await (await import('../runtime/index.ts')).removeJournaledTcFilters(tcJournal);
-    } catch {
-      // libbpf cannot be loaded: the filters stay, as they would without a journal
-    }
-  }
+  await removeLeftoverTcFilters(bundle);
   return encodeDeleteResponse(recordedPid(bundle), SIGKILL_STATUS, new Date());
 }

@@ -6,12 +6,10 @@
 //
 // Locking: every field is touched only from the event loop (no await between a state check and
 // the move it guards), so the state table is the only guard needed.
-import path from 'node:path';
 import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/index.ts';
 import { moduleSpec, type WasmContainer } from '../container/index.ts';
 import { Task as TaskApi, TaskStatus, timestamp, type CloseIORequest, type KillRequest, type TaskIdRequest, type UpdateTaskRequest } from './protos.ts';
 import { ShimError, invalidArgument, notFound, notSupported } from './errors.ts';
-import { TC_JOURNAL_DIR } from './bundle.ts';
 import { TaskStateMachine, type TaskState } from './task-state.ts';
 import { taskMetrics } from './task-metrics.ts';
 import { SHIM_API_VERSION, type Call, type ExitReport, type OptionalMethod, type Reply, type Task, type TaskExit } from './task.ts';
@@ -102,7 +100,7 @@ export class WasmTask implements Task {
     this.#state.check('start');
     let running: RunningModule;
     try {
-      running = this.#opts.startModule(moduleSpec(this.#opts.container, this.#opts.stdio, path.join(this.bundle, TC_JOURNAL_DIR)));
+      running = this.#opts.startModule(moduleSpec(this.#opts.container, this.#opts.stdio, this.bundle));
     } catch (error) {
       throw new ShimError('WASMBPF_SHIM_START', `task ${this.id}: the module did not start: ${(error as Error).message}`, { cause: error });
     }
