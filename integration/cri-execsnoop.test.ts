@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { CriClient } from '../test/helpers/cri-client.ts';
 import { CriContainerd } from '../test/helpers/cri-containerd.ts';
 import { bpfIds, newBpfObjects, type BpfIds } from '../test/helpers/bpf-state.ts';
-import { criLogLines, podNetns, processesUnder, until } from '../test/helpers/cri-observe.ts';
+import { criLogLines, podNetns, processesUnder } from '../test/helpers/cri-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { buildExample, EXAMPLE } from '../test/helpers/cri-example-image.ts';
 import { shimPids } from '../test/helpers/shim-observe.ts';
 import { parse } from 'yaml';
@@ -56,10 +57,10 @@ async function assertNothingLeft(cri: CriClient, containerd: CriContainerd, bpfB
   assert.deepEqual(containers.containers, [], 'no container is left');
   assert.equal((await containerd.containerd.ctrOk(['tasks', 'ls', '-q'])).trim(), '', 'no containerd task is left');
   const { dir, pid } = containerd.containerd;
-  await until('the shim and the pod processes to exit', 10_000, () => processesUnder(dir, pid).length === 0).catch(() => {
+  await waitFor('the shim and the pod processes to exit', () => processesUnder(dir, pid).length === 0, 10_000).catch(() => {
     assert.deepEqual(processesUnder(dir, pid), [], 'no shim or container process is left');
   });
-  await until('the eBPF objects to be freed', 10_000, () => newBpfObjects(bpfBefore).length === 0).catch(() => {
+  await waitFor('the eBPF objects to be freed', () => newBpfObjects(bpfBefore).length === 0, 10_000).catch(() => {
     assert.deepEqual(newBpfObjects(bpfBefore), [], 'no eBPF program, map or link is left');
   });
 }
@@ -195,14 +196,14 @@ test('a pod with runtime handler wasmbpf runs execsnoop through the CRI plugin a
       const probe = join(work, probeName);
       writeFileSync(probe, '#!/bin/sh\nexit 0\n');
       chmodSync(probe, 0o755);
-      const seen = await until(`execsnoop to report ${probeName} in ${logPath}`, 60_000, async () => {
+      const seen = await waitFor(`execsnoop to report ${probeName} in ${logPath}`, async () => {
         spawnSync(probe, ['wasmbpf-cri-arg']);
         const status = await cri.containerStatus(id);
         if (status.state !== 'CONTAINER_RUNNING') {
           throw new Error(`execsnoop stopped early (${status.state}, exit ${status.exitCode}, ${status.reason} ${status.message}):\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(no log)'}${diag()}`);
         }
         return criLogLines(logPath, 'stdout').find((l) => l.includes(probeName));
-      }).catch((err: unknown) => {
+      }, 60_000).catch((err: unknown) => {
         throw new Error(`${(err as Error).message}\n--- ${logPath} ---\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(missing)'}${diag()}`, { cause: err });
       });
       assert.match(seen, new RegExp(probeName));
@@ -275,10 +276,10 @@ test('a pod whose policy annotations forbid execsnoop\'s program fails with the 
     config: { metadata: { name: 'execsnoop', attempt: 0 }, image: { image: ref }, logPath: 'execsnoop/0.log' },
   });
   await cri.runtime('StartContainer', { containerId }).catch(() => undefined); // may fail or exit at once
-  const exited = await until('the refused container to exit', 60_000, async () => {
+  const exited = await waitFor('the refused container to exit', async () => {
     const st = await cri.containerStatus(containerId);
     return st.state === 'CONTAINER_EXITED' ? st : undefined;
-  });
+  }, 60_000);
   assert.notEqual(exited.exitCode, 0, 'a refused module exits non-zero');
   const logPath = join(sandboxConfig.logDirectory, 'execsnoop', '0.log');
   const stderr = criLogLines(logPath, 'stderr').join('\n');

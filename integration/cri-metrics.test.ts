@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CriClient } from '../test/helpers/cri-client.ts';
 import { CriContainerd } from '../test/helpers/cri-containerd.ts';
-import { until } from '../test/helpers/cri-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { shimPids } from '../test/helpers/shim-observe.ts';
 import { emitRecords, uniqueMarker, wbstatsImage } from '../test/helpers/wbstats-image.ts';
 import { freePort, startPrometheus } from '../test/helpers/prometheus.ts';
@@ -63,7 +63,7 @@ test('per-pod shim servers each serve their pod\'s metrics, labelled with pod, n
     await cri.runtime('StartContainer', { containerId: p.containerId });
   }
   assert.equal(shimPids(containerd.socket).length, 2, 'one shim server per pod');
-  await until('both servers listed for file_sd', 20_000, () => readdirSync(discoveryDir).length === 2);
+  await waitFor('both servers listed for file_sd', () => readdirSync(discoveryDir).length === 2, 20_000);
 
   const prom = await startPrometheus(t, discoveryDir);
   const value = async (q: string) => {
@@ -72,16 +72,16 @@ test('per-pod shim servers each serve their pod\'s metrics, labelled with pod, n
   };
   // Attached (the program attach host call made) before records are emitted.
   for (const p of pods) {
-    await until(`${p.name} attached and scraped`, 60_000, async () =>
-      ((await value(`wasmbpf_host_calls_total{pod="${p.name}",kind="attach_bpf_program"}`)) ?? 0) >= 1);
+    await waitFor(`${p.name} attached and scraped`, async () =>
+      ((await value(`wasmbpf_host_calls_total{pod="${p.name}",kind="attach_bpf_program"}`)) ?? 0) >= 1, 60_000);
   }
   const targets = await prom.query('up{job="wasmbpf"}');
   assert.equal(targets.length, 2, `Prometheus scrapes both servers: ${JSON.stringify(targets)}`);
   assert.ok(targets.some((x) => x.metric.instance === `127.0.0.1:${port}`), 'one of them on the configured port');
   for (const p of pods) emitRecords(p.marker, p.n);
   for (const p of pods) {
-    await until(`${p.name}'s ${p.n} records in Prometheus`, 30_000, async () =>
-      (await value(`wasmbpf_buffer_records_delivered_total{pod="${p.name}",kind="perf"}`)) === p.n);
+    await waitFor(`${p.name}'s ${p.n} records in Prometheus`, async () =>
+      (await value(`wasmbpf_buffer_records_delivered_total{pod="${p.name}",kind="perf"}`)) === p.n, 30_000);
     const series = await prom.query(`wasmbpf_buffer_records_delivered_total{pod="${p.name}",kind="ringbuf"}`);
     assert.equal(series.length, 1);
     const labels = series[0]!.metric;
@@ -104,5 +104,5 @@ test('per-pod shim servers each serve their pod\'s metrics, labelled with pod, n
     await cri.runtime('RemovePodSandbox', { podSandboxId: p.sandboxId });
     p.sandboxId = '';
   }
-  await until('the pods\' servers exited and removed their lists', 20_000, () => readdirSync(discoveryDir).length === 0 && shimPids(containerd.socket).length === 0);
+  await waitFor('the pods\' servers exited and removed their lists', () => readdirSync(discoveryDir).length === 0 && shimPids(containerd.socket).length === 0, 20_000);
 });

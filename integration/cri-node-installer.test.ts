@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { unmountUnder } from '../test/helpers/containerd.ts';
 import { CriClient } from '../test/helpers/cri-client.ts';
 import { bridgeName, cleanupHost, cniConflist, existingCgroupParents, K8S_NAMESPACE } from '../test/helpers/cri-containerd.ts';
-import { criLogLines, until } from '../test/helpers/cri-observe.ts';
+import { criLogLines } from '../test/helpers/cri-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { buildExample, EXAMPLE } from '../test/helpers/cri-example-image.ts';
 import { buildPauseImage } from '../test/helpers/cri-pause-image.ts';
 import { rootOnly } from '../test/helpers/root.ts';
@@ -153,10 +154,10 @@ state = "${dir}/state"
   containerd.stderr?.on('data', (b: Buffer) => (containerdLog += b.toString()));
   const cri = new CriClient(socket, { timeoutMs: 60_000 });
   t.after(() => cri.close());
-  await until('the CRI plugin to answer', 20_000, async () => {
+  await waitFor('the CRI plugin to answer', async () => {
     assert.equal(containerd?.exitCode, null, `containerd exited:\n${containerdLog}`);
     return cri.runtime('Version', { version: 'v1' }).then(() => true, () => false);
-  });
+  }, 20_000);
   const ctr = (args: string[]) =>
     new Promise<void>((resolve, reject) =>
       execFile('ctr', ['--address', socket, '--namespace', K8S_NAMESPACE, ...args], { timeout: 120_000 }, (err, _out, stderr) =>
@@ -184,10 +185,10 @@ state = "${dir}/state"
   const probe = join(dir, probeName);
   writeFileSync(probe, '#!/bin/sh\nexit 0\n');
   chmodSync(probe, 0o755);
-  await until(`execsnoop to report ${probeName} in ${logPath}`, 60_000, () => {
+  await waitFor(`execsnoop to report ${probeName} in ${logPath}`, () => {
     spawnSync(probe);
     return criLogLines(logPath, 'stdout').some((l) => l.includes(probeName));
-  }).catch((err: unknown) => {
+  }, 60_000).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}\n--- log ---\n${existsSync(logPath) ? readFileSync(logPath, 'utf8') : '(missing)'}\n--- containerd ---\n${containerdLog.slice(-4000)}`, { cause: err });
   });
 

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { rootfsImage } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR, probeWasm } from '../test/helpers/shim-images.ts';
-import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { foreignImportWasm } from '../test/helpers/foreign-import.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 

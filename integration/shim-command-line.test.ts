@@ -9,7 +9,8 @@ import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { artifactImage, rootfsImage } from '../test/helpers/ctr-image.ts';
 import { EMPTY_LAYER_DIFF_ID } from '../shim/containerd-config.ts';
 import { FIXTURE_DIR, probeImage, probeWasm } from '../test/helpers/shim-images.ts';
-import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

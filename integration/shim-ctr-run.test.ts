@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { probeImage } from '../test/helpers/shim-images.ts';
-import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

@@ -12,7 +12,9 @@ import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { artifactImage } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR, execsnoopImage, nativeImage, probeImage, probeWasm } from '../test/helpers/shim-images.ts';
 import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from '../test/helpers/wbsoak-image.ts';
-import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { bpfObjects } from '../test/helpers/bpf-state.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

@@ -7,7 +7,8 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { nativeImage, probeImage } from '../test/helpers/shim-images.ts';
-import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

@@ -11,7 +11,9 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { execsnoopImage, probeImage } from '../test/helpers/shim-images.ts';
-import { bpfObjects, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { bpfObjects } from '../test/helpers/bpf-state.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { TtrpcClient } from '../ttrpc/index.ts';
 import { Task } from '../shim/protos.ts';
 import { REPO_ROOT } from '../test/helpers/containerd.ts';
-import { waitFor } from '../test/helpers/shim-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

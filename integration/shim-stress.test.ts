@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { execsnoopImage, probeImage } from '../test/helpers/shim-images.ts';
-import { bpfObjects, fdCount, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { fdCount, shimPids } from '../test/helpers/shim-observe.ts';
+import { bpfObjects } from '../test/helpers/bpf-state.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

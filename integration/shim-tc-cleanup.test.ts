@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { Containerd, REPO_ROOT, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { ctrRunnable } from '../test/helpers/ctr-image.ts';
 import { FIXTURE_DIR } from '../test/helpers/shim-images.ts';
-import { shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { shimPids } from '../test/helpers/shim-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

@@ -22,7 +22,8 @@ import { Task } from '../shim/protos.ts';
 import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { nativeImage } from '../test/helpers/shim-images.ts';
 import { WBSOAK_MAP_PREFIX, WBSOAK_PROGRAM, wbsoakImage } from '../test/helpers/wbsoak-image.ts';
-import { fdCount, shimPids, waitFor } from '../test/helpers/shim-observe.ts';
+import { fdCount, shimPids } from '../test/helpers/shim-observe.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

@@ -7,9 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Named { id: number; name?: string }
 
-function list(kind: 'prog' | 'map'): Named[] {
-  const out = execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8' });
+function list(kind: 'prog' | 'map' | 'link'): Named[] {
+  const out = execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return out.trim() ? (JSON.parse(out) as Named[]) : [];
+}
+
+/** Every eBPF program loaded now: its id and name. */
+export function loadedPrograms(): Named[] {
+  return list('prog');
 }
 
 export function bpfObjectsNamed(prefix: string): { progs: string[]; maps: string[] } {
@@ -19,9 +24,12 @@ export function bpfObjectsNamed(prefix: string): { progs: string[]; maps: string
   };
 }
 
-export function linkCount(): number {
-  const out = execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' });
-  return out.trim() ? (JSON.parse(out) as unknown[]).length : 0;
+/** How many eBPF programs and maps with these names are loaded (bpftool's view of the kernel). */
+export function bpfObjects(programName: string, mapPrefix: string): { programs: number; maps: number } {
+  return {
+    programs: list('prog').filter((p) => p.name === programName).length,
+    maps: list('map').filter((m) => m.name?.startsWith(mapPrefix)).length,
+  };
 }
 
 export function openFdCount(): number {
@@ -47,10 +55,7 @@ const KINDS = ['prog', 'map', 'link'] as const;
 
 /** Every eBPF program, map and link loaded now. */
 export function bpfIds(): BpfIds {
-  const ids = (kind: string) => {
-    const out = execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    return new Set((out.trim() ? (JSON.parse(out) as Named[]) : []).map((o) => o.id));
-  };
+  const ids = (kind: keyof BpfIds) => new Set(list(kind).map((o) => o.id));
   return { prog: ids('prog'), map: ids('map'), link: ids('link') };
 }
 

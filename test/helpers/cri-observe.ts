@@ -1,7 +1,6 @@
 // What the CRI tests look at from outside: processes under a containerd's dir, the pods' network
-// namespaces, CRI log files; and a polling helper. (eBPF objects: bpf-state.ts.)
+// namespaces, CRI log files. (eBPF objects: bpf-state.ts; waiting: wait.ts.)
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Processes whose cwd is inside this containerd's dir, containerd itself aside: shims (cwd = the
@@ -19,16 +18,6 @@ export function processesUnder(dir: string, containerdPid: number): string[] {
     }
   }
   return out;
-}
-
-export async function until<T>(what: string, timeoutMs: number, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** CRI log lines ("<RFC3339Nano> <stream> <P|F> <text>") of one stream. */

@@ -12,7 +12,8 @@ import { Containerd, WASMBPF_RUNTIME } from './containerd.ts';
 import { NO_BPF_IDS, type ExamplePath, type ExampleRun } from './example-conformance.ts';
 import type { ExampleRow } from './example-table.ts';
 import { ROOT } from './examples.ts';
-import { fdCount, shimPids, waitFor } from './shim-observe.ts';
+import { fdCount, shimPids } from './shim-observe.ts';
+import { waitFor } from './wait.ts';
 
 const imageName = (example: string) => `localhost/wasmbpf-conformance/${example}:test`;
 

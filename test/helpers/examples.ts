@@ -7,6 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadedPrograms } from './bpf-state.ts';
 import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -55,13 +56,6 @@ export function ensureTracefs(): () => void {
   };
 }
 
-interface ProgInfo { id: number; name?: string }
-
-function progs(): ProgInfo[] {
-  const out = execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' });
-  return out.trim() ? (JSON.parse(out) as ProgInfo[]) : [];
-}
-
 /** A running `wasmbpf run MODULE ARGS`: its output so far, and ways to wait on it and stop it. */
 export class ToolRun {
   stdout = '';
@@ -75,7 +69,7 @@ export class ToolRun {
 
   /** runOptions go before the module (e.g. ['-e', 'KEY=VALUE']); args after it, to the module. */
   constructor(wasmPath: string, args: string[], private readonly progNames: string[], runOptions: string[] = []) {
-    this.baseline = new Set(progs().map((p) => p.id));
+    this.baseline = new Set(loadedPrograms().map((p) => p.id));
     this.child = spawn(WASMBPF, ['run', ...runOptions, wasmPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => { this.stdout += s; this.wake(); });
     this.child.stderr!.setEncoding('utf8').on('data', (s: string) => { this.stderr += s; this.wake(); });
@@ -110,12 +104,12 @@ export class ToolRun {
 
   /** Names of the eBPF programs loaded since the tool started (any owner; truncated to 15 chars by the kernel). */
   newProgramNames(): string[] {
-    return progs().filter((p) => !this.baseline.has(p.id)).map((p) => p.name ?? '');
+    return loadedPrograms().filter((p) => !this.baseline.has(p.id)).map((p) => p.name ?? '');
   }
 
   /** Records the tool's programs now loaded; asserts at least one of its expected names is there. */
   noteLoadedPrograms(): void {
-    const mine = progs().filter((p) => !this.baseline.has(p.id) && this.progNames.some((n) => p.name && n.startsWith(p.name)));
+    const mine = loadedPrograms().filter((p) => !this.baseline.has(p.id) && this.progNames.some((n) => p.name && n.startsWith(p.name)));
     for (const p of mine) this.seenProgIds.add(p.id);
     assert.ok(mine.length > 0, `none of ${this.progNames.join(', ')} is loaded while the tool runs`);
   }
@@ -129,17 +123,17 @@ export class ToolRun {
     assert.equal(code, 0, `exit code ${code}\nstderr:\n${this.stderr}`);
     // tp_btf/fentry programs go with their trampoline after an RCU-tasks grace period, not at
     // once: give the kernel a few seconds before calling a program left behind.
-    let left = progs().filter((p) => this.seenProgIds.has(p.id));
+    let left = loadedPrograms().filter((p) => this.seenProgIds.has(p.id));
     for (const deadline = Date.now() + 5000; left.length && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 100));
-      left = progs().filter((p) => this.seenProgIds.has(p.id));
+      left = loadedPrograms().filter((p) => this.seenProgIds.has(p.id));
     }
     assert.deepEqual(left, [], 'eBPF programs of the tool are still loaded after it exited');
   }
 
   /** After the tool has exited: asserts that no program of its names is loaded anymore. */
   assertNothingLeft(): void {
-    const left = progs().filter((p) => !this.baseline.has(p.id) && this.progNames.some((n) => p.name && n.startsWith(p.name)));
+    const left = loadedPrograms().filter((p) => !this.baseline.has(p.id) && this.progNames.some((n) => p.name && n.startsWith(p.name)));
     assert.deepEqual(left, [], 'eBPF programs of the tool are still loaded after it exited');
   }
 

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { waitFor } from './shim-observe.ts';
+import { waitFor } from './wait.ts';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -6,22 +6,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startModule } from '../../runtime/start-module.ts';
 import { runTimeStatsHolders } from '../../runtime/bpf/bpf-stats.ts';
 import { emitRecords, uniqueMarker, wbstatsWasm } from '../helpers/wbstats-image.ts';
 import type { ModuleStats, RunningModule } from '../../runtime/contract.ts';
 import { rootOnly } from '../helpers/root.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const root = rootOnly('loads eBPF programs');
 
-async function until(what: string, probe: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const attached = (m: RunningModule) => (m.stats().hostCalls.attach_bpf_program ?? 0) >= 1;
 const buffer = (s: ModuleStats, kind: string) => s.buffers.find((b) => b.kind === kind);
@@ -35,13 +28,13 @@ test('records delivered per buffer, program runs and run time, verified instruct
     await running[Symbol.asyncDispose]();
     fs.closeSync(out);
   });
-  await until('attached', () => attached(running));
+  await waitFor('attached', () => attached(running), 20_000);
   assert.equal(runTimeStatsHolders(), holdersBefore + 1, 'the module holds kernel BPF stats on');
   emitRecords(marker, 300);
-  await until('300 records from each buffer', () => {
+  await waitFor('300 records from each buffer', () => {
     const s = running.stats();
     return buffer(s, 'ringbuf')?.delivered === 300 && buffer(s, 'perf')?.delivered === 300;
-  });
+  }, 20_000);
   const live = running.stats();
   assert.equal(live.kernelStats, true);
   assert.deepEqual(live.buffers, [
@@ -80,10 +73,10 @@ test('without spec.kernelStats the kernel is not asked to count, and the host st
     await running[Symbol.asyncDispose]();
     fs.closeSync(out);
   });
-  await until('attached', () => attached(running));
+  await waitFor('attached', () => attached(running), 20_000);
   assert.equal(runTimeStatsHolders(), holdersBefore);
   emitRecords(marker, 50);
-  await until('50 records', () => buffer(running.stats(), 'perf')?.delivered === 50);
+  await waitFor('50 records', () => buffer(running.stats(), 'perf')?.delivered === 50, 20_000);
   assert.equal(running.stats().kernelStats, false);
   running.stop('SIGINT');
   await running.exited;

@@ -13,6 +13,7 @@ import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.
 import { leftAfterRelease } from '../helpers/bpf-state.ts';
 import { runModule } from '../helpers/module-run.ts';
 import { rootOnly } from '../helpers/root.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const root = rootOnly('loads eBPF programs');
 
@@ -27,18 +28,11 @@ after(() => {
   fs.rmSync(limits.dir, { recursive: true, force: true });
 });
 
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 test('a module from a warm pool runs, reports its phases in order, and the pool makes a new spare', root.options, async (t) => {
   const pool = new WorkerPool(1);
   t.after(() => pool.close());
-  await until('the first spare', () => pool.spareCount === 1);
+  await waitFor('the first spare', () => pool.spareCount === 1, 10_000);
   await sleep(300); // the spare has loaded its code by now (it says 'ready' within ~50 ms here)
 
   const phases: [ModulePhase, number][] = [];
@@ -53,7 +47,7 @@ test('a module from a warm pool runs, reports its phases in order, and the pool 
 
   assert.deepEqual(phases.map(([p]) => p), ['worker-ready', 'compiled', 'instantiated', 'bpf-loaded', 'attached']);
   for (let i = 1; i < phases.length; i++) assert.ok(phases[i]![1] >= phases[i - 1]![1] - 1, `phases in time order: ${JSON.stringify(phases)}`);
-  await until('a new spare', () => pool.spareCount === 1);
+  await waitFor('a new spare', () => pool.spareCount === 1, 10_000);
   assert.deepEqual(await leftAfterRelease('wbt_'), { progs: [], maps: [] });
 });
 

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { compileExample, ToolRun } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
 import { rootOnly } from '../helpers/root.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const root = rootOnly('loads eBPF programs');
 
@@ -20,13 +21,6 @@ root.before(async () => {
 const loaded = (name: string) => (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as { name?: string }[]).filter((p) => p.name === name).length;
 const tcFilters = (dev: string) => execFileSync('tc', ['filter', 'show', 'dev', dev, 'ingress'], { encoding: 'utf8' }).trim();
 
-async function until(what: string, probe: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function vethPair(t: { after(fn: () => void): void }): string {
   const dev = `wbtc${process.pid % 100000}`;
@@ -54,7 +48,7 @@ test('a tc program attached by wasmbpf run is gone with the process killed -9: a
   assert.equal(tcFilters(dev), '', 'no netlink filter: the program is attached as a tcx link');
   run.child.kill('SIGKILL');
   assert.equal((await run.exited).signal, 'SIGKILL');
-  await until('the tc program to be unloaded', () => loaded('count_tc') === before);
+  await waitFor('the tc program to be unloaded', () => loaded('count_tc') === before, 10_000);
   assert.equal(tcFilters(dev), '');
 });
 
@@ -69,5 +63,5 @@ test('the netlink way (WASMBPF_TC_ATTACH=netlink, what kernels without tcx get) 
   assert.match(tcFilters(dev), /count_tc/, 'the filter outlives the process: nothing owned it');
   assert.equal(loaded('count_tc'), before + 1);
   execFileSync('ip', ['link', 'del', dev]);
-  await until('the program to go with the interface', () => loaded('count_tc') === before);
+  await waitFor('the program to go with the interface', () => loaded('count_tc') === before, 10_000);
 });
