@@ -8,7 +8,7 @@
 //
 // The memory limit is not written here. It belongs to one task, and the process holds several
 // (and the runtime and its spare workers besides): a cgroup limit would OOM-kill the server and
-// every task in it. The task's own memory is capped instead (shim/node-policy.ts
+// every task in it. The task's own memory is capped instead (container/node-policy.ts
 // taskMemoryLimit: its Wasm memory and its worker's heap), and reaching that ends the task alone,
 // reported as an OOM kill.
 import fs from 'node:fs';

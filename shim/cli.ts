@@ -2,15 +2,16 @@
 // `delete` speak to containerd on stdout (an address; a marshalled DeleteResponse) and so must
 // print nothing else; their errors go to stderr with a non-zero exit.
 import { parseFlags } from './flags.ts';
+import { RUNTIME_TYPE, SHIM_BINARY } from './names.ts';
 
-export const VERSION_TEXT = 'containerd-shim-wasmbpf-v1 (runtime io.containerd.wasmbpf.v1, shim API v2)\n';
+export const VERSION_TEXT = `${SHIM_BINARY} (runtime ${RUNTIME_TYPE}, shim API v2)\n`;
 
 export async function runShim(argv: string[]): Promise<number> {
   let flags;
   try {
     flags = parseFlags(argv);
   } catch (error) {
-    process.stderr.write(`containerd-shim-wasmbpf-v1: ${(error as Error).message}\n`);
+    process.stderr.write(`${SHIM_BINARY}: ${(error as Error).message}\n`);
     return 2;
   }
   try {
@@ -36,7 +37,7 @@ export async function runShim(argv: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    process.stderr.write(`containerd-shim-wasmbpf-v1 ${flags.action}: ${(error as Error).message}\n`);
+    process.stderr.write(`${SHIM_BINARY} ${flags.action}: ${(error as Error).message}\n`);
     return 1;
   }
 }

@@ -5,14 +5,14 @@
 // and the kernel's name of its main thread (/proc/PID/comm, what `ps -e`, `top` and plain
 // `pgrep` match) is set here, cut to the kernel's 15 characters as for runc's shim.
 import fs from 'node:fs';
+import { SHIM_BINARY } from './names.ts';
 
-export const SHIM_PROCESS_NAME = 'containerd-shim-wasmbpf-v1';
 const COMM_MAX = 15;
 
 /** Names this process's main thread (called on the main thread, before any worker starts). */
 export function nameShimProcess(): void {
   try {
-    fs.writeFileSync('/proc/self/comm', SHIM_PROCESS_NAME.slice(0, COMM_MAX));
+    fs.writeFileSync('/proc/self/comm', SHIM_BINARY.slice(0, COMM_MAX));
   } catch {
     // no procfs: the name is only cosmetic
   }

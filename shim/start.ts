@@ -12,7 +12,7 @@ import { ShimError } from './errors.ts';
 import { NODE_GROUP, SOCKET_DIR, groupOf, isServing, socketPath } from './group.ts';
 import { decodeAny, nodeConfigPath, readShimSettings } from './node-config.ts';
 import { readMetricsSettings } from './metrics-config.ts';
-import { SHIM_PROCESS_NAME } from './process-name.ts';
+import { SHIM_BINARY } from './names.ts';
 import type { ShimFlags } from './flags.ts';
 
 export { groupOf, socketPath } from './group.ts';
@@ -71,7 +71,7 @@ export async function start(flags: ShimFlags): Promise<string> {
     ...(metrics.address && metrics.kernelStats ? ['-metrics-kernel-stats'] : []),
     ...(flags.debug ? ['-debug'] : []), 'serve'];
   const child = spawn(process.execPath, args, {
-    argv0: SHIM_PROCESS_NAME, // what ps shows for it (process-name.ts)
+    argv0: SHIM_BINARY, // what ps shows for it (process-name.ts)
     cwd: bundle,
     detached: true,
     // No pipes of ours on its stdio: it outlives us, and a write to a closed pipe would fail.

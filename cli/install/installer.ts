@@ -12,7 +12,8 @@ import { parsePublicKey } from '../../image/signature/keys.ts';
 import { addWasmbpfRuntime, removeWasmbpfRuntime } from './containerd-config.ts';
 import type { ConfigEdit } from './containerd-config.ts';
 import { InstallError } from './errors.ts';
-import { CLI_BINARY, SHIM_BINARY, compileCacheDir, isOurLauncher, launchersFor } from './launchers.ts';
+import { SHIM_BINARY } from '../../shim/names.ts';
+import { CLI_BINARY, compileCacheDir, isOurLauncher, launchersFor } from './launchers.ts';
 import type { Installation } from './launchers.ts';
 import { addVerifySection, KEYS_DIR, removeVerifySection } from './node-config.ts';
 

@@ -13,12 +13,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUNTIME_TYPE, SHIM_BINARY } from '../../shim/names.ts';
 import { InstallError } from './errors.ts';
 
 /** The marker line that tells `uninstall` a file in the bin dir is ours to remove. */
 export const LAUNCHER_MARKER = '# Installed by `wasmbpf install`; `wasmbpf uninstall` removes it.';
 
-export const SHIM_BINARY = 'containerd-shim-wasmbpf-v1';
 export const CLI_BINARY = 'wasmbpf';
 
 export interface Launcher {
@@ -106,7 +106,7 @@ export function launchersFor(inst: Installation, opts: { withCli: boolean }): La
   if (stale !== null) {
     throw new InstallError('WASMBPF_INSTALL_NOT_BUILT', `${stale} is newer than the build in ${join(inst.root, 'dist')}: run \`npm run build\` first, or containerd would run the old code`);
   }
-  const out: Launcher[] = [{ name: SHIM_BINARY, entry: shimEntry, text: render(inst, SHIM_BINARY, shimEntry, 'the containerd shim for runtime io.containerd.wasmbpf.v1') }];
+  const out: Launcher[] = [{ name: SHIM_BINARY, entry: shimEntry, text: render(inst, SHIM_BINARY, shimEntry, `the containerd shim for runtime ${RUNTIME_TYPE}`) }];
   if (opts.withCli) out.push({ name: CLI_BINARY, entry: cliEntry, text: render(inst, CLI_BINARY, cliEntry, 'the wasmbpf command line') });
   return out;
 }

@@ -1,5 +1,5 @@
 // The node config edit of `wasmbpf install` / `uninstall`: the `[verify]` table of the shim's
-// node file (/etc/wasmbpf/shim.toml, shim/verify-policy.ts), pure text in, text out.
+// node file (/etc/wasmbpf/shim.toml, container/verify-policy.ts), pure text in, text out.
 //
 // Like the containerd config edit (containerd-config.ts), it is one block between marker
 // comments at the end of the file, so the admin's [policy] and [limits] tables and comments stay
