@@ -13,7 +13,8 @@ import { CriContainerd } from '../test/helpers/cri-containerd.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { shimPids } from '../test/helpers/shim-observe.ts';
 import { emitRecords, uniqueMarker, wbstatsImage } from '../test/helpers/wbstats-image.ts';
-import { freePort, startPrometheus } from '../test/helpers/prometheus.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { startPrometheus } from '../test/helpers/prometheus.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

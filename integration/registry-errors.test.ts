@@ -14,7 +14,8 @@ import { RegistryClient } from '../image/registry/client.ts';
 import { ImageStore } from '../image/store.ts';
 import { MEDIA_TYPE_OCI_CONFIG, MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_WASM_MODULE, sha256 } from '../oci-spec/index.ts';
 import { tinyWasm, writeToolFiles } from '../test/helpers/image-tool-files.ts';
-import { assertStoreClean, freePort, startRegistry, wasmbpf } from '../test/helpers/registry.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { assertStoreClean, startRegistry, wasmbpf } from '../test/helpers/registry.ts';
 
 async function setup(t: { after: (fn: () => unknown) => void }) {
   const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-regerr-'));

@@ -13,7 +13,8 @@ import { Containerd, WASMBPF_RUNTIME } from '../test/helpers/containerd.ts';
 import { shimPids } from '../test/helpers/shim-observe.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { emitRecords, uniqueMarker, wbstatsImage } from '../test/helpers/wbstats-image.ts';
-import { fetchText, freePort, sample, startPrometheus } from '../test/helpers/prometheus.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { fetchText, sample, startPrometheus } from '../test/helpers/prometheus.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');

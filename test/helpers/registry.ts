@@ -9,12 +9,13 @@ import { createSign, randomBytes, X509Certificate } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ImageStore } from '../../image/store.ts';
 import { sha256 } from '../../oci-spec/index.ts';
+import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
 
@@ -35,14 +36,6 @@ export interface Registry {
 
 export const USER = 'alice';
 export const PASSWORD = 'wonderland-42';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function waitReady(url: string, proc: ChildProcess, log: string): Promise<void> {
   const deadline = Date.now() + 10_000;
