@@ -6,7 +6,7 @@
 //
 // Locking: every field is touched only from the event loop (no await between a state check and
 // the move it guards), so the state table is the only guard needed.
-import type { ExitStatus, ModuleSpec, ModuleStats, ModuleUsage, RunningModule, StopSignal } from '../runtime/index.ts';
+import type { ExitStatus, ModuleStats, ModuleUsage, RunningModule, StartModule, StopSignal } from '../runtime/index.ts';
 import { moduleSpec, type WasmContainer } from '../container/index.ts';
 import { Task as TaskApi, TaskStatus, timestamp, type CloseIORequest, type KillRequest, type TaskIdRequest, type UpdateTaskRequest } from './protos.ts';
 import { ShimError, invalidArgument, notFound, notSupported } from './errors.ts';
@@ -16,8 +16,6 @@ import { SHIM_API_VERSION, type Call, type ExitReport, type OptionalMethod, type
 import type { LinuxResources, TaskCgroup } from './cgroup.ts';
 import type { Logger } from './log.ts';
 import type { TaskStdio, StdioPaths } from './stdio.ts';
-
-export type StartModule = (spec: ModuleSpec) => RunningModule;
 
 const STATUS_OF_STATE: Record<TaskState, number> = {
   created: TaskStatus.Created,
