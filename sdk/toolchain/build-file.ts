@@ -12,7 +12,7 @@
 // its CO-RE relocations need, for the runtime to use on a kernel whose `uname -r` is `release`.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { normalizeArch, type Arch } from '../../oci-spec/arch.ts';
+import { ARCHES, normalizeArch, type Arch } from '../../oci-spec/arch.ts';
 import { BuildFileError } from './errors.ts';
 
 export const BUILD_FILE = 'wasmbpf.json';
@@ -53,7 +53,7 @@ function btfSources(raw: unknown): BtfSource[] {
     const extra = Object.keys(rest);
     if (extra.length) throw new BuildFileError(`${where}: unknown field "${extra[0]}" (known: arch, release, path)`);
     const arch = typeof a === 'string' ? normalizeArch(a) : undefined;
-    if (!arch) throw new BuildFileError(`${where}: unknown architecture ${JSON.stringify(a)} (x86_64, arm64, s390x, riscv64, ppc64le)`);
+    if (!arch) throw new BuildFileError(`${where}: unknown architecture ${JSON.stringify(a)} (${ARCHES.join(', ')})`);
     if (typeof release !== 'string' || !RELEASE_RE.test(release)) {
       throw new BuildFileError(`${where}: "release" must be a kernel release as uname -r prints it, not ${JSON.stringify(release)}`);
     }
@@ -96,7 +96,7 @@ export function validateBuildFile(raw: unknown): BuildFile {
   const arches: Arch[] = [];
   for (const a of archesRaw) {
     const arch = typeof a === 'string' ? normalizeArch(a) : undefined;
-    if (!arch) throw new BuildFileError(`${BUILD_FILE}: unknown architecture ${JSON.stringify(a)} in "arches" (x86_64, arm64, s390x, riscv64, ppc64le)`);
+    if (!arch) throw new BuildFileError(`${BUILD_FILE}: unknown architecture ${JSON.stringify(a)} in "arches" (${ARCHES.join(', ')})`);
     if (!arches.includes(arch)) arches.push(arch);
   }
   const argsRaw = obj.args ?? [];
