@@ -20,7 +20,7 @@ import { CriClient } from '../test/helpers/cri-client.ts';
 import { bridgeName, cleanupHost, cniConflist, existingCgroupParents, K8S_NAMESPACE } from '../test/helpers/cri-containerd.ts';
 import { criLogLines } from '../test/helpers/cri-observe.ts';
 import { waitFor } from '../test/helpers/wait.ts';
-import { buildExample, EXAMPLE } from '../test/helpers/cri-example-image.ts';
+import { buildExampleImage } from '../test/helpers/example-image.ts';
 import { buildPauseImage } from '../test/helpers/cri-pause-image.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
@@ -37,7 +37,6 @@ function missingPrerequisite(): string | null {
   }
   if (!existsSync('/usr/lib/cni/bridge')) return 'the CNI plugins (Debian containernetworking-plugins) are not in /usr/lib/cni';
   if (!existsSync(join(REPO, 'shim', 'main.ts'))) return 'shim/main.ts does not exist in this tree yet (the containerd shim, issue 5)';
-  if (!existsSync(EXAMPLE)) return 'examples/execsnoop does not exist in this tree yet';
   return null;
 }
 
@@ -103,11 +102,7 @@ test('the node installer configures a node whose containerd then runs a wasmbpf 
   const app = buildApp(dir);
   const version = readFileSync(join(app, 'VERSION_ID'), 'utf8').trim();
   const ref = `registry.example.com/wasmbpf/execsnoop:node-${process.pid}`;
-  const example = buildExample(dir, ref);
-  if ('skip' in example) {
-    t.skip(example.skip);
-    return;
-  }
+  const tar = buildExampleImage('execsnoop', ref, dir);
   const pauseRef = `localhost/wasmbpf-test/pause:node-${process.pid}`;
   const pauseTar = await buildPauseImage(dir, pauseRef);
 
@@ -165,7 +160,7 @@ state = "${dir}/state"
       ),
     );
   await ctr(['images', 'import', pauseTar]);
-  await ctr(['images', 'import', example.tar]);
+  await ctr(['images', 'import', tar]);
 
   const sandboxConfig = {
     metadata: { name: `node-installer-${process.pid}`, uid: randomUUID(), namespace: 'default', attempt: 0 },

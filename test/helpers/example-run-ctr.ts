@@ -1,17 +1,15 @@
 // The examples' conformance path through the shim: each example built into an image by `wasmbpf
-// build` (from a copy of its folder, so the tree is not written), imported once into one private
+// build` (example-image.ts), imported once into one private
 // containerd for the whole file, and run with `ctr run --rm` as a user would; SIGINT through
 // `ctr task kill`. Afterwards the shim server has exited, containerd has no task or container of
 // the run, and its own fds are back to what they were.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { DEFAULT_NODE_POLICY } from '../../runtime/index.ts';
 import { Containerd, WASMBPF_RUNTIME } from './containerd.ts';
 import { NO_BPF_IDS, type ExamplePath, type ExampleRun } from './example-conformance.ts';
 import type { ExampleRow } from './example-table.ts';
-import { ROOT } from './examples.ts';
+import { buildExampleImage } from './example-image.ts';
 import { fdCount, shimPids } from './shim-observe.ts';
 import { waitFor } from './wait.ts';
 
@@ -35,16 +33,7 @@ export class CtrPath implements ExamplePath {
       shimConfig: `[shim]\nidle-timeout = "0s"\n[policy]\nallowed-program-types = ${JSON.stringify([...programTypes])}\n`,
     });
     const examples = [...new Set(rows.map((r) => r.example))];
-    for (const example of examples) {
-      const src = join(this.#dir, example);
-      cpSync(join(ROOT, 'examples', example), src, { recursive: true, filter: (p) => !p.endsWith('/build') });
-      const tar = join(this.#dir, `${example}.tar`);
-      execFileSync(join(ROOT, 'bin', 'wasmbpf'), ['build', src, '-t', imageName(example), '-o', tar], {
-        env: { ...process.env, WASMBPF_HOME: join(this.#dir, 'home') },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      await this.#ctd.ctrOk(['images', 'import', tar]);
-    }
+    for (const example of examples) await this.#ctd.ctrOk(['images', 'import', buildExampleImage(example, imageName(example), this.#dir)]);
     // One run first, so containerd's lazily opened fds (snapshotter, content) are in every
     // baseline: an option no tool knows, so it prints its usage and ends at once.
     const warm = await this.#ctd.ctr(this.#runArgs(examples[0]!, 'conform-warm', ['--no-such-option']));

@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT } from './containerd.ts';
-import { ctrRunnable, rootfsImage } from './ctr-image.ts';
+import { rootfsImage } from './ctr-image.ts';
+import { buildExampleImage } from './example-image.ts';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/shim');
 export const FIXTURE_DIR = mkdtempSync('/tmp/wbshimfx-');
@@ -43,15 +43,8 @@ export function nativeImage(name: string): string {
 }
 
 let execsnoop: string | undefined;
-/** examples/execsnoop built by `wasmbpf build`, in the shape `ctr run` on containerd 1.6 accepts. */
+/** examples/execsnoop built by `wasmbpf build` (example-image.ts), once per process. */
 export function execsnoopImage(name: string): string {
-  if (!execsnoop) {
-    const raw = join(FIXTURE_DIR, 'execsnoop-raw.tar');
-    execFileSync(join(REPO_ROOT, 'bin', 'wasmbpf'), ['build', join(REPO_ROOT, 'examples', 'execsnoop'), '-t', name, '-o', raw], {
-      env: { ...process.env, WASMBPF_HOME: join(FIXTURE_DIR, 'home') },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    execsnoop = ctrRunnable(raw, join(FIXTURE_DIR, 'execsnoop.tar'));
-  }
+  execsnoop ??= buildExampleImage('execsnoop', name, FIXTURE_DIR);
   return execsnoop;
 }
