@@ -13,10 +13,11 @@ import { buildLimitFixtures } from '../test/helpers/limits-guest.ts';
 import { serveImage } from '../test/helpers/image-server.ts';
 import { assertStoreClean, wasmbpf } from '../test/helpers/registry.ts';
 import { rootOnly } from '../test/helpers/root.ts';
+import type { Cleanup } from '../test/helpers/cleanup.ts';
 
 const root = rootOnly('mounts a tmpfs');
 
-function setup(t: { after(fn: () => unknown): void }) {
+function setup(t: Cleanup) {
   const dir = mkdtempSync(join(tmpdir(), 'wasmbpf-h4a-disk-'));
   const fx = buildLimitFixtures();
   const full = join(dir, 'full');

@@ -13,6 +13,7 @@ import { shimPids } from '../test/helpers/shim-observe.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { buildLimitFixtures } from '../test/helpers/limits-guest.ts';
 import { rootOnly } from '../test/helpers/root.ts';
+import type { Cleanup } from '../test/helpers/cleanup.ts';
 
 const root = rootOnly('runs containerd and its shims');
 
@@ -20,9 +21,8 @@ const fx = buildLimitFixtures();
 root.after(() => rmSync(fx.dir, { recursive: true, force: true }));
 const IMAGE = 'localhost/wasmbpf-test/h4a-limits:v1';
 
-async function containerd(t: { after(fn: () => Promise<void>): void }): Promise<Containerd> {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+async function containerd(t: Cleanup): Promise<Containerd> {
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', rootfsImage(IMAGE, join(FIXTURE_DIR, 'h4a-limits.tar'), { 'guest.wasm': readFileSync(fx.guest) }, ['/guest.wasm'])]);
   return ctd;
 }

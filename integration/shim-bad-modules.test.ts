@@ -25,8 +25,7 @@ async function failsAtCreate(ctd: Containerd, image: string, id: string, pattern
 }
 
 test('a truncated module and a module importing an unknown function fail ctr run at Create, naming the problem; nothing is left', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   const wasm = probeWasm();
   const truncated = rootfsImage('localhost/wasmbpf-test/truncated:v1', join(FIXTURE_DIR, 'truncated.tar'),
     { 'tool.wasm': wasm.subarray(0, Math.floor(wasm.length / 2)) }, ['/tool.wasm']);

@@ -33,8 +33,7 @@ function execsnoopAsUser(): string {
 }
 
 test('with [process] capabilities = "ceiling": no CAP_BPF, no eBPF; no CAP_PERFMON, no tracepoint; both, it runs; uid 1000 counts only its ambient set', root.options, async (t) => {
-  const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t, { shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
   await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
   await ctd.ctrOk(['images', 'import', execsnoopAsUser()]);
   const before = bpfObjects('handle_exec', 'execsnoo');
@@ -65,8 +64,7 @@ test('with [process] capabilities = "ceiling": no CAP_BPF, no eBPF; no CAP_PERFM
 });
 
 test('with the ceiling, a raw socket needs CAP_NET_RAW: sockfilter without it is told EPERM, naming the capability', root.options, async (t) => {
-  const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t, { shimConfig: '[shim]\nidle-timeout = "0s"\n[process]\ncapabilities = "ceiling"\n' });
   const name = 'localhost/wasmbpf-test/sockfilter:caps';
   const raw = join(FIXTURE_DIR, 'sockfilter-raw.tar');
   execFileSync(join(REPO_ROOT, 'bin', 'wasmbpf'), ['build', join(REPO_ROOT, 'examples', 'sockfilter'), '-t', name, '-o', raw], {
@@ -81,8 +79,7 @@ test('with the ceiling, a raw socket needs CAP_NET_RAW: sockfilter without it is
 });
 
 test('by default ([process] capabilities = "non-root") a task of another uid is capped by its ambient set; root tasks are not', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', execsnoopAsUser()]);
   await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
   const asUser = await ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, '--privileged', AS_USER, 'caps-def-uid'], { timeoutMs: 60_000 });

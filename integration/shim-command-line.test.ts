@@ -19,8 +19,7 @@ const ARTIFACT = 'localhost/wasmbpf-test/probe-artifact:v1';
 const ROOTFS = 'localhost/wasmbpf-test/probe-rootfs:v1';
 
 test('ARGS[0] names the module (artifact image: its name; rootfs image: its file), the rest are its arguments; a word that names nothing fails clearly at Create', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', artifactImage(ARTIFACT, join(FIXTURE_DIR, 'probe-artifact.tar'), {
     config: { architecture: 'wasm', os: 'wasip1', config: { Entrypoint: ['probe'], Cmd: ['exit', '2'] }, rootfs: { type: 'layers', diff_ids: [EMPTY_LAYER_DIFF_ID] } },
     layers: [{ mediaType: 'application/vnd.wasm.content.layer.v1+wasm', bytes: probeWasm() }],
@@ -53,8 +52,7 @@ test('ARGS[0] names the module (artifact image: its name; rootfs image: its file
 });
 
 test('the spec\'s cwd is where a relative module path is looked up in the rootfs', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   const image = 'localhost/wasmbpf-test/probe-cwd:v1';
   await ctd.ctrOk(['images', 'import', rootfsImage(image, join(FIXTURE_DIR, 'probe-cwd.tar'), { 'opt/tools/probe.wasm': probeWasm() }, ['/opt/tools/probe.wasm'])]);
   const run = (...args: string[]) => ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...args]);

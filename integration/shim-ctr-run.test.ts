@@ -15,16 +15,10 @@ import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');
 
-async function containerd(t: { after(fn: () => Promise<void>): void }): Promise<Containerd> {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
-  return ctd;
-}
-
 const run = (ctd: Containerd, ...args: string[]) => ['run', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...args];
 
 test('ctr run -d, task ls RUNNING, kill, STOPPED with its status, delete; ctr events saw each step', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   const events = spawn('ctr', ['--address', ctd.socket, '--namespace', ctd.namespace, 'events']);
   let seen = '';
   events.stdout.on('data', (c: Buffer) => (seen += c.toString()));
@@ -56,7 +50,7 @@ test('ctr run -d, task ls RUNNING, kill, STOPPED with its status, delete; ctr ev
 });
 
 test('exit 3 gives status 3; a trap gives a non-zero status and its error on stderr; overlay and bind rootfs', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   const three = await ctd.ctr(run(ctd, '--rm', 'localhost/wasmbpf-test/probe:v1', 'exit3', '/probe.wasm', 'exit', '3'));
   assert.equal(three.code, 3, three.stderr);
@@ -75,8 +69,7 @@ test('exit 3 gives status 3; a trap gives a non-zero status and its error on std
 });
 
 test('a pod-grouped server joins the spec\'s cgroup with its CPU limit, never its memory limit (that is the task\'s own), and the cgroup goes with the task', root.options, async (t) => {
-  const ctd = await Containerd.start({ shimConfig: '[shim]\ngrouping = "pod"\n' });
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t, { shimConfig: '[shim]\ngrouping = "pod"\n' });
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   await ctd.ctrOk(run(ctd, '-d', '--memory-limit', String(512 << 20), '--cpu-shares', '512', 'localhost/wasmbpf-test/probe:v1', 'cg1', '/probe.wasm', 'sleep'));
   const [pid] = shimPids(ctd.socket);
@@ -100,7 +93,7 @@ test('a pod-grouped server joins the spec\'s cgroup with its CPU limit, never it
 });
 
 test('a module writing to stdout nobody reads never blocks: SIGTERM and SIGKILL still end it at once', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   for (const signal of ['SIGTERM', 'SIGKILL']) {
     const id = `spam-${signal.toLowerCase()}`;

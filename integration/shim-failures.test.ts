@@ -22,12 +22,6 @@ const root = rootOnly('runs containerd and its shims');
 const WASM = 'application/vnd.wasm.content.layer.v1+wasm';
 const OBJECT = 'application/vnd.wasmbpf.ebpf.object.v1+elf';
 
-async function containerd(t: { after(fn: () => Promise<void>): void }): Promise<Containerd> {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
-  return ctd;
-}
-
 const run = (ctd: Containerd, ...args: string[]) => ['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...args];
 
 async function assertCleanFailure(ctd: Containerd, image: string, id: string, pattern: RegExp, ...args: string[]) {
@@ -40,14 +34,14 @@ async function assertCleanFailure(ctd: Containerd, image: string, id: string, pa
 }
 
 test('a missing module fails ctr run with a message naming it', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   await assertCleanFailure(ctd, 'localhost/wasmbpf-test/probe:v1', 'missing1',
     /module \/nothere\.wasm \(process\.args\[0\]\) is neither in the container's rootfs nor a Wasm layer of its image/, '/nothere.wasm');
 });
 
 test('bad images fail ctr run clearly: a module layer that is not Wasm, an eBPF layer without its architecture', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   const notWasm = artifactImage('localhost/wasmbpf-test/notwasm:v1', join(FIXTURE_DIR, 'notwasm.tar'), {
     layers: [{ mediaType: WASM, bytes: Buffer.from('this is not a wasm module') }],
   });
@@ -65,7 +59,7 @@ test('bad images fail ctr run clearly: a module layer that is not Wasm, an eBPF 
 });
 
 test('an image without an eBPF object for this CPU fails ctr run naming the architectures', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   const foreign = process.arch === 'arm64' ? 'x86_64' : 'arm64';
   const image = artifactImage('localhost/wasmbpf-test/foreign:v1', join(FIXTURE_DIR, 'foreign.tar'), {
     layers: [
@@ -80,7 +74,7 @@ test('an image without an eBPF object for this CPU fails ctr run naming the arch
 });
 
 test('the eBPF policy in the container\'s annotations is enforced: execsnoop may not load a tracepoint', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', execsnoopImage('localhost/wasmbpf-test/execsnoop:shim')]);
   const result = await ctd.ctr(run(ctd, '--annotation', 'wasmbpf.io/allowed-program-types=kprobe', 'localhost/wasmbpf-test/execsnoop:shim', 'pol1'));
   assert.notEqual(result.code, 0, result.stdout);
@@ -89,7 +83,7 @@ test('the eBPF policy in the container\'s annotations is enforced: execsnoop may
 });
 
 test('kill -9 of the shim server: the task is removed with exit 137 and its pid, as with runc; nothing stays loaded', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   const before = bpfObjects('handle_exec', 'execsnoo');
   const events = spawn('ctr', ['--address', ctd.socket, '--namespace', ctd.namespace, 'events']);
   let seen = '';
@@ -155,7 +149,7 @@ const SOAK = 'localhost/wasmbpf-test/wbsoak:v1';
 const NATIVE = 'localhost/wasmbpf-test/native:v1';
 
 test('kill -9 of the shim server while containerd is down: after the restart the task is gone as runc\'s is, and nothing is left', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
   await ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, SOAK, 'kr1']);
@@ -187,7 +181,7 @@ test('kill -9 of the shim server while containerd is down: after the restart the
 });
 
 test('a pod whose wasmbpf server is killed -9: the sandbox handed to runc goes too, with its runc shim; nothing is left', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
   const pod = ['--annotation', 'io.kubernetes.cri.sandbox-id=kpod1'];
@@ -212,7 +206,7 @@ test('a pod whose wasmbpf server is killed -9: the sandbox handed to runc goes t
 });
 
 test('a pod whose wasmbpf server is killed -9 while containerd is down: the sandbox carries on under runc\'s shim, the Wasm task is gone', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', wbsoakImage(SOAK)]);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
   const pod = ['--annotation', 'io.kubernetes.cri.sandbox-id=kpod2'];
@@ -238,7 +232,7 @@ test('a pod whose wasmbpf server is killed -9 while containerd is down: the sand
 });
 
 test('a containerd restart reconnects to the running shim; the task carries on and ends normally', root.options, async (t) => {
-  const ctd = await containerd(t);
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', probeImage('localhost/wasmbpf-test/probe:v1')]);
   await ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, 'localhost/wasmbpf-test/probe:v1', 'rs1', '/probe.wasm', 'sleep']);
   const [pid] = shimPids(ctd.socket);

@@ -28,10 +28,9 @@ test('Prometheus scrapes per-container records, losses, program runs and map mem
   t.after(() => rmSync(discoveryDir, { recursive: true, force: true }));
   const metricsPort = await freePort();
   const statsBefore = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
-  const ctd = await Containerd.start({
+  const ctd = await Containerd.startFor(t, {
     shimConfig: `[shim]\ngrouping = "node"\nidle-timeout = "0s"\n[metrics]\naddress = "127.0.0.1:${metricsPort}"\ndiscovery-dir = "${discoveryDir}"\nkernel-stats = true\n`,
   });
-  t.after(() => ctd.stop());
   await ctd.ctrOk(['images', 'import', wbstatsImage(IMAGE)]);
   const fast = `wbm-fast-${process.pid}`, slow = `wbm-slow-${process.pid}`;
   const fastMarker = uniqueMarker(), slowMarker = uniqueMarker();

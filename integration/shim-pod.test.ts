@@ -28,8 +28,7 @@ function runcShimPids(address: string): number[] {
 }
 
 test('a pod: sandbox and native sidecar go to runc, the Wasm container to the pod\'s one wasmbpf server', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
   await ctd.ctrOk(['images', 'import', probeImage(PROBE)]);
   const pod = ['--annotation', 'io.kubernetes.cri.sandbox-id=pod1'];

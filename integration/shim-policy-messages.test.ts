@@ -14,8 +14,7 @@ const root = rootOnly('runs containerd and its shims');
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:policy';
 
 test('a program type the node\'s [policy] does not allow is refused naming the node\'s file, or the annotation as that file capped it', root.options, async (t) => {
-  const ctd = await Containerd.start({ shimConfig: '[shim]\nidle-timeout = "0s"\n[policy]\nallowed-program-types = ["kprobe"]\n' });
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t, { shimConfig: '[shim]\nidle-timeout = "0s"\n[policy]\nallowed-program-types = ["kprobe"]\n' });
   await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
   const run = (id: string, ...flags: string[]) => ctd.ctr(['run', '--rm', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, ...flags, EXECSNOOP, id], { timeoutMs: 60_000 });
   const file = join(ctd.dir, 'shim.toml').replace(/[.\/]/g, '\\$&');

@@ -15,8 +15,7 @@ const root = rootOnly('runs containerd and its shims');
 const PROBE = 'localhost/wasmbpf-test/probe:name';
 
 test('the shim server is containerd-shim-wasmbpf-v1 to ps and pgrep, also with a module running', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', probeImage(PROBE)]);
   await ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, PROBE, 'name1', '/probe.wasm', 'sleep']);
   const [pid, ...others] = shimPids(ctd.socket);

@@ -20,8 +20,7 @@ function runcShims(ctd: Containerd): number[] {
 }
 
 test('ctr task exec into a container handed to runc: the exec runs and is deleted, the container stays listed, kill and delete end it and its runc shim', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', nativeImage(NATIVE)]);
   await ctd.ctrOk(['run', '-d', '--runtime', WASMBPF_RUNTIME, '--fifo-dir', ctd.fifoDir, NATIVE, 'ex1', '/native', 'sleep']);
 

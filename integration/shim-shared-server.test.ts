@@ -15,6 +15,7 @@ import { shimPids } from '../test/helpers/shim-observe.ts';
 import { bpfObjects } from '../test/helpers/bpf-state.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
+import type { Cleanup } from '../test/helpers/cleanup.ts';
 
 const root = rootOnly('runs containerd and its shims');
 
@@ -22,9 +23,8 @@ const PROBE = 'localhost/wasmbpf-test/probe:shared';
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:shared';
 const IDLE_S = 4;
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }) {
-  const ctd = await Containerd.start({ shimConfig: `[shim]\nidle-timeout = "${IDLE_S}s"\n` });
-  t.after(() => ctd.stop());
+async function setup(t: Cleanup) {
+  const ctd = await Containerd.startFor(t, { shimConfig: `[shim]\nidle-timeout = "${IDLE_S}s"\n` });
   const events = spawn('ctr', ['--address', ctd.socket, '--namespace', ctd.namespace, 'events']);
   let seen = '';
   events.stdout.on('data', (c: Buffer) => (seen += c.toString()));

@@ -26,8 +26,7 @@ const root = rootOnly('runs containerd and its shims');
 
 test('[verify] require: the shim refuses an unsigned image and a re-tagged one, accepts the signed one, and leaves images it does not name alone', root.options, async (t) => {
   const registry = await startRegistry(t);
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   const dir = await workdir(t);
   const keys = await generateKey(dir, 'node');
   const signed = `${registry.host}/tools/signed:v1`;
@@ -83,8 +82,7 @@ test('ctr run under a node policy requiring signatures: the unsigned image fails
   const registry = await startRegistry(t);
   const dir = await workdir(t);
   const keys = await generateKey(dir, 'node');
-  const ctd = await Containerd.start({ shimConfig: `[shim]\nidle-timeout = "0s"\n[verify]\nkeys = [${JSON.stringify(keys.pub)}]\nrequire = ["${registry.host}/*"]\n` });
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t, { shimConfig: `[shim]\nidle-timeout = "0s"\n[verify]\nkeys = [${JSON.stringify(keys.pub)}]\nrequire = ["${registry.host}/*"]\n` });
   const signed = `${registry.host}/tools/signed:v1`;
   const unsigned = `${registry.host}/tools/unsigned:v1`;
   await pushTool(dir, signed, exitingWasm(0));

@@ -12,6 +12,7 @@ import { Task } from '../shim/protos.ts';
 import { REPO_ROOT } from '../test/helpers/containerd.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
+import type { Cleanup } from '../test/helpers/cleanup.ts';
 
 const root = rootOnly('runs containerd and its shims');
 
@@ -32,7 +33,7 @@ function shim(bundle: string, args: string[]): Promise<{ code: number; stdout: s
   });
 }
 
-function bundle(t: { after(fn: () => void): void }, annotations: Record<string, string>): string {
+function bundle(t: Cleanup, annotations: Record<string, string>): string {
   const dir = mkdtempSync('/tmp/wbstart-');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ process: { args: ['/x.wasm'] }, annotations }));

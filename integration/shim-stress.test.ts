@@ -16,8 +16,7 @@ const PROBE = 'localhost/wasmbpf-test/probe:v1';
 const EXECSNOOP = 'localhost/wasmbpf-test/execsnoop:shim';
 
 test('20 tasks in a row and 5 at once start and stop; nothing of theirs remains', root.options, async (t) => {
-  const ctd = await Containerd.start();
-  t.after(() => ctd.stop());
+  const ctd = await Containerd.startFor(t);
   await ctd.ctrOk(['images', 'import', probeImage(PROBE)]);
   await ctd.ctrOk(['images', 'import', execsnoopImage(EXECSNOOP)]);
   const bpfBefore = bpfObjects('handle_exec', 'execsnoo');

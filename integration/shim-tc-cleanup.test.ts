@@ -14,6 +14,7 @@ import { FIXTURE_DIR } from '../test/helpers/shim-images.ts';
 import { shimPids } from '../test/helpers/shim-observe.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 import { rootOnly } from '../test/helpers/root.ts';
+import type { Cleanup } from '../test/helpers/cleanup.ts';
 
 const root = rootOnly('runs containerd and its shims');
 
@@ -29,7 +30,7 @@ function pktcountImage(): string {
   return ctrRunnable(raw, join(FIXTURE_DIR, 'pktcount.tar'));
 }
 
-function vethPair(t: { after(fn: () => void): void }, suffix: string): string {
+function vethPair(t: Cleanup, suffix: string): string {
   const dev = `wbtj${process.pid % 10000}${suffix}`;
   spawnSync('ip', ['link', 'del', dev]);
   execFileSync('ip', ['link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`]);
@@ -38,9 +39,8 @@ function vethPair(t: { after(fn: () => void): void }, suffix: string): string {
   return dev;
 }
 
-async function killServerUnderTc(t: { after(fn: () => Promise<void> | void): void }, env: Record<string, string>, suffix: string): Promise<{ dev: string; journal: string[] }> {
-  const ctd = await Containerd.start({ env, shimConfig: '[shim]\nidle-timeout = "0s"\n[policy]\nallowed-program-types = ["*"]\n' });
-  t.after(() => ctd.stop());
+async function killServerUnderTc(t: Cleanup, env: Record<string, string>, suffix: string): Promise<{ dev: string; journal: string[] }> {
+  const ctd = await Containerd.startFor(t, { env, shimConfig: '[shim]\nidle-timeout = "0s"\n[policy]\nallowed-program-types = ["*"]\n' });
   const dev = vethPair(t, suffix);
   const id = `tcj-${suffix}`;
   await ctd.ctrOk(['images', 'import', pktcountImage()]);

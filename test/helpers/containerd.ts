@@ -3,8 +3,8 @@
 // `--runtime io.containerd.wasmbpf.v1` finds bin/containerd-shim-wasmbpf-v1 (no `wasmbpf
 // install` needed). The CRI plugin is off unless `cri` is given.
 //
-//   const ctd = await Containerd.start();          // or start({ cri: { cniConfDir } })
-//   t.after(() => ctd.stop());
+//   const ctd = await Containerd.startFor(t);      // start(), and stop() when the test ends;
+//                                                  // or startFor(t, { cri: { cniConfDir } })
 //   const { stdout } = await ctd.ctr(['images', 'import', tarball]);
 //   ctd.socket, ctd.namespace, ctd.dir, ctd.log()
 //
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RUNTIME_TYPE, streamProcessorToml } from '../../shim/containerd-config.ts';
 import { shimPids } from './shim-observe.ts';
+import type { Cleanup } from './cleanup.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WASMBPF_RUNTIME = RUNTIME_TYPE;
@@ -105,6 +106,13 @@ export class Containerd {
     ctd.#dev = dev;
     ctd.#env = options.env ?? {};
     await ctd.#waitReady(join(dir, 'containerd.log'));
+    return ctd;
+  }
+
+  /** start(), with stop() as the test's cleanup. */
+  static async startFor(t: Cleanup, options: ContainerdOptions = {}): Promise<Containerd> {
+    const ctd = await Containerd.start(options);
+    t.after(() => ctd.stop());
     return ctd;
   }
 

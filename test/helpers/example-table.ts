@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, runCommand, uniqueToken } from './examples.ts';
+import type { Cleanup } from './cleanup.ts';
 
 /** What a row sees of a running tool. */
 export interface ToolOutput {
@@ -17,11 +18,6 @@ export interface ToolOutput {
   stdout(): string;
   /** Resolves with the first match of `re` in stdout; rejects after `ms` or once the tool has ended. */
   waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
-}
-
-/** The cleanup hooks a row may add (node:test's TestContext has this shape). */
-export interface Cleanup {
-  after(fn: () => unknown): void;
 }
 
 export interface ExampleRow {

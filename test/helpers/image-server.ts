@@ -5,6 +5,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ImageStore } from '../../image/store.ts';
 import { parseManifest, type Descriptor } from '../../oci-spec/index.ts';
+import type { Cleanup } from './cleanup.ts';
 
 export interface ServedImage {
   /** host:port */
@@ -12,7 +13,7 @@ export interface ServedImage {
   layers: Descriptor[];
 }
 
-export async function serveImage(t: { after(fn: () => unknown): void }, home: string, manifestDescriptor: Descriptor, options: { stallBlob?: (layers: Descriptor[]) => string } = {}): Promise<ServedImage> {
+export async function serveImage(t: Cleanup, home: string, manifestDescriptor: Descriptor, options: { stallBlob?: (layers: Descriptor[]) => string } = {}): Promise<ServedImage> {
   const store = ImageStore.open(home);
   const manifestBytes = await store.read(manifestDescriptor);
   const manifest = parseManifest(manifestBytes, manifestDescriptor.mediaType, 'manifest');

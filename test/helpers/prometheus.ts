@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 import { waitFor } from './wait.ts';
+import type { Cleanup } from './cleanup.ts';
 
 export async function fetchText(url: string): Promise<string | undefined> {
   try {
@@ -28,7 +29,7 @@ export function sample(text: string, name: string, labels: Record<string, string
 
 export interface PromResult { metric: Record<string, string>; value: [number, string] }
 
-export async function startPrometheus(t: { after(fn: () => Promise<void> | void): void }, discoveryDir: string): Promise<{ query(q: string): Promise<PromResult[]> }> {
+export async function startPrometheus(t: Cleanup, discoveryDir: string): Promise<{ query(q: string): Promise<PromResult[]> }> {
   const dir = mkdtempSync('/tmp/wbprom-');
   const port = await freePort();
   writeFileSync(join(dir, 'prometheus.yml'), [

@@ -16,12 +16,9 @@ import { promisify } from 'node:util';
 import { ImageStore } from '../../image/store.ts';
 import { sha256 } from '../../oci-spec/index.ts';
 import { freePort } from './free-port.ts';
+import type { Cleanup } from './cleanup.ts';
 
 const run = promisify(execFile);
-
-export interface TestContext {
-  after(fn: () => unknown): void;
-}
 
 export interface Registry {
   /** host:port, e.g. "127.0.0.1:40123". */
@@ -53,7 +50,7 @@ async function waitReady(url: string, proc: ChildProcess, log: string): Promise<
 }
 
 export async function startRegistry(
-  t: TestContext,
+  t: Cleanup,
   options: { auth?: 'htpasswd' | 'token'; storage?: string; /** Listen address; default 127.0.0.1. */ address?: string } = {},
 ): Promise<Registry> {
   const dir = await mkdtemp(join(tmpdir(), 'wasmbpf-registry-'));
@@ -102,7 +99,7 @@ function b64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
-async function startTokenServer(t: TestContext, dir: string, seen: Registry['tokenRequests']): Promise<{ realm: string; certPath: string }> {
+async function startTokenServer(t: Cleanup, dir: string, seen: Registry['tokenRequests']): Promise<{ realm: string; certPath: string }> {
   const keyPath = join(dir, 'token.key');
   const certPath = join(dir, 'token.crt');
   await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=wasmbpf-test-token']);

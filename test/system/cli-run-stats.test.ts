@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { emitRecords, uniqueMarker, wbstatsWasm } from '../helpers/wbstats-image.ts';
 import { rootOnly } from '../helpers/root.ts';
+import type { Cleanup } from '../helpers/cleanup.ts';
 
 const root = rootOnly('loads eBPF programs');
 
@@ -15,7 +16,7 @@ const bin = path.resolve(import.meta.dirname, '../../bin/wasmbpf');
 interface Run { stdout: string; stderr: string; code: number | null }
 
 /** Starts `wasmbpf run FLAGS wbstats.wasm MARKER`, emits n records once attached, then SIGINT after `holdMs`. */
-async function runWithRecords(t: { after(fn: () => void): void }, flags: string[], env: NodeJS.ProcessEnv, n: number, holdMs: number): Promise<Run> {
+async function runWithRecords(t: Cleanup, flags: string[], env: NodeJS.ProcessEnv, n: number, holdMs: number): Promise<Run> {
   const marker = uniqueMarker();
   const child = spawn(bin, ['run', ...flags, wbstatsWasm(), String(marker)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => void (child.exitCode === null && child.kill('SIGKILL')));

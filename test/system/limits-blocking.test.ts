@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { buildLimitFixtures, type LimitFixtures } from '../helpers/limits-guest.ts';
 import { runModule } from '../helpers/module-run.ts';
 import { REPEAT_WINDOW_MS } from '../../cli/interrupts.ts';
+import type { Cleanup } from '../helpers/cleanup.ts';
 
 let fx: LimitFixtures;
 let wasm: Uint8Array;
@@ -21,7 +22,7 @@ before(() => {
 after(() => fs.rmSync(fx.dir, { recursive: true, force: true }));
 
 /** A FIFO opened read-write: reads block (nobody writes) until the test writes to it. */
-function silentStdin(t: { after(fn: () => void): void }): number {
+function silentStdin(t: Cleanup): number {
   const fifo = path.join(fx.dir, `stdin-${Math.random().toString(36).slice(2)}`);
   execFileSync('mkfifo', [fifo]);
   const fd = fs.openSync(fifo, fs.constants.O_RDWR);

@@ -13,12 +13,13 @@ import { createLogger } from '../../shim/log.ts';
 import type { RuncDelegates } from '../../shim/runc-delegate.ts';
 import type { ContainerdApi } from '../../shim/containerd-api.ts';
 import { rootOnly } from '../helpers/root.ts';
+import type { Cleanup } from '../helpers/cleanup.ts';
 
 const root = rootOnly('mounts a rootfs');
 
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
-function bundleWithBindRootfs(t: { after(fn: () => unknown): void }) {
+function bundleWithBindRootfs(t: Cleanup) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shimfactory-mount-'));
   const bundle = path.join(dir, 'bundle');
   const rootfs = path.join(bundle, 'rootfs');

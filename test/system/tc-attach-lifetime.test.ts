@@ -10,6 +10,7 @@ import { compileExample, ToolRun } from '../helpers/examples.ts';
 import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
 import { rootOnly } from '../helpers/root.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { Cleanup } from '../helpers/cleanup.ts';
 
 const root = rootOnly('loads eBPF programs');
 
@@ -22,7 +23,7 @@ const loaded = (name: string) => (JSON.parse(execFileSync('bpftool', ['-j', 'pro
 const tcFilters = (dev: string) => execFileSync('tc', ['filter', 'show', 'dev', dev, 'ingress'], { encoding: 'utf8' }).trim();
 
 
-function vethPair(t: { after(fn: () => void): void }): string {
+function vethPair(t: Cleanup): string {
   const dev = `wbtc${process.pid % 100000}`;
   spawnSync('ip', ['link', 'del', dev]);
   execFileSync('ip', ['link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}p`]);
