@@ -12,7 +12,6 @@ import { gzipSync } from 'node:zlib';
 import { packTool } from '../image/build.ts';
 import { hostArch, ociArchitecture } from '../oci-spec/index.ts';
 import type { ContainerPrograms } from './container-build.ts';
-import { BenchError } from './errors.ts';
 
 export const WASM_IMAGE = 'localhost/wasmbpf-bench/firstevent:wasm';
 export const NATIVE_IMAGE = 'localhost/wasmbpf-bench/firstevent:native';

@@ -6,39 +6,18 @@
 // order create, start, (oom,) exit, delete.
 import path from 'node:path';
 import type { Handler } from '../ttrpc/index.ts';
-import type { Arch } from '../oci-spec/arch.ts';
 import { toTtrpcError } from './error-status.ts';
 import { ShimError, notFound, notSupported, invalidArgument } from './errors.ts';
 import { Events, Task as TaskApi, timestamp, type Codec, type CreateTaskRequest } from './protos.ts';
-import { TaskFactory } from './task-factory.ts';
-import type { StartModule } from '../runtime/index.ts';
+import { TaskFactory, type TaskFactoryDeps } from './task-factory.ts';
 import { WasmTask } from './wasm-task.ts';
 import { SHIM_API_VERSION, type Call, type ExitReport, type OptionalMethod, type Reply, type Task } from './task.ts';
-import type { ContainerdApi } from './containerd-api.ts';
 import type { EventSink } from './events.ts';
-import type { BundleLogs, Logger } from './log.ts';
-import type { RuncDelegates } from './runc-delegate.ts';
 
 export { TASK_SERVICE } from './names.ts';
 
-export interface TaskServiceDeps {
+export interface TaskServiceDeps extends TaskFactoryDeps {
   events: EventSink;
-  log: Logger;
-  /** Where each task's log lines go (its bundle's log FIFO), from Create to Delete. */
-  logs?: Pick<BundleLogs, 'open' | 'close'>;
-  delegates: RuncDelegates;
-  api: () => ContainerdApi;
-  startModule: StartModule;
-  /** Compiles (and caches) a module with its memory cap: Create checks the module with it, so Start has nothing left to fail on. */
-  compileModule: (wasm: Uint8Array, memoryLimit: number) => Promise<unknown>;
-  hostArch: Arch;
-  /**
-   * The server holds every Wasm task of the namespace (grouping "node"): it then joins no task's
-   * cgroup, since one process cannot be in several (docs/shim.md, "Grouping").
-   */
-  sharedServer?: boolean;
-  /** The node config used when Create carries no runtime options naming one (container/node-policy.ts). */
-  nodeConfig?: string;
   /** Called after a Shutdown that found no task left: the server then exits. */
   onIdle: () => void;
 }

@@ -20,7 +20,7 @@ import { readBuildFile, type BuildFile } from './build-file.ts';
 import { addArchMarker } from './arch-marker.ts';
 import { minCoreBtfSections } from './btfgen.ts';
 import { sdkInclude } from './assets.ts';
-import { BuildFileError, CompileError } from './errors.ts';
+import { BuildFileError } from './errors.ts';
 import { run } from './exec.ts';
 import { generateLayouts } from './layouts.ts';
 import { ensureVmlinuxH } from './vmlinux.ts';
