@@ -57,7 +57,6 @@ export type ImageErrorCode =
   | RegistryErrorCode
   | SignatureRefusalCode
   | 'WASMBPF_SIGNING_KEY'
-  | 'WASMBPF_SIGNING'
   | 'WASMBPF_BAD_TIMEOUT'
   | 'WASMBPF_IMAGE_REFERENCE'
   | 'WASMBPF_IMAGE_NOT_FOUND'

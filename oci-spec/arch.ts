@@ -40,10 +40,6 @@ const ALIASES: Record<string, Arch> = {
   ppc64le: 'ppc64le', ppc64: 'ppc64le', powerpc: 'ppc64le',
 };
 
-export function isArch(value: string): value is Arch {
-  return (ARCHES as readonly string[]).includes(value);
-}
-
 /** Accepts any of the three vocabularies; undefined for an unknown name. */
 export function normalizeArch(name: string): Arch | undefined {
   return ALIASES[name.trim().toLowerCase()];

@@ -9,8 +9,3 @@
 
 /** sha256 of a 1024-byte all-zero tar archive. */
 export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
-
-/** The empty layer's bytes. */
-export function emptyLayer(): Uint8Array {
-  return new Uint8Array(1024);
-}

@@ -52,11 +52,6 @@ function writeLine(fd: number, line: string): void {
   }
 }
 
-/** A logger on an fd. */
-export function fdLogger(fd: number, base: Fields = {}, debug = false): Logger {
-  return createLogger((line) => writeLine(fd, line), base, debug);
-}
-
 /**
  * A server's logs when it outlives the task it was started for (a node's server): containerd
  * copies a bundle's log FIFO into its own log only while that task exists. So a line about a task

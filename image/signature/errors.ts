@@ -47,8 +47,3 @@ export class ImageSignatureError extends WasmbpfError {
     this.code = CODES[reason];
   }
 }
-
-/** `wasmbpf sign` could not store the signature. */
-export class SigningError extends WasmbpfError {
-  readonly code = 'WASMBPF_SIGNING';
-}

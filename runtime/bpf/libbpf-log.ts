@@ -32,7 +32,7 @@ export interface LibbpfLogSink {
 const sinks = new Map<number, LibbpfLogSink>();
 let shared: LibbpfLogShared | undefined;
 let nextSinkId = 1;
-let verbose = process.env.WASMBPF_LIBBPF_DEBUG === '1';
+const verbose = process.env.WASMBPF_LIBBPF_DEBUG === '1';
 
 function appendCapture(sink: LibbpfLogSink, text: string): void {
   const header = new Int32Array(sink.capture, 0, 1);
@@ -74,10 +74,6 @@ export function installLibbpfLogRouter(): LibbpfLogShared {
   }, koffi.pointer(PrintFn));
   lib.set_print(callback);
   return shared;
-}
-
-export function setLibbpfVerbose(on: boolean): void {
-  verbose = on;
 }
 
 /** Main thread: a sink for a new module. */
