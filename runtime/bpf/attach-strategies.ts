@@ -1,12 +1,12 @@
 // The ways libbpf (or the kernel directly) attaches a loaded program, one strategy each: auto from
-// SEC(), xdp, tc (a tcx link where the kernel has one, else a netlink filter), cgroup, uprobe,
+// SEC(), xdp (a link made directly when a mode is asked for), tc (a tcx link where the kernel has one, else a netlink filter), cgroup, uprobe,
 // kprobe, tracepoint and socket filter. A strategy makes one attachment and records what it
 // holds in the ledger; BpfObject.attach runs it and keeps the attachment for close(). Which
 // strategy a guest's request means is the ABI's business (wasm/abi/attach-kinds.ts).
 import fs from 'node:fs';
 import { LINUX_ERRNO } from '../errno.ts';
 import { BpfError } from './errors.ts';
-import { isNull, koffi, lastErrno, lib, libcFns, TcHook, TcOpts, UprobeOpts, type Pointer } from './libbpf.ts';
+import { isNull, koffi, KprobeOpts, lastErrno, lib, libcFns, LinkCreateOpts, TcHook, TcOpts, UprobeOpts, type Pointer } from './libbpf.ts';
 import { addressOf, Kind, type ResourceLedger } from './resource-ledger.ts';
 import { BPF_TC_EGRESS, BPF_TC_INGRESS, detachTcFilter, packTcFilter } from './tc-filter.ts';
 import { journalTcFilter } from './tc-journal.ts';
@@ -16,6 +16,11 @@ const { EEXIST, EINVAL, ENODEV, ENOENT } = LINUX_ERRNO;
 const SOL_SOCKET = 1;
 const SO_ATTACH_BPF = 50;
 const SO_DETACH_BPF = 27;
+const BPF_XDP = 37; // enum bpf_attach_type
+
+/** XDP_FLAGS_* (linux/if_link.h). */
+const XDP_FLAGS = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, HW_MODE: 8 } as const;
+const XDP_MODE_NAMES: Record<number, string> = { [XDP_FLAGS.SKB_MODE]: 'generic (skb)', [XDP_FLAGS.DRV_MODE]: 'native (driver)', [XDP_FLAGS.HW_MODE]: 'offload (hw)' };
 
 export interface Attachment {
   describe: string;
@@ -46,6 +51,18 @@ function linkAttachment(link: Pointer, describe: string, ledger: ResourceLedger)
   };
 }
 
+/** A link held as an fd of ours (tcx, or xdp with a mode): closing the fd detaches the program. */
+function fdLinkAttachment(fd: number, describe: string, ledger: ResourceLedger): Attachment {
+  const slot = ledger.add(Kind.FD, BigInt(fd));
+  return {
+    describe,
+    detach: () => {
+      libcFns.close(fd);
+      ledger.remove(slot);
+    },
+  };
+}
+
 function ifindexOf(name: string): number {
   const ifindex = name ? (libcFns.if_nametoindex(name) as number) : 0;
   if (!ifindex) throw new BpfError('WASMBPF_BPF_ATTACH', `no network interface named '${name}'`, ENODEV);
@@ -55,8 +72,34 @@ function ifindexOf(name: string): number {
 /** As SEC() says (libbpf's bpf_program__attach); EOPNOTSUPP for sections it cannot auto-attach. */
 export const autoAttach: AttachStrategy = (prog, name, ledger) => linkAttachment(lib.program_attach(prog), `program '${name}'`, ledger);
 
-export function xdpAttach(ifname: string): AttachStrategy {
-  return (prog, name, ledger) => linkAttachment(lib.program_attach_xdp(prog, ifindexOf(ifname)), `xdp program '${name}' to interface ${ifname}`, ledger);
+/**
+ * The XDP mode flag that `flags` asks for, 0 for none (the kernel chooses: native where the driver
+ * has it, else generic). UPDATE_IF_NOEXIST is accepted and dropped: an XDP link never replaces a
+ * program already attached (the kernel refuses the flag on a link). Anything else is EINVAL.
+ */
+function xdpMode(flags: number, describe: string): number {
+  const mode = flags & ~XDP_FLAGS.UPDATE_IF_NOEXIST;
+  if (mode !== 0 && !Object.hasOwn(XDP_MODE_NAMES, mode)) {
+    throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach ${describe}: XDP flags 0x${flags.toString(16)} are not one of XDP_FLAGS_SKB_MODE (0x2), XDP_FLAGS_DRV_MODE (0x4), XDP_FLAGS_HW_MODE (0x8), optionally with XDP_FLAGS_UPDATE_IF_NOEXIST (0x1)`, EINVAL);
+  }
+  return mode;
+}
+
+/**
+ * `flags` as XDP_FLAGS_* (xdpMode). Without a mode, libbpf's attach_xdp; with one, the link is
+ * made directly with the mode in its flags (libbpf 1.1's attach_xdp takes none), its fd held.
+ */
+export function xdpAttach(ifname: string, flags: number): AttachStrategy {
+  return (prog, name, ledger) => {
+    const describe = `xdp program '${name}' to interface ${ifname}`;
+    const mode = xdpMode(flags, describe);
+    const ifindex = ifindexOf(ifname);
+    if (mode === 0) return linkAttachment(lib.program_attach_xdp(prog, ifindex), describe, ledger);
+    const opts = { sz: koffi.sizeof(LinkCreateOpts), flags: mode };
+    const fd = lib.link_create(lib.program_fd(prog) as number, ifindex, BPF_XDP, opts) as number;
+    if (fd < 0) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach ${describe} in ${XDP_MODE_NAMES[mode]} mode`, -fd);
+    return fdLinkAttachment(fd, `${describe} (${XDP_MODE_NAMES[mode]} mode)`, ledger);
+  };
 }
 
 export function cgroupAttach(path: string): AttachStrategy {
@@ -84,8 +127,13 @@ export function uprobeAttach(u: UprobeTarget): AttachStrategy {
   };
 }
 
-export function kprobeAttach(func: string, retprobe: boolean): AttachStrategy {
-  return (prog, name, ledger) => linkAttachment(lib.program_attach_kprobe(prog, retprobe, func), `kprobe program '${name}' to ${func}`, ledger);
+/** At `offset` bytes into `func` (0: its entry, libbpf's plain attach_kprobe). */
+export function kprobeAttach(func: string, offset: bigint, retprobe: boolean): AttachStrategy {
+  return (prog, name, ledger) => {
+    if (offset === 0n) return linkAttachment(lib.program_attach_kprobe(prog, retprobe, func), `kprobe program '${name}' to ${func}`, ledger);
+    const opts = { sz: koffi.sizeof(KprobeOpts), bpf_cookie: 0, offset, retprobe };
+    return linkAttachment(lib.program_attach_kprobe_opts(prog, func, opts), `kprobe program '${name}' to ${func}+0x${offset.toString(16)}`, ledger);
+  };
 }
 
 /** `target` is "category:name". */
@@ -116,16 +164,7 @@ export function tcAttach(ifname: string, ingress: boolean): AttachStrategy {
       // A link: it goes with the process that holds it, even one killed with SIGKILL (tcx.ts).
       const fd = attachTcx(lib.program_fd(prog) as number, ifindex, ingress);
       if (fd !== undefined && fd < 0) throw new BpfError('WASMBPF_BPF_ATTACH', `cannot attach tc program '${name}' to ${ifname} (tcx)`, -fd);
-      if (fd !== undefined) {
-        const slot = ledger.add(Kind.FD, BigInt(fd));
-        return {
-          describe: `tc program '${name}' on ${ifname} (tcx link)`,
-          detach: () => {
-            libcFns.close(fd);
-            ledger.remove(slot);
-          },
-        };
-      }
+      if (fd !== undefined) return fdLinkAttachment(fd, `tc program '${name}' on ${ifname} (tcx link)`, ledger);
     }
     const point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
     const hook = { sz: koffi.sizeof(TcHook), ifindex, attach_point: point, parent: 0 };

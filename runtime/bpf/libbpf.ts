@@ -33,6 +33,20 @@ export const UprobeOpts = koffi.struct('bpf_uprobe_opts', {
   func_name: 'const char *',
 });
 
+/** libbpf 1.1's bpf_kprobe_opts (later versions add attach_mode after retprobe; sz says it is absent). */
+export const KprobeOpts = koffi.struct('bpf_kprobe_opts', {
+  sz: 'size_t',
+  bpf_cookie: 'uint64_t',
+  offset: 'size_t',
+  retprobe: 'bool',
+});
+
+/** bpf_link_create_opts up to flags: sz 16 (libbpf reads the fields past sz as 0). */
+export const LinkCreateOpts = koffi.struct('bpf_link_create_opts', {
+  sz: 'size_t',
+  flags: 'uint32_t',
+});
+
 export const TcHook = koffi.struct('bpf_tc_hook', {
   sz: 'size_t',
   ifindex: 'int',
@@ -82,6 +96,7 @@ export const lib = {
   program_attach_cgroup: libbpf.func('bpf_link_t bpf_program__attach_cgroup(bpf_program_t prog, int cgroup_fd)'),
   program_attach_uprobe: libbpf.func('bpf_link_t bpf_program__attach_uprobe_opts(bpf_program_t prog, int pid, const char *binary_path, size_t func_offset, const bpf_uprobe_opts *opts)'),
   program_attach_kprobe: libbpf.func('bpf_link_t bpf_program__attach_kprobe(bpf_program_t prog, bool retprobe, const char *func_name)'),
+  program_attach_kprobe_opts: libbpf.func('bpf_link_t bpf_program__attach_kprobe_opts(bpf_program_t prog, const char *func_name, const bpf_kprobe_opts *opts)'),
   program_attach_tracepoint: libbpf.func('bpf_link_t bpf_program__attach_tracepoint(bpf_program_t prog, const char *category, const char *name)'),
   link_destroy: libbpf.func('int bpf_link__destroy(bpf_link_t link)'),
 
@@ -99,8 +114,8 @@ export const lib = {
   tc_attach: libbpf.func('int bpf_tc_attach(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)'),
   tc_detach: libbpf.func('int bpf_tc_detach(const bpf_tc_hook *hook, const bpf_tc_opts *opts)'),
   tc_query: libbpf.func('int bpf_tc_query(const bpf_tc_hook *hook, _Inout_ bpf_tc_opts *opts)'),
-  /** tcx.ts: libbpf 1.1 has no attach_tcx; its link_create passes the attach type through. */
-  link_create: libbpf.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const void *opts)'),
+  /** tcx links and XDP links with mode flags: libbpf 1.1 has no attach_tcx nor an attach_xdp taking flags; its link_create passes the attach type through. */
+  link_create: libbpf.func('int bpf_link_create(int prog_fd, int target_fd, int attach_type, const bpf_link_create_opts *opts)'),
 
   perf_buffer_new: libbpf.func('perf_buffer_t perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn *sample_cb, perf_buffer_lost_fn *lost_cb, void *ctx, void *opts)'),
   perf_buffer_free: libbpf.func('void perf_buffer__free(perf_buffer_t pb)'),

@@ -149,7 +149,8 @@ struct wasmbpf_attach_opts {
 };
 _Static_assert(sizeof(struct wasmbpf_attach_opts) == 32, "wasmbpf_attach_opts is 32 bytes");
 
-/* XDP attach flags (linux/if_link.h). */
+/* XDP attach flags (linux/if_link.h), for wasmbpf_attach_xdp: one mode, optionally with
+ * UPDATE_IF_NOEXIST (a no-op: the host's XDP link never replaces an attached program). */
 #define XDP_FLAGS_UPDATE_IF_NOEXIST (1U << 0)
 #define XDP_FLAGS_SKB_MODE (1U << 1)
 #define XDP_FLAGS_DRV_MODE (1U << 2)
@@ -244,7 +245,8 @@ static inline struct bpf_link *bpf_program__attach_tracepoint(const struct bpf_p
     return wasmbpf_attach(prog, &o);
 }
 
-/* XDP on an interface by name; flags XDP_FLAGS_SKB_MODE for generic mode, 0 lets the kernel choose. */
+/* XDP on an interface by name; flags: 0 lets the kernel choose, else XDP_FLAGS_SKB_MODE (generic),
+ * XDP_FLAGS_DRV_MODE (native) or XDP_FLAGS_HW_MODE; other flags fail with EINVAL (docs/abi.md). */
 static inline struct bpf_link *wasmbpf_attach_xdp(const struct bpf_program *prog,
                                                   const char *ifname, uint32_t flags)
 {

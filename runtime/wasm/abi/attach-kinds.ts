@@ -20,9 +20,12 @@ export interface AttachRequest {
   target?: string;
   /** uprobe function name. */
   func?: string;
+  /** uprobes, kprobes: bytes into the function (or the binary, for a uprobe without func). */
   offset?: bigint;
   /** SOCKET: the host fd of a socket the module opened. */
   fd?: number;
+  /** XDP: XDP_FLAGS_* (bpf/attach-strategies.ts says which). */
+  flags?: number;
 }
 
 const interfaceTarget = (r: AttachRequest) => `interface:${r.target ?? ''}`;
