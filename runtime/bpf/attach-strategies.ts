@@ -1,8 +1,9 @@
 // The ways libbpf (or the kernel directly) attaches a loaded program, one strategy each: auto from
-// SEC(), xdp (a link made directly when a mode is asked for), tc (a tcx link where the kernel has one, else a netlink filter), cgroup, uprobe,
-// kprobe, tracepoint and socket filter. A strategy makes one attachment and records what it
-// holds in the ledger; BpfObject.attach runs it and keeps the attachment for close(). Which
-// strategy a guest's request means is the ABI's business (wasm/abi/attach-kinds.ts).
+// SEC(), xdp (a link made directly when a mode is asked for), tc (a tcx link where the kernel has
+// one, else a netlink filter), cgroup, uprobe, kprobe, tracepoint and socket filter. A strategy
+// makes one attachment and records what it holds in the ledger; BpfObject.attach runs it and keeps
+// the attachment for close(). Which strategy a guest's request means is the ABI's business
+// (wasm/abi/attach-kinds.ts).
 import fs from 'node:fs';
 import { LINUX_ERRNO } from '../errno.ts';
 import { BpfError } from './errors.ts';
