@@ -1,5 +1,5 @@
-// Examples and tools under `bin/wasmbpf run`, for the system tests: build an example (into its
-// build/ folder as a user would, or all a file needs into a temp dir), run a tool as a user would,
+// Examples and tools under `bin/wasmbpf run`, for the system tests: build the examples a file
+// needs (into a temp dir, so the tree is not written), run a tool as a user would,
 // wait for what it prints, stop it with SIGINT, and check that none of its eBPF programs is left
 // in the kernel; and the small things those tests share (tracefs, a command's pid, unique names).
 import assert from 'node:assert/strict';
@@ -13,11 +13,6 @@ import { compileTool, type CompiledTool } from '../../sdk/toolchain/compile.ts';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const WASMBPF = path.join(ROOT, 'bin/wasmbpf');
 const TRACEFS = '/sys/kernel/tracing';
-
-/** Builds examples/NAME (into its build/ folder, as a user's `wasmbpf compile` would). */
-export function compileExample(name: string): Promise<CompiledTool> {
-  return compileTool(path.join(ROOT, 'examples', name));
-}
 
 export interface CompiledExamples {
   /** The temp dir they were built in (for the tests' own files too). */

@@ -6,22 +6,22 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { compileExample, ToolRun } from '../helpers/examples.ts';
-import type { CompiledTool } from '../../sdk/toolchain/compile.ts';
+import { loadedPrograms } from '../helpers/bpf-state.ts';
+import { compileExamples, ToolRun, type CompiledExamples } from '../helpers/examples.ts';
 import { rootOnly } from '../helpers/root.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { Cleanup } from '../helpers/cleanup.ts';
 
 const root = rootOnly('loads eBPF programs');
 
-let pktcount: CompiledTool;
+let examples: CompiledExamples;
 root.before(async () => {
-  pktcount = await compileExample('pktcount');
+  examples = await compileExamples(['pktcount']);
 });
+root.after(() => examples.remove());
 
-const loaded = (name: string) => (JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as { name?: string }[]).filter((p) => p.name === name).length;
+const loaded = (name: string) => loadedPrograms().filter((p) => p.name === name).length;
 const tcFilters = (dev: string) => execFileSync('tc', ['filter', 'show', 'dev', dev, 'ingress'], { encoding: 'utf8' }).trim();
-
 
 function vethPair(t: Cleanup): string {
   const dev = `wbtc${process.pid % 100000}`;
@@ -35,7 +35,7 @@ function vethPair(t: Cleanup): string {
 async function attachedThenKilled(dev: string, env: Record<string, string> = {}): Promise<ToolRun> {
   const saved = { ...process.env };
   Object.assign(process.env, env); // ToolRun's child inherits the environment
-  const run = new ToolRun(pktcount.wasmPath, ['-t', dev], ['count_tc']);
+  const run = new ToolRun(examples.tool('pktcount').wasmPath, ['-t', dev], ['count_tc']);
   process.env = saved;
   await run.waitFor(new RegExp(`^Counting packets on ${dev} \\(tc ingress\\)`, 'm'));
   assert.equal(loaded('count_tc'), 1, 'the tc program is loaded while the tool runs');
