@@ -7,9 +7,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Named { id: number; name?: string }
 
+/**
+ * bpftool lists ids, then opens each: an object freed in between (any other eBPF user on the
+ * machine tearing down) makes it print an error entry and exit 255. Such a list is retaken.
+ */
 function list(kind: 'prog' | 'map' | 'link'): Named[] {
-  const out = execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return out.trim() ? (JSON.parse(out) as Named[]) : [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = execFileSync('bpftool', ['-j', kind, 'show'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+      return out.trim() ? (JSON.parse(out) as Named[]) : [];
+    } catch (error) {
+      const stdout = String((error as { stdout?: unknown }).stdout ?? '');
+      if (attempt >= 5 || !/can't get \w+ by id/.test(stdout)) throw error;
+    }
+  }
 }
 
 /** Every eBPF program loaded now: its id and name. */
