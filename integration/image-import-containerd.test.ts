@@ -6,8 +6,7 @@
 // so the import also unpacks the image (into the empty rootfs `ctr run` needs). Without it,
 // containerd 1.6 cannot unpack the module and object layers and `--no-unpack` is needed.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { resolveRunnable } from '../image/resolve.ts';
 import { writeToolFiles } from '../test/helpers/image-tool-files.ts';
 import { streamProcessorToml } from '../shim/containerd-config.ts';
 import { wasmbpf } from '../test/helpers/registry.ts';
+import { spawnDaemon } from '../test/helpers/daemon.ts';
 import { rootOnly } from '../test/helpers/root.ts';
 
 const root = rootOnly('runs containerd and its shims');
@@ -44,16 +44,7 @@ async function startContainerd(t: { after: (fn: () => unknown) => void }) {
     ].join('\n'),
   );
   const log = join(dir, 'containerd.log');
-  const fd = openSync(log, 'w');
-  const proc = spawn('containerd', ['--config', config], { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  t.after(async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await exited;
-    }
-  });
+  const proc = spawnDaemon(t, 'containerd', ['--config', config], log);
   const namespace = `wasmbpf-import-${process.pid}`;
   const ctr = (...args: string[]) => run('ctr', ['--address', socket, '--namespace', namespace, ...args]);
   const deadline = Date.now() + 10_000;

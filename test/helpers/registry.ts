@@ -4,9 +4,8 @@
 // throwaway key whose self-signed certificate the registry trusts). Everything is stopped and
 // removed in t.after().
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createSign, randomBytes, X509Certificate } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +15,7 @@ import { promisify } from 'node:util';
 import { ImageStore } from '../../image/store.ts';
 import { sha256 } from '../../oci-spec/index.ts';
 import { freePort } from './free-port.ts';
+import { spawnDaemon } from './daemon.ts';
 import type { Cleanup } from './cleanup.ts';
 
 const run = promisify(execFile);
@@ -73,16 +73,7 @@ export async function startRegistry(
     `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: ${options.address ?? '127.0.0.1'}:${port}\n${authYaml}`,
   );
   const log = join(dir, 'registry.log');
-  const fd = openSync(log, 'w');
-  const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  t.after(async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await exited;
-    }
-  });
+  const proc = spawnDaemon(t, 'docker-registry', ['serve', config], log);
   await waitReady(`http://${options.address ?? '127.0.0.1'}:${port}/v2/`, proc, log);
   return {
     host: `${options.address ?? '127.0.0.1'}:${port}`,
