@@ -8,7 +8,6 @@
 // Compiling happens here, on the caller's thread: V8 compiles asynchronously on its own
 // background threads, so the caller's event loop (the shim's ttrpc server) is not held, and a
 // worker can boot at the same time.
-import crypto from 'node:crypto';
 import { capModuleMemory, WASM_PAGE } from './wasm/memory-limit.ts';
 import { checkImports } from './wasm/provided-imports.ts';
 
@@ -27,6 +26,9 @@ let cachedBytes = 0;
 
 /** sha256 of the module's bytes, as OCI digests write it. */
 export function moduleDigest(wasm: Uint8Array): string {
+  // node:crypto (~5 ms to load) on first use, not on import: `wasmbpf run` imports this file
+  // through runtime/index.ts before it starts the module's worker.
+  const crypto = process.getBuiltinModule('node:crypto');
   return `sha256:${crypto.createHash('sha256').update(wasm).digest('hex')}`;
 }
 
