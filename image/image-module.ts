@@ -8,7 +8,6 @@ import { commandLine, selectForHost, verifyObjectArch, type Arch, type HostSelec
 import type { BpfObjectCandidate } from '../runtime/index.ts';
 import { TargetError } from './errors.ts';
 import type { LoadedImage } from './load.ts';
-import { readRootfsFile } from './rootfs.ts';
 
 export interface ImageModule {
   image: LoadedImage;
@@ -35,6 +34,9 @@ export async function readImageModule(selected: ImageModule, objects: 'host' | '
   } else {
     const entry = argv[0];
     if (!entry) throw new TargetError(`${image.name} is an ordinary image with no Entrypoint or Cmd naming its .wasm file`);
+    // The tar reader on first use: the shim's server imports this file at boot, and most images
+    // carry their module as a layer of its own.
+    const { readRootfsFile } = await import('./rootfs.ts');
     wasm = await readRootfsFile(image.source, selection.rootfs, entry, image.config.config?.WorkingDir ?? '/');
   }
   const bpfObjects: BpfObjectCandidate[] = [];
